@@ -1,0 +1,86 @@
+// DecodedPacket: the header fields of one IP packet that the telescope and flows need. Headers
+// only: no payload bytes are kept (secrecy of communications), only the payload length.
+#pragma once
+#include <cstdint>
+
+#include "core/ip_address.h"
+
+namespace iotwatch {
+
+/// How far decoding got. Packets cut by the snap length are decoded as far as they go.
+enum class DecodeStatus : uint8_t {
+    kOk = 0,          // every header the class needs was present
+    kTruncatedL4,     // IP header complete, transport header cut short (class from what is there)
+    kNotIp,           // link layer carried something other than IPv4/IPv6 (ARP, LLDP ...)
+    kTruncatedL3,     // IP header itself cut short or link header incomplete: no addresses
+    kMalformed,       // impossible header values (IHL < 5, version mismatch ...)
+    kUnsupportedLink, // link type this decoder does not know
+};
+
+/// IP protocol numbers used by the classifier.
+enum IpProto : uint8_t {
+    kProtoIcmp = 1,
+    kProtoTcp = 6,
+    kProtoUdp = 17,
+    kProtoIcmp6 = 58,
+};
+
+/// TCP flag bits as in the TCP header byte 13.
+enum TcpFlag : uint8_t {
+    kTcpFin = 0x01,
+    kTcpSyn = 0x02,
+    kTcpRst = 0x04,
+    kTcpPsh = 0x08,
+    kTcpAck = 0x10,
+    kTcpUrg = 0x20,
+    kTcpEce = 0x40,
+    kTcpCwr = 0x80,
+};
+
+/// The IP/transport header quoted inside an ICMP/ICMPv6 error (for backscatter victims).
+struct QuotedHeader {
+    IpAddress src;
+    IpAddress dst;
+    uint8_t protocol = 0;
+    uint16_t sport = 0;  // 0 when not present
+    uint16_t dport = 0;
+};
+
+struct DecodedPacket {
+    int64_t ts_ns = 0;
+    DecodeStatus status = DecodeStatus::kOk;
+    uint8_t ip_version = 0;   // 4 or 6 (0 when not IP)
+    uint8_t protocol = 0;     // transport protocol after IPv6 extension headers
+    uint8_t ttl = 0;          // TTL / hop limit
+    uint16_t ip_id = 0;       // IPv4 identification (IPv6: low 16 bits of fragment id, else 0)
+    uint32_t ip_bytes = 0;    // IP packet length on the wire (total length field, or wirelen - link header)
+    bool is_fragment = false;       // part of a fragmented datagram (any fragment)
+    bool is_later_fragment = false; // fragment offset > 0: no transport header; classify by protocol only
+    bool has_ip_options = false;
+    IpAddress src;
+    IpAddress dst;
+
+    // Transport (valid when status == kOk, or partly when kTruncatedL4; see has_l4)
+    bool has_l4 = false;       // ports/flags/type were read
+    uint16_t sport = 0;
+    uint16_t dport = 0;
+    uint8_t tcp_flags = 0;
+    uint32_t tcp_seq = 0;
+    uint32_t tcp_ack = 0;
+    uint16_t tcp_window = 0;
+    uint8_t tcp_options_len = 0;  // TCP header length - 20
+    uint8_t icmp_type = 0;
+    uint8_t icmp_code = 0;
+    uint32_t payload_len = 0;     // transport payload length per the IP/UDP length fields
+
+    bool has_quoted = false;      // ICMP error quoting an inner IP header
+    QuotedHeader quoted;
+};
+
+/// Decodes the link layer `linktype` and the IP/transport headers of `data` (caplen bytes of a
+/// frame whose original length was wirelen). Never reads outside [data, data+caplen).
+/// Fast path: no allocation, no exceptions.
+void decode_packet(uint16_t linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen, int64_t ts_ns,
+                   DecodedPacket& out);
+
+}  // namespace iotwatch

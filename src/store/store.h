@@ -1,0 +1,92 @@
+// Store: the storage interface every backend implements (SQLite now; ClickHouse later).
+// Writers call it once per closed bin with all of that bin's rows (batches, never per packet).
+// Rows are keyed by their natural key (bin_start, width, class/port/src...) and a put replaces a
+// row with the same key: a resumed ingest rewrites a bin with its complete values.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/rows.h"
+
+namespace iotwatch {
+
+/// Half-open time range in seconds since the epoch; [INT64_MIN, INT64_MAX) means everything.
+struct TimeRange {
+    int64_t from = INT64_MIN;
+    int64_t to = INT64_MAX;
+};
+
+/// Totals over a range, from the 1-day bins (the report's headline numbers).
+struct TelescopeTotals {
+    uint64_t class_packets[kClassCount] = {};
+    uint64_t class_bytes[kClassCount] = {};
+    uint64_t packets = 0;    // analysed (to the darknet)
+    uint64_t bytes = 0;
+    uint64_t outside = 0;
+    uint64_t not_ip = 0;
+    uint64_t truncated = 0;
+    uint64_t undecodable = 0;
+    uint64_t late = 0;
+    uint64_t sources = 0;      // distinct source addresses over the whole range
+    uint64_t destinations = 0; // max over days of distinct darknet destinations per day
+    int64_t first_bin = 0;     // first/last day with data (seconds), 0 when empty
+    int64_t last_bin = 0;
+};
+
+/// One row of a top-N port view: unique sources and packets to a destination port over a range.
+struct PortRank {
+    uint8_t protocol = 0;
+    uint16_t port = 0;
+    uint64_t sources = 0;  // distinct sources over the range (from per-source-day rows)
+    uint64_t packets = 0;
+};
+
+/// One row of the top-sources view.
+struct SourceRank {
+    IpAddress src;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    uint64_t destinations = 0;  // max over days
+    uint64_t ports = 0;         // max over days
+    uint16_t classes = 0;
+    int64_t first_seen_ns = 0;
+    int64_t last_seen_ns = 0;
+    std::string top_ports;      // of the busiest day
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Transactions: everything between begin() and commit() lands atomically.
+    virtual void begin() = 0;
+    virtual void commit() = 0;
+    virtual void rollback() = 0;
+
+    // Writers (replace rows with the same key).
+    virtual void put_class_bins(const std::vector<ClassBinRow>& rows) = 0;
+    virtual void put_port_bins(const std::vector<PortBinRow>& rows) = 0;
+    virtual void put_bin_meta(const std::vector<BinMetaRow>& rows) = 0;
+    virtual void put_sensor_bins(const std::vector<SensorBinRow>& rows) = 0;
+    virtual void put_source_days(const std::vector<SourceDayRow>& rows) = 0;
+
+    // Checkpoint (written inside the caller's transaction).
+    virtual std::optional<Checkpoint> load_checkpoint() = 0;
+    virtual void save_checkpoint(const Checkpoint& cp) = 0;
+    virtual void clear_checkpoint() = 0;
+
+    // Readers for reports and the API.
+    virtual TelescopeTotals totals(const TimeRange& range) = 0;
+    virtual std::vector<ClassBinRow> class_series(int32_t width, const TimeRange& range) = 0;
+    virtual std::vector<PortRank> top_ports(uint8_t protocol, size_t n, const TimeRange& range) = 0;
+    virtual std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) = 0;
+    virtual std::vector<SensorBinRow> sensor_totals(const TimeRange& range) = 0;
+};
+
+/// Opens (creating if needed) the SQLite store at `path` (WAL mode; schema created or migrated).
+/// Throws StoreError naming the path on failure.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+}  // namespace iotwatch

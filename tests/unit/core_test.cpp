@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "core/ip_address.h"
+#include "core/prefix.h"
+#include "core/timestamp.h"
+
+using namespace iotwatch;
+
+TEST(IpAddress, ParsesAndPrintsBothFamilies) {
+    auto a = IpAddress::parse("192.0.2.1");
+    ASSERT_TRUE(a);
+    EXPECT_TRUE(a->is_v4());
+    EXPECT_EQ(a->v4_value(), 0xC0000201u);
+    EXPECT_EQ(a->to_string(), "192.0.2.1");
+    auto b = IpAddress::parse("2001:db8::1");
+    ASSERT_TRUE(b);
+    EXPECT_FALSE(b->is_v4());
+    EXPECT_EQ(b->to_string(), "2001:db8::1");
+    EXPECT_FALSE(IpAddress::parse("300.1.1.1"));
+    EXPECT_FALSE(IpAddress::parse(""));
+    EXPECT_NE(a->hash(), b->hash());
+}
+
+TEST(Prefix, ContainsAndRejectsHostBits) {
+    auto p = Prefix::parse("198.18.0.0/15");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->length(), 15u);
+    EXPECT_EQ(p->size(), 131072u);
+    EXPECT_TRUE(p->contains(*IpAddress::parse("198.19.255.255")));
+    EXPECT_FALSE(p->contains(*IpAddress::parse("198.20.0.0")));
+    EXPECT_EQ(p->offset_of(*IpAddress::parse("198.19.0.1")), 65537u);
+    std::string err;
+    EXPECT_FALSE(Prefix::parse("198.18.0.1/15", &err));
+    EXPECT_NE(err.find("host bits"), std::string::npos);
+    EXPECT_FALSE(Prefix::parse("10.0.0.0/33", &err));
+    auto v6 = Prefix::parse("2001:db8::/32");
+    ASSERT_TRUE(v6);
+    EXPECT_TRUE(v6->contains(*IpAddress::parse("2001:db8:1::5")));
+    EXPECT_FALSE(v6->contains(*IpAddress::parse("198.18.0.1")));
+    EXPECT_FALSE(p->contains(*IpAddress::parse("2001:db8::1")));
+    EXPECT_TRUE(Prefix::parse("0.0.0.0/0")->contains(*IpAddress::parse("8.8.8.8")));
+    EXPECT_FALSE(Prefix::parse("0.0.0.0/0")->contains(*IpAddress::parse("2001:db8::1")));
+}
+
+TEST(Timestamp, FormatsAndParsesUtc) {
+    auto t = parse_utc("2026-11-24T15:05:36Z");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(format_utc(*t), "2026-11-24T15:05:36Z");
+    EXPECT_EQ(format_utc_day(*t), "2026-11-24");
+    EXPECT_EQ(bin_start_seconds(*t, 86400) % 86400, 0);
+    EXPECT_EQ(format_utc(*parse_utc("1970-01-01")), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(format_utc(*parse_utc("2024-02-29T23:59:59.123456789Z"), 9), "2024-02-29T23:59:59.123456789Z");
+    EXPECT_FALSE(parse_utc("2026-13-01"));
+    EXPECT_FALSE(parse_utc("yesterday"));
+}
