@@ -1,2 +1,71 @@
+// iotwatch: ISP-cooperative IoT threat observation. Thin front end over libiotwatch.
+#include <csignal>
 #include <cstdio>
-int main() { std::puts("iotwatch: under construction"); return 0; }
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace iotwatch::cli {
+namespace {
+// The one piece of process-wide mutable state: a signal handler can only talk through a global.
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+
+constexpr const char* kUsage = R"(usage: iotwatch COMMAND [OPTIONS] [ARGS]
+
+iotwatch watches IoT botnets from a darknet telescope and tells network operators which of their
+addresses look infected.
+
+commands:
+  ingest    count darknet packets from captures (pcap, pcapng, gzip/zstd, directories, stdin, live)
+  report    print the telescope views (classes, top ports, top sources, series) as table/CSV/JSON
+  gen       generate a deterministic sample darknet day (pcap + ground truth JSON)
+  version   print the version
+
+`iotwatch COMMAND --help` explains each command's options.
+
+exit codes: 0 ok; 1 runtime failure (I/O, database); 2 bad command line or configuration;
+            3 some input was truncated or corrupt (everything before the bad record was counted);
+            130 interrupted by a signal (state was checkpointed; rerun the same command to resume)
+)";
+}  // namespace
+
+const std::atomic<bool>& stop_requested() { return g_stop; }
+
+}  // namespace iotwatch::cli
+
+int main(int argc, char** argv) {
+    using namespace iotwatch;
+    using namespace iotwatch::cli;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGPIPE, SIG_IGN);
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? kExitUsage : kExitOk;
+    }
+    const std::string cmd = argv[1];
+    try {
+        if (cmd == "ingest") return cmd_ingest(argc - 2, argv + 2);
+        if (cmd == "report") return cmd_report(argc - 2, argv + 2);
+        if (cmd == "gen") return cmd_gen(argc - 2, argv + 2);
+        if (cmd == "version" || cmd == "--version") {
+            std::puts("iotwatch " IOTWATCH_VERSION);
+            return kExitOk;
+        }
+        std::fprintf(stderr, "iotwatch: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+        return kExitUsage;
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "iotwatch %s: %s\n", cmd.c_str(), e.what());
+        return kExitUsage;
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "iotwatch %s: %s\n", cmd.c_str(), e.what());
+        return kExitBadInput;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "iotwatch %s: %s\n", cmd.c_str(), e.what());
+        return kExitFailure;
+    }
+}

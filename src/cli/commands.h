@@ -1,0 +1,14 @@
+// The `iotwatch` subcommands. Each takes the arguments after its name and returns an ExitCode.
+#pragma once
+#include <atomic>
+
+namespace iotwatch::cli {
+
+/// Set by SIGINT/SIGTERM; long-running commands poll it and checkpoint before exiting.
+const std::atomic<bool>& stop_requested();
+
+int cmd_ingest(int argc, char** argv);
+int cmd_report(int argc, char** argv);
+int cmd_gen(int argc, char** argv);
+
+}  // namespace iotwatch::cli

@@ -1,0 +1,79 @@
+// ByteWriter / ByteReader: a minimal binary encoding for checkpoints (little-endian PODs, length-
+// prefixed vectors and strings). ByteReader throws InputError on a short or corrupt buffer instead
+// of reading past its end.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/error.h"
+
+namespace iotwatch {
+
+class ByteWriter {
+public:
+    template <typename T>
+    void put(const T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        const char* p = reinterpret_cast<const char*>(&v);
+        buf_.append(p, sizeof(T));
+    }
+    template <typename T>
+    void put_vector(const std::vector<T>& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        put<uint64_t>(v.size());
+        buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    }
+    void put_string(const std::string& s) {
+        put<uint64_t>(s.size());
+        buf_ += s;
+    }
+    std::string& data() { return buf_; }
+
+private:
+    std::string buf_;
+};
+
+class ByteReader {
+public:
+    ByteReader(const std::string& buf, std::string name) : buf_(buf), name_(std::move(name)) {}
+    template <typename T>
+    T get() {
+        static_assert(std::is_trivially_copyable_v<T>);
+        need(sizeof(T));
+        T v;
+        std::memcpy(&v, buf_.data() + pos_, sizeof(T));
+        pos_ += sizeof(T);
+        return v;
+    }
+    template <typename T>
+    std::vector<T> get_vector() {
+        uint64_t n = get<uint64_t>();
+        if (n > (buf_.size() - pos_) / sizeof(T)) fail("vector length " + std::to_string(n) + " exceeds the data");
+        std::vector<T> v(n);
+        std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(T));
+        pos_ += n * sizeof(T);
+        return v;
+    }
+    std::string get_string() {
+        uint64_t n = get<uint64_t>();
+        need(n);
+        std::string s = buf_.substr(pos_, n);
+        pos_ += n;
+        return s;
+    }
+    bool at_end() const { return pos_ == buf_.size(); }
+    [[noreturn]] void fail(const std::string& why) const { throw InputError(name_, pos_, why); }
+
+private:
+    void need(uint64_t n) const {
+        if (n > buf_.size() - pos_) fail("ends early (needs " + std::to_string(n) + " more bytes)");
+    }
+    const std::string& buf_;
+    std::string name_;
+    size_t pos_ = 0;
+};
+
+}  // namespace iotwatch

@@ -1,0 +1,76 @@
+// IngestJob: the telescope's main loop, capture -> decode -> classify/aggregate -> store.
+//
+// Crash safety: rows and a checkpoint (the inputs done, the position in the current input, and the
+// aggregator's open state) are committed together in one store transaction, at the end of every
+// input and every `checkpoint_seconds` of wall time. A run killed at any point (even kill -9) and
+// started again with the same arguments resumes from the last checkpoint: totals equal those of an
+// uninterrupted run and nothing is counted twice. The same mechanism makes incremental ingest work:
+// a later run over a directory that received new files continues the open bins.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/packet_source.h"
+#include "core/error.h"
+#include "store/store.h"
+#include "telescope/darknet.h"
+#include "telescope/telescope_aggregator.h"
+
+namespace iotwatch {
+
+struct IngestOptions {
+    std::vector<std::string> inputs;     // files, directories, "-" (stdin)
+    std::string live_interface;          // non-empty: capture live from this interface instead
+    std::string bpf_filter;              // live only
+    ReaderKind reader = ReaderKind::kAuto;
+    double checkpoint_seconds = 60.0;    // wall-time interval of intermediate checkpoints
+    bool reset = false;                  // ignore (and replace) an existing checkpoint
+    bool progress = false;               // progress lines on stderr
+};
+
+/// What one input contributed, and how it ended.
+struct InputReport {
+    std::string name;
+    uint64_t frames = 0;
+    bool skipped = false;         // already done according to the checkpoint
+    std::optional<std::string> error;  // InputError text (file, offset, what)
+};
+
+struct IngestResult {
+    uint64_t frames = 0;          // frames read in this run
+    uint64_t wire_bytes = 0;
+    double seconds = 0;
+    bool interrupted = false;     // stopped by a signal; state checkpointed
+    bool resumed = false;         // continued from a checkpoint
+    std::vector<InputReport> inputs;
+    AggregatorMemory memory;      // at the end of the run, before the final flush
+    CaptureDropStats drops;       // live capture only
+    bool had_input_errors() const {
+        for (const auto& i : inputs)
+            if (i.error) return true;
+        return false;
+    }
+};
+
+class IngestJob {
+public:
+    IngestJob(IngestOptions options, const Darknet& darknet, Store& store);
+    /// Runs to the end of the inputs or until *stop becomes true. InputErrors of single inputs are
+    /// reported in the result (the run goes on with the next input); StoreError/ConfigError throw.
+    IngestResult run(const std::atomic<bool>* stop, std::ostream& log);
+
+private:
+    IngestOptions options_;
+    const Darknet& darknet_;
+    Store& store_;
+};
+
+/// Identity of an input for the checkpoint: absolute path and size ("-" for stdin).
+std::string input_identity(const std::string& path);
+
+}  // namespace iotwatch

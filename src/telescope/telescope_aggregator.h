@@ -1,0 +1,109 @@
+// TelescopeAggregator: counts every packet that reaches the darknet, per UTC time bin (5 min, 1 h,
+// 1 day), per class, per destination port and per source, with exact unique counts.
+//
+// Shape (after CAIDA corsaro's interval plugins): process() per packet; when a packet's time passes
+// the end of the open bin, the bin is closed and its rows are handed to the BinSink in one batch
+// (never per packet). flush_open() emits the rows of the still-open bins without closing them, so
+// a run can end, checkpoint its state, and a later run resume and rewrite those bins complete.
+//
+// Why it is fast: one hash lookup per packet for all source-level state (the source's day record
+// remembers in which 5-min and 1-h bin it was last counted, so unique-source counts at every width
+// come from that one lookup), one more for (source, port) on TCP/UDP, and per-destination state in
+// flat arrays indexed by the darknet's dense address index.
+//
+// Packets older than the open 5-min bin (out-of-order input) are counted in the open bin and in the
+// `late` counter; they are never dropped.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/decoded_packet.h"
+#include "core/flat_table.h"
+#include "store/rows.h"
+#include "telescope/darknet.h"
+#include "telescope/destination_tracker.h"
+
+namespace iotwatch {
+
+/// Rows of the bins closed (or flushed) together.
+struct BinRows {
+    std::vector<ClassBinRow> classes;
+    std::vector<PortBinRow> ports;
+    std::vector<BinMetaRow> meta;
+    std::vector<SensorBinRow> sensors;
+    std::vector<SourceDayRow> sources;
+    bool empty() const { return classes.empty() && meta.empty() && sources.empty(); }
+    void clear();
+};
+
+/// Receives batches of rows. `final_rows` is false for flush_open() batches (bins still open).
+class BinSink {
+public:
+    virtual ~BinSink() = default;
+    virtual void on_rows(const BinRows& rows, bool final_rows) = 0;
+};
+
+/// Memory figures for the benchmark and --stats.
+struct AggregatorMemory {
+    uint64_t active_sources = 0;
+    uint64_t source_state_bytes = 0;     // fixed per-source record + index slot, all sources
+    uint64_t destination_set_bytes = 0;  // heap of the per-source destination sets
+    uint64_t port_table_bytes = 0;       // (source, port) table
+    uint64_t fixed_bytes = 0;            // per-bin arrays (ports, destination masks)
+    uint64_t total() const { return source_state_bytes + destination_set_bytes + port_table_bytes + fixed_bytes; }
+};
+
+class TelescopeAggregator {
+public:
+    TelescopeAggregator(const Darknet& darknet, BinSink& sink);
+    ~TelescopeAggregator();
+    TelescopeAggregator(const TelescopeAggregator&) = delete;
+    TelescopeAggregator& operator=(const TelescopeAggregator&) = delete;
+
+    /// Counts one decoded frame (any DecodeStatus; non-IP and undecodable frames are counted too).
+    void process(const DecodedPacket& p);
+    /// Emits the rows of the open bins as they stand (not final); state is kept.
+    void flush_open();
+    /// Closes every open bin (final rows) and resets; used at the end of a non-resumable run.
+    void close_all();
+
+    /// Serializes the open state (for a checkpoint) / restores it. restore() throws InputError on a
+    /// corrupt blob and ConfigError when it was made for a different darknet.
+    std::string serialize() const;
+    void restore(const std::string& blob);
+
+    AggregatorMemory memory() const;
+    /// Bytes of the fixed per-source record (index slot + state), for the benchmark's printout.
+    static uint64_t bytes_per_source_record();
+    uint64_t packets_seen() const { return packets_seen_; }
+
+private:
+    struct Level;
+    struct SourceState;
+    struct PortState;
+    struct AddressHash {
+        uint64_t operator()(const IpAddress& a) const { return a.hash(); }
+    };
+
+    void start_bins(int64_t ts_s);
+    void advance(int64_t ts_ns);
+    void close_level(Level& level, BinRows& out, bool reset);
+    void emit_sources(BinRows& out);
+    void reset_day();
+
+    const Darknet& darknet_;
+    BinSink& sink_;
+    std::vector<std::unique_ptr<Level>> levels_;  // 5 min, 1 h, 1 day
+    bool started_ = false;
+    uint32_t cur5_ = 0;   // 1 + index of the open 5-min bin (0 = none)
+    uint32_t cur1h_ = 0;  // 1 + index of the open 1-h bin
+    FlatTable<IpAddress, uint32_t, AddressHash> source_index_;
+    std::vector<SourceState> sources_;
+    FlatTable<uint64_t, PortState, MixHash> ports_;
+    uint64_t packets_seen_ = 0;
+    BinRows rows_;
+};
+
+}  // namespace iotwatch

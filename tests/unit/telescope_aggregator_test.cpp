@@ -1,0 +1,308 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "core/error.h"
+#include "core/timestamp.h"
+#include "telescope/packet_classifier.h"
+#include "telescope/telescope_aggregator.h"
+
+using namespace iotwatch;
+
+namespace {
+
+constexpr int64_t kDay = 1767225600;  // 2026-01-01T00:00:00Z
+int64_t at(int64_t seconds) { return (kDay + seconds) * kNanosPerSecond; }
+
+Darknet test_darknet() { return Darknet({{"s1", {*Prefix::parse("198.18.0.0/24")}}, {"s2", {*Prefix::parse("198.19.0.0/24")}}}); }
+
+DecodedPacket tcp(int64_t ts, const char* src, const char* dst, uint16_t dport, uint8_t flags) {
+    DecodedPacket p;
+    p.ts_ns = ts;
+    p.ip_version = 4;
+    p.protocol = kProtoTcp;
+    p.src = *IpAddress::parse(src);
+    p.dst = *IpAddress::parse(dst);
+    p.has_l4 = true;
+    p.sport = 40000;
+    p.dport = dport;
+    p.tcp_flags = flags;
+    p.ip_bytes = 40;
+    return p;
+}
+
+DecodedPacket udp(int64_t ts, const char* src, const char* dst, uint16_t dport) {
+    DecodedPacket p = tcp(ts, src, dst, dport, 0);
+    p.protocol = kProtoUdp;
+    p.ip_bytes = 28;
+    return p;
+}
+
+struct RecordingSink : BinSink {
+    std::vector<BinRows> batches;
+    std::vector<bool> finals;
+    void on_rows(const BinRows& rows, bool final_rows) override {
+        batches.push_back(rows);
+        finals.push_back(final_rows);
+    }
+    // Latest value of each row key over all batches (what a REPLACE store would hold).
+    std::map<std::tuple<int32_t, int64_t, int>, ClassBinRow> classes() const {
+        std::map<std::tuple<int32_t, int64_t, int>, ClassBinRow> m;
+        for (auto& b : batches)
+            for (auto& r : b.classes) m[{r.width, r.bin_start, r.cls}] = r;
+        return m;
+    }
+    std::map<std::tuple<int32_t, int64_t, int, int>, PortBinRow> ports() const {
+        std::map<std::tuple<int32_t, int64_t, int, int>, PortBinRow> m;
+        for (auto& b : batches)
+            for (auto& r : b.ports) m[{r.width, r.bin_start, r.protocol, r.port}] = r;
+        return m;
+    }
+    std::map<std::pair<int64_t, std::string>, SourceDayRow> sources() const {
+        std::map<std::pair<int64_t, std::string>, SourceDayRow> m;
+        for (auto& b : batches)
+            for (auto& r : b.sources) m[{r.day, r.src.to_string()}] = r;
+        return m;
+    }
+    std::map<std::pair<int32_t, int64_t>, BinMetaRow> meta() const {
+        std::map<std::pair<int32_t, int64_t>, BinMetaRow> m;
+        for (auto& b : batches)
+            for (auto& r : b.meta) m[{r.width, r.bin_start}] = r;
+        return m;
+    }
+};
+
+}  // namespace
+
+// The classifier against the DOMAIN.md rule written as independent, mutually exclusive predicates:
+// for every flag byte exactly one predicate holds, and it is the class classify_tcp_flags returns.
+TEST(TelescopeClassifier, TcpClassesAreExclusiveAndExhaustive) {
+    for (int f = 0; f < 256; ++f) {
+        const bool R = f & kTcpRst, S = f & kTcpSyn, A = f & kTcpAck, F = f & kTcpFin, P = f & kTcpPsh;
+        const bool preds[7] = {
+            R,                                  // RST if RST is set
+            !R && S && A && !F,                 // else SYN/ACK if SYN+ACK without FIN
+            !R && S && !A && !F,                // else SYN if SYN without ACK or FIN
+            !R && F && !S,                      // else FIN if FIN without SYN
+            !R && !(S && !F) && !(F && !S) && P,// else PUSH if PSH
+            !R && !(S && !F) && !(F && !S) && !P && A, // else ACK
+            !R && !(S && !F) && !(F && !S) && !P && !A // else other (no flags, SYN+FIN, URG only)
+        };
+        const PacketClass expected[7] = {kClassRst, kClassSynAck, kClassSyn, kClassFin, kClassPush, kClassAck, kClassTcpOther};
+        int holds = 0, which = -1;
+        for (int i = 0; i < 7; ++i)
+            if (preds[i]) ++holds, which = i;
+        ASSERT_EQ(holds, 1) << "flags " << f;
+        EXPECT_EQ(classify_tcp_flags(static_cast<uint8_t>(f)), expected[which]) << "flags " << f;
+        // ECE, CWR and URG never change the class.
+        EXPECT_EQ(classify_tcp_flags(static_cast<uint8_t>(f | kTcpEce | kTcpCwr | kTcpUrg)),
+                  classify_tcp_flags(static_cast<uint8_t>(f & ~(kTcpEce | kTcpCwr | kTcpUrg))));
+    }
+}
+
+TEST(TelescopeClassifier, EveryProtocolHasExactlyOneClass) {
+    DecodedPacket p;
+    p.has_l4 = true;
+    for (int proto = 0; proto < 256; ++proto) {
+        p.protocol = static_cast<uint8_t>(proto);
+        PacketClass c = classify_packet(p);
+        ASSERT_LT(c, kClassCount);
+        if (proto == kProtoUdp) {
+            EXPECT_EQ(c, kClassUdp);
+        } else if (proto == kProtoIcmp || proto == kProtoIcmp6) {
+            EXPECT_EQ(c, kClassIcmp);
+        } else if (proto != kProtoTcp) {
+            EXPECT_EQ(c, kClassOtherIp);
+        }
+    }
+    // Later fragments: protocol only.
+    p.protocol = kProtoTcp;
+    p.tcp_flags = kTcpSyn;
+    p.is_later_fragment = true;
+    EXPECT_EQ(classify_packet(p), kClassTcpOther);
+    p.is_later_fragment = false;
+    EXPECT_EQ(classify_packet(p), kClassSyn);
+}
+
+TEST(TelescopeAggregator, CountsBinsClassesAndExactUniques) {
+    Darknet dn = test_darknet();
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    // Bin 0 (00:00-00:05): A sends 3 SYNs to 2 dsts, B one UDP; bin 1 (00:05-00:10): A again, C RST.
+    agg.process(tcp(at(10), "1.1.1.1", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(at(20), "1.1.1.1", "198.18.0.2", 23, kTcpSyn));
+    agg.process(tcp(at(30), "1.1.1.1", "198.18.0.2", 2323, kTcpSyn));
+    agg.process(udp(at(40), "2.2.2.2", "198.19.0.9", 53));
+    agg.process(tcp(at(50), "3.3.3.3", "8.8.8.8", 80, kTcpSyn));  // outside
+    agg.process(tcp(at(310), "1.1.1.1", "198.18.0.3", 23, kTcpSyn));
+    agg.process(tcp(at(320), "4.4.4.4", "198.18.0.3", 80, kTcpRst));
+    agg.close_all();
+
+    auto c = sink.classes();
+    auto row = [&](int32_t w, int64_t start, int cls) { return c.at({w, kDay + start, cls}); };
+    EXPECT_EQ(row(300, 0, kClassSyn).packets, 3u);
+    EXPECT_EQ(row(300, 0, kClassSyn).sources, 1u);
+    EXPECT_EQ(row(300, 0, kClassSyn).destinations, 2u);
+    EXPECT_EQ(row(300, 0, kClassAll).packets, 4u);
+    EXPECT_EQ(row(300, 0, kClassAll).sources, 2u);
+    EXPECT_EQ(row(300, 0, kClassAll).destinations, 3u);
+    EXPECT_EQ(row(300, 0, kClassAll).bytes, 3u * 40 + 28);
+    EXPECT_EQ(row(300, 300, kClassSyn).packets, 1u);
+    EXPECT_EQ(row(300, 300, kClassAll).sources, 2u);
+    EXPECT_EQ(row(3600, 0, kClassSyn).packets, 4u);
+    EXPECT_EQ(row(3600, 0, kClassSyn).sources, 1u);  // A in both 5-min bins is one host in the hour
+    EXPECT_EQ(row(3600, 0, kClassSyn).destinations, 3u);
+    EXPECT_EQ(row(3600, 0, kClassAll).sources, 3u);
+    EXPECT_EQ(row(3600, 0, kClassAll).destinations, 4u);  // .1 .2 .3 and 198.19.0.9
+    EXPECT_EQ(row(86400, 0, kClassRst).packets, 1u);
+    EXPECT_EQ(row(86400, 0, kClassUdp).packets, 1u);
+    EXPECT_EQ(c.count({86400, kDay, kClassAck}), 0u);
+
+    auto p = sink.ports();
+    EXPECT_EQ(p.at({300, kDay, kProtoTcp, 23}).packets, 2u);
+    EXPECT_EQ(p.at({300, kDay, kProtoTcp, 23}).sources, 1u);
+    EXPECT_EQ(p.at({86400, kDay, kProtoTcp, 23}).packets, 3u);
+    EXPECT_EQ(p.at({86400, kDay, kProtoTcp, 23}).sources, 1u);
+    EXPECT_EQ(p.at({86400, kDay, kProtoUdp, 53}).sources, 1u);
+
+    auto m = sink.meta();
+    EXPECT_EQ(m.at({86400, kDay}).outside, 1u);
+    EXPECT_EQ(m.at({300, kDay}).outside, 1u);
+    EXPECT_EQ(m.at({300, kDay + 300}).outside, 0u);
+
+    auto s = sink.sources();
+    const auto& a = s.at({kDay, "1.1.1.1"});
+    EXPECT_EQ(a.packets, 4u);
+    EXPECT_EQ(a.destinations, 3u);
+    EXPECT_EQ(a.ports, 2u);
+    EXPECT_EQ(a.top_ports, "tcp/23:3 tcp/2323:1");
+    EXPECT_EQ(a.classes, 1u << kClassSyn);
+    EXPECT_EQ(a.first_seen_ns, at(10));
+    EXPECT_EQ(a.last_seen_ns, at(310));
+    EXPECT_EQ(s.count({kDay, "3.3.3.3"}), 0u);  // outside traffic is not analysed
+}
+
+TEST(TelescopeAggregator, LateAndNonIpFramesAreCountedNotDropped) {
+    Darknet dn = test_darknet();
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    agg.process(tcp(at(700), "1.1.1.1", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(at(100), "1.1.1.2", "198.18.0.1", 23, kTcpSyn));  // older than the open bin
+    DecodedPacket arp;
+    arp.ts_ns = at(701);
+    arp.status = DecodeStatus::kNotIp;
+    agg.process(arp);
+    agg.close_all();
+    auto m = sink.meta();
+    EXPECT_EQ(m.at({300, kDay + 600}).late, 1u);
+    EXPECT_EQ(m.at({300, kDay + 600}).not_ip, 1u);
+    EXPECT_EQ(sink.classes().at({300, kDay + 600, kClassSyn}).packets, 2u);
+}
+
+TEST(TelescopeAggregator, DayRolloverEmitsSourceRowsOncePerDay) {
+    Darknet dn = test_darknet();
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    agg.process(tcp(at(100), "1.1.1.1", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(at(86400 + 5), "1.1.1.1", "198.18.0.2", 23, kTcpSyn));
+    ASSERT_EQ(sink.batches.size(), 1u);  // the first day closed when the second began
+    EXPECT_EQ(sink.batches[0].sources.size(), 1u);
+    agg.close_all();
+    auto s = sink.sources();
+    EXPECT_EQ(s.at({kDay, "1.1.1.1"}).packets, 1u);
+    EXPECT_EQ(s.at({kDay + 86400, "1.1.1.1"}).packets, 1u);
+    EXPECT_EQ(sink.classes().at({86400, kDay + 86400, kClassAll}).sources, 1u);
+}
+
+TEST(TelescopeAggregator, DistinctDestinationsStayExactPastTheBitmapSwitch) {
+    Darknet dn({{"big", {*Prefix::parse("198.18.0.0/16")}}});
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    std::mt19937 rng(7);
+    std::set<uint32_t> truth;
+    for (int i = 0; i < 20000; ++i) {
+        uint32_t off = rng() % 65536;
+        truth.insert(off);
+        DecodedPacket p = tcp(at(i / 10), "5.5.5.5", "198.18.0.0", 23, kTcpSyn);
+        p.dst = IpAddress::v4(0xC6120000u + off);
+        agg.process(p);
+    }
+    agg.close_all();
+    EXPECT_EQ(sink.sources().at({kDay, "5.5.5.5"}).destinations, truth.size());
+    EXPECT_EQ(sink.classes().at({86400, kDay, kClassAll}).destinations, truth.size());
+}
+
+// A run cut in two by a checkpoint (serialize, new aggregator, restore) gives the same rows as one
+// uninterrupted run: what the crash-safety of ingest rests on.
+TEST(TelescopeAggregator, SnapshotRestoreContinuesExactly) {
+    Darknet dn = test_darknet();
+    std::vector<DecodedPacket> pkts;
+    std::mt19937 rng(3);
+    for (int i = 0; i < 5000; ++i) {
+        char src[32], dst[32];
+        std::snprintf(src, sizeof src, "10.0.%u.%u", rng() % 4, rng() % 50);
+        std::snprintf(dst, sizeof dst, "198.%u.0.%u", 18 + rng() % 2, rng() % 256);
+        auto p = (rng() % 4) ? tcp(at(i * 20), src, dst, static_cast<uint16_t>(rng() % 30), static_cast<uint8_t>(rng() % 64))
+                             : udp(at(i * 20), src, dst, 53);
+        pkts.push_back(p);
+    }
+    RecordingSink whole;
+    {
+        TelescopeAggregator agg(dn, whole);
+        for (auto& p : pkts) agg.process(p);
+        agg.close_all();
+    }
+    RecordingSink split;
+    std::string blob;
+    {
+        TelescopeAggregator agg(dn, split);
+        for (size_t i = 0; i < 2500; ++i) agg.process(pkts[i]);
+        agg.flush_open();
+        blob = agg.serialize();
+    }
+    {
+        TelescopeAggregator agg(dn, split);
+        agg.restore(blob);
+        for (size_t i = 2500; i < pkts.size(); ++i) agg.process(pkts[i]);
+        agg.close_all();
+    }
+    const auto wc = whole.classes(), sc = split.classes();
+    const auto wp = whole.ports(), sp = split.ports();
+    const auto ws = whole.sources(), ss = split.sources();
+    EXPECT_EQ(wc.size(), sc.size());
+    EXPECT_EQ(ws.size(), ss.size());
+    for (auto& [k, r] : wc) {
+        auto& o = sc.at(k);
+        EXPECT_EQ(r.packets, o.packets);
+        EXPECT_EQ(r.sources, o.sources);
+        EXPECT_EQ(r.destinations, o.destinations);
+    }
+    for (auto& [k, r] : wp) EXPECT_EQ(r.sources, sp.at(k).sources);
+    for (auto& [k, r] : ws) {
+        auto& o = ss.at(k);
+        EXPECT_EQ(r.packets, o.packets);
+        EXPECT_EQ(r.destinations, o.destinations);
+        EXPECT_EQ(r.top_ports, o.top_ports);
+    }
+    // A snapshot for another darknet is refused, and a corrupt one is an InputError.
+    Darknet other({{"x", {*Prefix::parse("203.0.113.0/24")}}});
+    RecordingSink ignored;
+    TelescopeAggregator agg(other, ignored);
+    EXPECT_THROW(agg.restore(blob), ConfigError);
+    TelescopeAggregator agg2(dn, ignored);
+    EXPECT_THROW(agg2.restore(blob.substr(0, blob.size() / 2)), InputError);
+}
+
+TEST(TelescopeDarknet, RejectsOverlapsAndFindsSensors) {
+    EXPECT_THROW(Darknet({{"a", {*Prefix::parse("198.18.0.0/16")}}, {"b", {*Prefix::parse("198.18.5.0/24")}}}),
+                 ConfigError);
+    Darknet dn = test_darknet();
+    auto m = dn.lookup(*IpAddress::parse("198.19.0.7"));
+    ASSERT_TRUE(m);
+    EXPECT_EQ(dn.sensors()[m->sensor].name, "s2");
+    EXPECT_EQ(m->dense_index, 256u + 7u);
+    EXPECT_FALSE(dn.lookup(*IpAddress::parse("198.19.1.0")));
+    EXPECT_DOUBLE_EQ(dn.extrapolation_factor(), 4294967296.0 / 512);
+}
