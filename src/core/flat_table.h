@@ -3,8 +3,9 @@
 // interval). Keys and values live inline in one array, so a lookup is usually one cache miss.
 // Measured on this workload: ~6x faster than std::unordered_map, which allocates a node per entry.
 //
-// Contract: Key is trivially copyable with operator==; Hash is a callable returning a well-mixed
-// uint64_t; the key `empty_key` passed at construction is never inserted.
+// Contract: Key is trivially copyable with operator==; Value is default-constructible and movable
+// (it may own memory); Hash is a callable returning a well-mixed uint64_t; the key `empty_key`
+// passed at construction is never inserted. References to values are invalidated by an insert.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -94,8 +95,8 @@ public:
             if (!(s.key == empty_)) f(s.key, s.value);
     }
 
-    /// Prefetches the slot of `key` (call a few packets ahead of the lookup).
-    void prefetch(const Key& key) const { __builtin_prefetch(&slots_[hash_(key) & mask_]); }
+    /// Prefetches the slot of `key` for writing (call a few packets ahead of the lookup).
+    void prefetch(const Key& key) const { __builtin_prefetch(&slots_[hash_(key) & mask_], 1); }
 
 private:
     void grow() {
@@ -107,7 +108,7 @@ private:
             if (s.key == empty_) continue;
             size_t i = hash_(s.key) & mask_;
             while (!(slots_[i].key == empty_)) i = (i + 1) & mask_;
-            slots_[i] = s;
+            slots_[i] = std::move(s);
         }
     }
 

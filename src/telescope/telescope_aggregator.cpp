@@ -15,10 +15,12 @@ constexpr int kLevel5m = 0, kLevel1h = 1, kLevelDay = 2;
 constexpr int kNumLevels = 3;
 constexpr size_t kPortSlots = 2 * 65536;  // [0, 65536) TCP, [65536, 131072) UDP
 constexpr size_t kTopPortsPerSource = 5;
-// The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source). A forged
-// packet that carries it is keyed as 0.0.0.0 (also never a legitimate source): both are bogons.
+// The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
 constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v1";
+
+// A forged source equal to the table's empty marker is keyed as 0.0.0.0 (both are bogons).
+inline IpAddress source_key(const IpAddress& a) { return a == kEmptyAddress ? IpAddress() : a; }
 
 inline int64_t floor_seconds(int64_t ts_ns) {
     int64_t s = bin_start_seconds(ts_ns, 1);
@@ -35,6 +37,10 @@ void BinRows::clear() {
     sources.clear();
 }
 
+// One open bin at one width. Additive counters (packets, bytes, ports, sensors, destination class
+// bits) are updated per packet only at the 5-min level and folded into the 1-h and 1-day levels when
+// the 5-min bin closes; unique-source counts are kept per level (they are not additive) through the
+// bin marks in the source and port records.
 struct TelescopeAggregator::Level {
     int32_t width = 0;
     int64_t start = 0;  // seconds
@@ -46,8 +52,38 @@ struct TelescopeAggregator::Level {
     std::vector<uint64_t> sensor_packets, sensor_bytes;
     std::vector<uint64_t> port_packets = std::vector<uint64_t>(kPortSlots, 0);
     std::vector<uint32_t> port_sources = std::vector<uint32_t>(kPortSlots, 0);
-    std::vector<uint16_t> dst_mask;  // dense darknets: class bits per destination index
+    std::vector<uint32_t> touched_ports;  // slots with port_packets or port_sources != 0
+    std::vector<uint16_t> dst_mask;       // dense darknets: class bits per destination index
     FlatTable<IpAddress, uint16_t, AddressHash> dst_sparse{kEmptyAddress, 256};
+
+    void touch_port(uint32_t slot) {
+        if (port_packets[slot] == 0 && port_sources[slot] == 0) touched_ports.push_back(slot);
+    }
+
+    /// Adds the additive counters of a finer bin `f` (same time span, narrower width).
+    void fold(const Level& f) {
+        any = any || f.any;
+        for (int c = 0; c < kClassCount; ++c) {
+            packets[c] += f.packets[c];
+            bytes[c] += f.bytes[c];
+        }
+        outside += f.outside;
+        not_ip += f.not_ip;
+        truncated += f.truncated;
+        undecodable += f.undecodable;
+        late += f.late;
+        for (size_t i = 0; i < sensor_packets.size(); ++i) {
+            sensor_packets[i] += f.sensor_packets[i];
+            sensor_bytes[i] += f.sensor_bytes[i];
+        }
+        for (uint32_t slot : f.touched_ports) {
+            if (f.port_packets[slot] == 0) continue;
+            touch_port(slot);
+            port_packets[slot] += f.port_packets[slot];
+        }
+        for (size_t i = 0; i < dst_mask.size(); ++i) dst_mask[i] |= f.dst_mask[i];
+        f.dst_sparse.for_each([&](const IpAddress& a, uint16_t m) { dst_sparse[a] |= m; });
+    }
 
     void reset_counters() {
         any = false;
@@ -57,19 +93,19 @@ struct TelescopeAggregator::Level {
         outside = not_ip = truncated = undecodable = late = 0;
         std::fill(sensor_packets.begin(), sensor_packets.end(), 0);
         std::fill(sensor_bytes.begin(), sensor_bytes.end(), 0);
-        std::fill(port_packets.begin(), port_packets.end(), 0);
-        std::fill(port_sources.begin(), port_sources.end(), 0);
+        for (uint32_t slot : touched_ports) port_packets[slot] = port_sources[slot] = 0;
+        touched_ports.clear();
         std::fill(dst_mask.begin(), dst_mask.end(), 0);
         dst_sparse.clear();
     }
 };
 
 struct TelescopeAggregator::SourceState {
-    IpAddress src;
     int64_t first_ns = 0;
     int64_t last_ns = 0;
     uint64_t packets = 0;
     uint64_t bytes = 0;
+    uint32_t id = 0;     // sequential within the day: the key of this source's (source, port) records
     uint32_t bin5 = 0;   // 1 + 5-min bin index in which classes_5m was last reset
     uint32_t bin1h = 0;  // 1 + hour index for classes_1h
     uint16_t classes_day = 0;
@@ -85,7 +121,7 @@ struct TelescopeAggregator::PortState {
 };
 
 TelescopeAggregator::TelescopeAggregator(const Darknet& darknet, BinSink& sink)
-    : darknet_(darknet), sink_(sink), source_index_(kEmptyAddress, 4096), ports_(~0ULL, 4096) {
+    : darknet_(darknet), sink_(sink), sources_(kEmptyAddress, 4096), ports_(~0ULL, 4096) {
     const int32_t widths[kNumLevels] = {300, 3600, 86400};
     for (int i = 0; i < kNumLevels; ++i) {
         auto level = std::make_unique<Level>();
@@ -100,8 +136,8 @@ TelescopeAggregator::TelescopeAggregator(const Darknet& darknet, BinSink& sink)
 TelescopeAggregator::~TelescopeAggregator() = default;
 
 uint64_t TelescopeAggregator::bytes_per_source_record() {
-    // One index slot (address + id, at the table's 3/4 maximum load) plus the state record.
-    return sizeof(FlatTable<IpAddress, uint32_t, AddressHash>::Slot) * 4 / 3 + sizeof(SourceState);
+    // One table slot: the address and the state record inline.
+    return sizeof(FlatTable<IpAddress, SourceState, AddressHash>::Slot);
 }
 
 void TelescopeAggregator::start_bins(int64_t ts_s) {
@@ -119,12 +155,13 @@ void TelescopeAggregator::advance(int64_t ts_ns) {
     }
     const uint32_t idx5 = static_cast<uint32_t>(s / 300) + 1;
     if (idx5 <= cur5_) {
-        if (idx5 < cur5_)
-            for (auto& l : levels_) ++l->late;
+        if (idx5 < cur5_) ++levels_[kLevel5m]->late;
         return;
     }
     // The packet opens a later 5-min bin: close what ended, in order, and hand the rows over at once.
     rows_.clear();
+    levels_[kLevel1h]->fold(*levels_[kLevel5m]);
+    levels_[kLevelDay]->fold(*levels_[kLevel5m]);
     close_level(*levels_[kLevel5m], rows_, true);
     if (s / 3600 + 1 != cur1h_) close_level(*levels_[kLevel1h], rows_, true);
     if (s - s % 86400 != levels_[kLevelDay]->start) {
@@ -142,51 +179,44 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
     Level& l5 = *levels_[kLevel5m];
     Level& l1 = *levels_[kLevel1h];
     Level& ld = *levels_[kLevelDay];
-    l5.any = l1.any = ld.any = true;
+    l5.any = true;
 
     switch (p.status) {
     case DecodeStatus::kOk:
     case DecodeStatus::kTruncatedL4:
         break;
     case DecodeStatus::kNotIp:
-        ++l5.not_ip, ++l1.not_ip, ++ld.not_ip;
+        ++l5.not_ip;
         return;
     default:
-        ++l5.undecodable, ++l1.undecodable, ++ld.undecodable;
+        ++l5.undecodable;
         return;
     }
     const auto match = darknet_.lookup(p.dst);
     if (!match) {
-        ++l5.outside, ++l1.outside, ++ld.outside;
+        ++l5.outside;
         return;
     }
     const PacketClass cls = classify_packet(p);
     const uint16_t bit = static_cast<uint16_t>(1u << cls);
     const uint64_t bytes = p.ip_bytes;
-    const bool truncated = p.status == DecodeStatus::kTruncatedL4;
-    for (Level* l : {&l5, &l1, &ld}) {
-        ++l->packets[cls];
-        l->bytes[cls] += bytes;
-        ++l->sensor_packets[match->sensor];
-        l->sensor_bytes[match->sensor] += bytes;
-        l->truncated += truncated;
-    }
+    ++l5.packets[cls];
+    l5.bytes[cls] += bytes;
+    ++l5.sensor_packets[match->sensor];
+    l5.sensor_bytes[match->sensor] += bytes;
+    l5.truncated += p.status == DecodeStatus::kTruncatedL4;
 
     // Source: one lookup serves the unique-source counts of all three widths.
     bool inserted;
-    uint32_t& slot = source_index_.find_or_insert(p.src == kEmptyAddress ? IpAddress() : p.src, inserted);
+    SourceState& s = sources_.find_or_insert(source_key(p.src), inserted);
     if (inserted) {
-        slot = static_cast<uint32_t>(sources_.size());
-        SourceState fresh;
-        fresh.src = p.src;
-        fresh.first_ns = fresh.last_ns = p.ts_ns;
-        sources_.push_back(std::move(fresh));
+        s.id = next_source_id_++;
+        s.first_ns = s.last_ns = p.ts_ns;
         ++ld.src_uniq[kClassCount];
     }
-    const uint32_t source_id = slot;
-    SourceState& s = sources_[source_id];
-    s.first_ns = std::min(s.first_ns, p.ts_ns);
-    s.last_ns = std::max(s.last_ns, p.ts_ns);
+    const uint32_t source_id = s.id;
+    if (p.ts_ns < s.first_ns) s.first_ns = p.ts_ns;
+    if (p.ts_ns > s.last_ns) s.last_ns = p.ts_ns;
     ++s.packets;
     s.bytes += bytes;
     if (!(s.classes_day & bit)) {
@@ -212,52 +242,72 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
         ++l1.src_uniq[cls];
     }
 
-    // Destination: class bits in flat arrays (dense darknets) or a table (IPv6 / huge darknets).
+    // Destination: class bits in a flat array (dense darknets) or a table (IPv6 / huge darknets).
     if (darknet_.dense()) {
         const uint64_t idx = match->dense_index;
         l5.dst_mask[idx] |= bit;
-        l1.dst_mask[idx] |= bit;
-        ld.dst_mask[idx] |= bit;
         s.destinations.add(idx, darknet_.dense_size());
     } else {
         l5.dst_sparse[p.dst] |= bit;
-        l1.dst_sparse[p.dst] |= bit;
-        ld.dst_sparse[p.dst] |= bit;
         s.destinations.add(p.dst.hash(), 0);
     }
 
     // Destination port (TCP/UDP with a transport header).
     if (p.has_l4 && !p.is_later_fragment && (p.protocol == kProtoTcp || p.protocol == kProtoUdp)) {
         const uint64_t udp = p.protocol == kProtoUdp;
-        const size_t pi = udp * 65536 + p.dport;
+        const uint32_t pi = static_cast<uint32_t>(udp * 65536 + p.dport);
+        l5.touch_port(pi);
         ++l5.port_packets[pi];
-        ++l1.port_packets[pi];
-        ++ld.port_packets[pi];
         bool new_pair;
         PortState& ps = ports_.find_or_insert((uint64_t(source_id) << 17) | (udp << 16) | p.dport, new_pair);
         ++ps.packets;
-        if (new_pair) ++ld.port_sources[pi];
+        if (new_pair) {
+            ld.touch_port(pi);
+            ++ld.port_sources[pi];
+        }
         if (ps.bin5 != cur5_) {
             ps.bin5 = cur5_;
             ++l5.port_sources[pi];
         }
         if (ps.bin1h != cur1h_) {
             ps.bin1h = cur1h_;
+            l1.touch_port(pi);
             ++l1.port_sources[pi];
         }
     }
 }
 
+void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
+    // Two-stage software pipeline: the source slot of packet i+12 is prefetched; by packet i+6 it
+    // has arrived, so its id is read and that packet's (source, port) slot prefetched in turn.
+    constexpr size_t kFar = 12, kNear = 6;
+    auto prefetch_port = [&](const DecodedPacket& q) {
+        if (!q.has_l4 || (q.protocol != kProtoTcp && q.protocol != kProtoUdp)) return;
+        if (const SourceState* s = sources_.find(source_key(q.src)))
+            ports_.prefetch((uint64_t(s->id) << 17) | (uint64_t(q.protocol == kProtoUdp) << 16) | q.dport);
+    };
+    for (size_t i = 0; i < n && i < kFar; ++i) sources_.prefetch(source_key(p[i].src));
+    for (size_t i = 0; i < n && i < kNear; ++i) prefetch_port(p[i]);
+    for (size_t i = 0; i < n; ++i) {
+        if (i + kFar < n) sources_.prefetch(source_key(p[i + kFar].src));
+        if (i + kNear < n) prefetch_port(p[i + kNear]);
+        process(p[i]);
+    }
+}
+
 void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
     if (l.any) {
+        // Histogram of class-bit patterns first (one add per destination), then per-class counts.
+        std::vector<uint64_t> hist(1u << kClassCount, 0);
+        for (uint16_t m : l.dst_mask) ++hist[m];
+        l.dst_sparse.for_each([&](const IpAddress&, uint16_t m) { ++hist[m]; });
         uint64_t dst_uniq[kClassCount + 1] = {};
-        auto count_mask = [&](uint16_t m) {
-            if (!m) return;
-            ++dst_uniq[kClassCount];
-            for (int c = 0; c < kClassCount; ++c) dst_uniq[c] += (m >> c) & 1;
-        };
-        for (uint16_t m : l.dst_mask) count_mask(m);
-        l.dst_sparse.for_each([&](const IpAddress&, uint16_t m) { count_mask(m); });
+        for (uint32_t m = 1; m < hist.size(); ++m) {
+            if (!hist[m]) continue;
+            dst_uniq[kClassCount] += hist[m];
+            for (int c = 0; c < kClassCount; ++c)
+                if (m >> c & 1) dst_uniq[c] += hist[m];
+        }
 
         ClassBinRow all{l.start, l.width, kClassAll, 0, 0, l.src_uniq[kClassCount], dst_uniq[kClassCount]};
         for (uint8_t c = 0; c < kClassCount; ++c) {
@@ -267,7 +317,8 @@ void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
             out.classes.push_back({l.start, l.width, c, l.packets[c], l.bytes[c], l.src_uniq[c], dst_uniq[c]});
         }
         out.classes.push_back(all);
-        for (size_t i = 0; i < kPortSlots; ++i) {
+        std::sort(l.touched_ports.begin(), l.touched_ports.end());
+        for (uint32_t i : l.touched_ports) {
             if (l.port_packets[i] == 0) continue;
             out.ports.push_back({l.start, l.width, static_cast<uint8_t>(i < 65536 ? kProtoTcp : kProtoUdp),
                                  static_cast<uint16_t>(i & 0xFFFF), l.port_packets[i], l.port_sources[i]});
@@ -288,6 +339,8 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
         uint64_t packets;
         uint32_t key;  // udp << 16 | port
     };
+    std::vector<std::pair<const IpAddress*, SourceState*>> by_id(next_source_id_, {nullptr, nullptr});
+    sources_.for_each([&](const IpAddress& a, SourceState& s) { by_id[s.id] = {&a, &s}; });
     std::vector<uint32_t> port_counts(sources_.size(), 0);
     std::vector<std::array<Top, kTopPortsPerSource>> tops(sources_.size());
     for (auto& t : tops) t.fill(Top{0, 0});
@@ -305,19 +358,18 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
         }
     });
     const int64_t day = levels_[kLevelDay]->start;
-    const uint64_t universe = darknet_.dense() ? darknet_.dense_size() : 0;
     size_t first = out.sources.size();
-    for (size_t id = 0; id < sources_.size(); ++id) {
-        SourceState& s = sources_[id];
+    for (size_t id = 0; id < by_id.size(); ++id) {
+        SourceState& s = *by_id[id].second;
         SourceDayRow r;
         r.day = day;
-        r.src = s.src;
+        r.src = *by_id[id].first;
         r.first_seen_ns = s.first_ns;
         r.last_seen_ns = s.last_ns;
         r.packets = s.packets;
         r.bytes = s.bytes;
         r.classes = s.classes_day;
-        r.destinations = s.destinations.count(universe);
+        r.destinations = s.destinations.count();
         r.ports = port_counts[id];
         for (const Top& t : tops[id]) {
             if (t.packets == 0) break;
@@ -332,15 +384,21 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
 }
 
 void TelescopeAggregator::reset_day() {
-    source_index_.clear();
     sources_.clear();
+    next_source_id_ = 0;
     ports_.clear();
 }
 
 void TelescopeAggregator::flush_open() {
     if (!started_) return;
     rows_.clear();
-    for (auto& l : levels_) close_level(*l, rows_, false);
+    // The 1-h and 1-day bins as they stand include the open 5-min bin: fold it into copies.
+    Level hour = *levels_[kLevel1h], day = *levels_[kLevelDay];
+    hour.fold(*levels_[kLevel5m]);
+    day.fold(*levels_[kLevel5m]);
+    close_level(*levels_[kLevel5m], rows_, false);
+    close_level(hour, rows_, false);
+    close_level(day, rows_, false);
     emit_sources(rows_);
     if (!rows_.empty()) sink_.on_rows(rows_, false);
 }
@@ -348,6 +406,8 @@ void TelescopeAggregator::flush_open() {
 void TelescopeAggregator::close_all() {
     if (!started_) return;
     rows_.clear();
+    levels_[kLevel1h]->fold(*levels_[kLevel5m]);
+    levels_[kLevelDay]->fold(*levels_[kLevel5m]);
     for (auto& l : levels_) close_level(*l, rows_, true);
     emit_sources(rows_);
     reset_day();
@@ -359,8 +419,8 @@ void TelescopeAggregator::close_all() {
 AggregatorMemory TelescopeAggregator::memory() const {
     AggregatorMemory m;
     m.active_sources = sources_.size();
-    m.source_state_bytes = source_index_.memory_bytes() + sources_.capacity() * sizeof(SourceState);
-    for (const auto& s : sources_) m.destination_set_bytes += s.destinations.heap_bytes();
+    m.source_state_bytes = sources_.memory_bytes();
+    sources_.for_each([&](const IpAddress&, const SourceState& s) { m.destination_set_bytes += s.destinations.heap_bytes(); });
     m.port_table_bytes = ports_.memory_bytes();
     for (const auto& l : levels_)
         m.fixed_bytes += l->port_packets.size() * 8 + l->port_sources.size() * 4 + l->dst_mask.size() * 2 +
@@ -404,10 +464,13 @@ std::string TelescopeAggregator::serialize() const {
             w.put(m);
         });
     }
-    w.put<uint64_t>(sources_.size());
-    for (const auto& s : sources_) {
-        w.put(s.src.hi());
-        w.put(s.src.lo());
+    std::vector<std::pair<IpAddress, const SourceState*>> by_id(next_source_id_);
+    sources_.for_each([&](const IpAddress& a, const SourceState& s) { by_id[s.id] = {a, &s}; });
+    w.put<uint64_t>(by_id.size());
+    for (const auto& [addr, sp] : by_id) {
+        const SourceState& s = *sp;
+        w.put(addr.hi());
+        w.put(addr.lo());
         w.put(s.first_ns);
         w.put(s.last_ns);
         w.put(s.packets);
@@ -418,7 +481,7 @@ std::string TelescopeAggregator::serialize() const {
         w.put(s.classes_5m);
         w.put(s.classes_1h);
         w.put<uint8_t>(s.destinations.is_bitmap());
-        w.put(s.destinations.bitmap_count());
+        w.put(s.destinations.count());
         w.put_vector(s.destinations.raw());
     }
     w.put<uint64_t>(ports_.size());
@@ -459,8 +522,10 @@ void TelescopeAggregator::restore(const std::string& blob) {
         l.sensor_bytes = std::move(sb);
         for (uint32_t i : r.get_vector<uint32_t>()) {
             if (i >= kPortSlots) r.fail("port index out of range");
+            l.touch_port(i);
             l.port_packets[i] = r.get<uint64_t>();
             l.port_sources[i] = r.get<uint32_t>();
+            if (l.port_packets[i] == 0 && l.port_sources[i] == 0) r.fail("empty port entry");
         }
         auto mask = r.get_vector<uint16_t>();
         if (mask.size() != l.dst_mask.size()) r.fail("destination mask size differs from the darknet");
@@ -477,7 +542,8 @@ void TelescopeAggregator::restore(const std::string& blob) {
     for (uint64_t i = 0; i < ns; ++i) {
         SourceState s;
         uint64_t hi = r.get<uint64_t>(), lo = r.get<uint64_t>();
-        s.src = IpAddress::from_halves(hi, lo);
+        const IpAddress addr = IpAddress::from_halves(hi, lo);
+        s.id = static_cast<uint32_t>(i);
         s.first_ns = r.get<int64_t>();
         s.last_ns = r.get<int64_t>();
         s.packets = r.get<uint64_t>();
@@ -491,17 +557,17 @@ void TelescopeAggregator::restore(const std::string& blob) {
         uint64_t count = r.get<uint64_t>();
         auto raw = r.get_vector<uint64_t>();
         if (bitmap && raw.size() != (universe + 63) / 64) r.fail("destination bitmap size differs from the darknet");
-        s.destinations.restore(std::move(raw), bitmap, count);
+        if (!s.destinations.restore(std::move(raw), bitmap, count)) r.fail("inconsistent destination set");
         bool inserted;
-        source_index_.find_or_insert(s.src == kEmptyAddress ? IpAddress() : s.src, inserted) =
-            static_cast<uint32_t>(sources_.size());
+        SourceState& slot = sources_.find_or_insert(source_key(addr), inserted);
         if (!inserted) r.fail("duplicate source in snapshot");
-        sources_.push_back(std::move(s));
+        slot = std::move(s);
+        next_source_id_ = static_cast<uint32_t>(i + 1);
     }
     const uint64_t np = r.get<uint64_t>();
     for (uint64_t i = 0; i < np; ++i) {
         uint64_t key = r.get<uint64_t>();
-        if ((key >> 17) >= sources_.size()) r.fail("port entry names an unknown source");
+        if ((key >> 17) >= next_source_id_) r.fail("port entry names an unknown source");
         PortState& ps = ports_[key];
         ps.packets = r.get<uint64_t>();
         ps.bin5 = r.get<uint32_t>();

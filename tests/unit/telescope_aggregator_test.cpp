@@ -242,8 +242,8 @@ TEST(TelescopeAggregator, SnapshotRestoreContinuesExactly) {
     std::mt19937 rng(3);
     for (int i = 0; i < 5000; ++i) {
         char src[32], dst[32];
-        std::snprintf(src, sizeof src, "10.0.%u.%u", rng() % 4, rng() % 50);
-        std::snprintf(dst, sizeof dst, "198.%u.0.%u", 18 + rng() % 2, rng() % 256);
+        std::snprintf(src, sizeof src, "10.0.%u.%u", unsigned(rng() % 4), unsigned(rng() % 50));
+        std::snprintf(dst, sizeof dst, "198.%u.0.%u", unsigned(18 + rng() % 2), unsigned(rng() % 256));
         auto p = (rng() % 4) ? tcp(at(i * 20), src, dst, static_cast<uint16_t>(rng() % 30), static_cast<uint8_t>(rng() % 64))
                              : udp(at(i * 20), src, dst, 53);
         pkts.push_back(p);
