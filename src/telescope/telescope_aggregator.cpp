@@ -147,17 +147,19 @@ void TelescopeAggregator::start_bins(int64_t ts_s) {
     started_ = true;
 }
 
-void TelescopeAggregator::advance(int64_t ts_ns) {
+void TelescopeAggregator::set_partition(uint32_t index, uint32_t count) {
+    partition_index_ = index;
+    partition_count_ = count == 0 ? 1 : count;
+}
+
+bool TelescopeAggregator::advance(int64_t ts_ns) {
     const int64_t s = floor_seconds(ts_ns);
     if (!started_) {
         start_bins(s);
-        return;
+        return false;
     }
     const uint32_t idx5 = static_cast<uint32_t>(s / 300) + 1;
-    if (idx5 <= cur5_) {
-        if (idx5 < cur5_) ++levels_[kLevel5m]->late;
-        return;
-    }
+    if (idx5 <= cur5_) return idx5 < cur5_;
     // The packet opens a later 5-min bin: close what ended, in order, and hand the rows over at once.
     rows_.clear();
     levels_[kLevel1h]->fold(*levels_[kLevel5m]);
@@ -170,35 +172,48 @@ void TelescopeAggregator::advance(int64_t ts_ns) {
         reset_day();
     }
     start_bins(s);
-    if (!rows_.empty()) sink_.on_rows(rows_, true);
+    sink_.on_rows(rows_, true);
+    return false;
 }
 
 void TelescopeAggregator::process(const DecodedPacket& p) {
     ++packets_seen_;
-    advance(p.ts_ns);
+    const bool late = advance(p.ts_ns);
     Level& l5 = *levels_[kLevel5m];
     Level& l1 = *levels_[kLevel1h];
     Level& ld = *levels_[kLevelDay];
-    l5.any = true;
 
-    switch (p.status) {
-    case DecodeStatus::kOk:
-    case DecodeStatus::kTruncatedL4:
-        break;
-    case DecodeStatus::kNotIp:
-        ++l5.not_ip;
-        return;
-    default:
-        ++l5.undecodable;
+    if (p.status != DecodeStatus::kOk && p.status != DecodeStatus::kTruncatedL4) {
+        if (partition_index_ != 0) return;
+        l5.any = true;
+        l5.late += late;
+        ++(p.status == DecodeStatus::kNotIp ? l5.not_ip : l5.undecodable);
         return;
     }
+    // Partition on high hash bits: the table indexes with the low ones, which must stay uniform.
+    const bool owner = partition_count_ == 1 || (p.src.hash() >> 40) % partition_count_ == partition_index_;
     const auto match = darknet_.lookup(p.dst);
     if (!match) {
-        ++l5.outside;
+        if (owner) {
+            l5.any = true;
+            l5.late += late;
+            ++l5.outside;
+        }
         return;
     }
     const PacketClass cls = classify_packet(p);
     const uint16_t bit = static_cast<uint16_t>(1u << cls);
+    if (partition_index_ == 0) {
+        // Destination class bits of every darknet packet (all partitions) live in worker 0.
+        l5.any = true;
+        if (darknet_.dense())
+            l5.dst_mask[match->dense_index] |= bit;
+        else
+            l5.dst_sparse[p.dst] |= bit;
+    }
+    if (!owner) return;
+    l5.any = true;
+    l5.late += late;
     const uint64_t bytes = p.ip_bytes;
     ++l5.packets[cls];
     l5.bytes[cls] += bytes;
@@ -242,15 +257,11 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
         ++l1.src_uniq[cls];
     }
 
-    // Destination: class bits in a flat array (dense darknets) or a table (IPv6 / huge darknets).
-    if (darknet_.dense()) {
-        const uint64_t idx = match->dense_index;
-        l5.dst_mask[idx] |= bit;
-        s.destinations.add(idx, darknet_.dense_size());
-    } else {
-        l5.dst_sparse[p.dst] |= bit;
+    // The source's distinct destinations: dense index, or an address hash for IPv6 / huge darknets.
+    if (darknet_.dense())
+        s.destinations.add(match->dense_index, darknet_.dense_size());
+    else
         s.destinations.add(p.dst.hash(), 0);
-    }
 
     // Destination port (TCP/UDP with a transport header).
     if (p.has_l4 && !p.is_later_fragment && (p.protocol == kProtoTcp || p.protocol == kProtoUdp)) {
@@ -313,7 +324,7 @@ void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
         for (uint8_t c = 0; c < kClassCount; ++c) {
             all.packets += l.packets[c];
             all.bytes += l.bytes[c];
-            if (l.packets[c] == 0) continue;
+            if (l.packets[c] == 0 && dst_uniq[c] == 0) continue;
             out.classes.push_back({l.start, l.width, c, l.packets[c], l.bytes[c], l.src_uniq[c], dst_uniq[c]});
         }
         out.classes.push_back(all);
@@ -400,7 +411,7 @@ void TelescopeAggregator::flush_open() {
     close_level(hour, rows_, false);
     close_level(day, rows_, false);
     emit_sources(rows_);
-    if (!rows_.empty()) sink_.on_rows(rows_, false);
+    sink_.on_rows(rows_, false);
 }
 
 void TelescopeAggregator::close_all() {
@@ -413,7 +424,7 @@ void TelescopeAggregator::close_all() {
     reset_day();
     started_ = false;
     cur5_ = cur1h_ = 0;
-    if (!rows_.empty()) sink_.on_rows(rows_, true);
+    sink_.on_rows(rows_, true);
 }
 
 AggregatorMemory TelescopeAggregator::memory() const {

@@ -39,6 +39,8 @@ struct BinRows {
 };
 
 /// Receives batches of rows. `final_rows` is false for flush_open() batches (bins still open).
+/// It is called once per close event even when the batch is empty, so that workers fed the same
+/// packets produce the same sequence of calls.
 class BinSink {
 public:
     virtual ~BinSink() = default;
@@ -61,6 +63,13 @@ public:
     ~TelescopeAggregator();
     TelescopeAggregator(const TelescopeAggregator&) = delete;
     TelescopeAggregator& operator=(const TelescopeAggregator&) = delete;
+
+    /// Makes this aggregator one of `count` workers that see the same packets: it counts only
+    /// sources whose address hash falls in partition `index` (so per-source state and unique-source
+    /// counts are disjoint and add up), except that worker 0 also counts non-IP frames and keeps the
+    /// darknet destination bits of every packet (so unique-destination counts need no union).
+    /// Merging the workers' rows is then a sum per key (RowMerger). Call before the first packet.
+    void set_partition(uint32_t index, uint32_t count);
 
     /// Counts one decoded frame (any DecodeStatus; non-IP and undecodable frames are counted too).
     void process(const DecodedPacket& p);
@@ -91,7 +100,7 @@ private:
     };
 
     void start_bins(int64_t ts_s);
-    void advance(int64_t ts_ns);
+    bool advance(int64_t ts_ns);  // true when the packet is older than the open bin
     void close_level(Level& level, BinRows& out, bool reset);
     void emit_sources(BinRows& out);
     void reset_day();
@@ -107,6 +116,8 @@ private:
     uint32_t next_source_id_ = 0;
     FlatTable<uint64_t, PortState, MixHash> ports_;
     uint64_t packets_seen_ = 0;
+    uint32_t partition_index_ = 0;
+    uint32_t partition_count_ = 1;
     BinRows rows_;
 };
 

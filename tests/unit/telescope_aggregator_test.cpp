@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/timestamp.h"
 #include "telescope/packet_classifier.h"
+#include "pipeline/row_merger.h"
 #include "telescope/telescope_aggregator.h"
 
 using namespace iotwatch;
@@ -305,4 +306,69 @@ TEST(TelescopeDarknet, RejectsOverlapsAndFindsSensors) {
     EXPECT_EQ(m->dense_index, 256u + 7u);
     EXPECT_FALSE(dn.lookup(*IpAddress::parse("198.19.1.0")));
     EXPECT_DOUBLE_EQ(dn.extrapolation_factor(), 4294967296.0 / 512);
+}
+
+// Two partitioned workers fed the same packets, joined by RowMerger, store exactly what one
+// aggregator stores: the basis of `ingest --threads 2`.
+TEST(TelescopeAggregator, PartitionedWorkersMergeToTheSingleWorkerRows) {
+    Darknet dn = test_darknet();
+    std::vector<DecodedPacket> pkts;
+    std::mt19937 rng(5);
+    for (int i = 0; i < 20000; ++i) {
+        char src[32], dst[32];
+        std::snprintf(src, sizeof src, "10.%u.%u.%u", unsigned(rng() % 3), unsigned(rng() % 8), unsigned(rng() % 40));
+        std::snprintf(dst, sizeof dst, "198.%u.%u.%u", unsigned(18 + rng() % 2), unsigned(rng() % 2), unsigned(rng() % 256));
+        auto p = (rng() % 5) ? tcp(at(i * 9), src, dst, static_cast<uint16_t>(rng() % 40), static_cast<uint8_t>(rng() % 64))
+                             : udp(at(i * 9), src, dst, static_cast<uint16_t>(rng() % 5));
+        if (rng() % 50 == 0) p.status = DecodeStatus::kNotIp;
+        if (rng() % 60 == 0) p.ts_ns -= 400LL * kNanosPerSecond;  // late
+        pkts.push_back(p);
+    }
+    RecordingSink single;
+    {
+        TelescopeAggregator agg(dn, single);
+        agg.process_batch(pkts.data(), pkts.size());
+        agg.flush_open();
+        agg.close_all();
+    }
+    RecordingSink joined;
+    {
+        RowMerger merger(joined, 2);
+        TelescopeAggregator a(dn, merger.worker_sink(0)), b(dn, merger.worker_sink(1));
+        a.set_partition(0, 2);
+        b.set_partition(1, 2);
+        a.process_batch(pkts.data(), pkts.size());
+        EXPECT_GT(merger.pending(), 0u);  // a's events wait for b's
+        b.process_batch(pkts.data(), pkts.size());
+        a.flush_open();
+        b.flush_open();
+        a.close_all();
+        b.close_all();
+        EXPECT_EQ(merger.pending(), 0u);
+    }
+    ASSERT_EQ(single.batches.size(), joined.batches.size());
+    auto key_rows = [](const RecordingSink& s) {
+        std::vector<std::string> out;
+        for (auto& b : s.batches) {
+            for (auto& r : b.classes)
+                out.push_back("c " + std::to_string(r.width) + " " + std::to_string(r.bin_start) + " " + std::to_string(r.cls) +
+                              " " + std::to_string(r.packets) + " " + std::to_string(r.bytes) + " " +
+                              std::to_string(r.sources) + " " + std::to_string(r.destinations));
+            for (auto& r : b.ports)
+                out.push_back("p " + std::to_string(r.width) + " " + std::to_string(r.bin_start) + " " +
+                              std::to_string(r.protocol) + "/" + std::to_string(r.port) + " " +
+                              std::to_string(r.packets) + " " + std::to_string(r.sources));
+            for (auto& r : b.meta)
+                out.push_back("m " + std::to_string(r.width) + " " + std::to_string(r.bin_start) + " " +
+                              std::to_string(r.outside) + " " + std::to_string(r.not_ip) + " " + std::to_string(r.late));
+            for (auto& r : b.sources)
+                out.push_back("s " + std::to_string(r.day) + " " + r.src.to_string() + " " + std::to_string(r.packets) +
+                              " " + std::to_string(r.destinations) + " " + std::to_string(r.ports) + " " + r.top_ports);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto s1 = key_rows(single), s2 = key_rows(joined);
+    EXPECT_GT(s1.size(), 100u);
+    EXPECT_EQ(s1, s2);
 }

@@ -1,0 +1,48 @@
+// RowMerger: joins the rows of N partitioned TelescopeAggregators (see set_partition) into the rows
+// one aggregator would have produced, and writes them to a BinSink (the store).
+//
+// Every worker sees the same packets, so every worker makes the same sequence of sink calls; the
+// k-th call of each worker belongs to the same close event. When the last worker's k-th batch
+// arrives, the batches are summed per row key and written. Thread-safe; with one worker it
+// forwards without copying.
+#pragma once
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "telescope/telescope_aggregator.h"
+
+namespace iotwatch {
+
+class RowMerger {
+public:
+    RowMerger(BinSink& out, size_t workers);
+    ~RowMerger();
+    /// The sink worker `index` gives its aggregator.
+    BinSink& worker_sink(size_t index);
+    /// Batches still waiting for other workers (0 when all are in step).
+    size_t pending() const;
+
+    /// Sums batches of the same event (exposed for tests).
+    static BinRows merge(const std::vector<BinRows>& parts);
+
+private:
+    class WorkerSink;
+    void submit(size_t worker, const BinRows& rows, bool final_rows);
+
+    BinSink& out_;
+    size_t workers_;
+    std::vector<std::unique_ptr<WorkerSink>> sinks_;
+    mutable std::mutex mu_;
+    struct Event {
+        std::vector<BinRows> parts;
+        size_t arrived = 0;
+        bool final_rows = true;
+    };
+    std::deque<Event> events_;           // events_[0] is event number first_event_
+    std::vector<uint64_t> next_event_;   // per worker: number of its next submission
+    uint64_t first_event_ = 0;
+};
+
+}  // namespace iotwatch
