@@ -3,26 +3,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <barrier>
 #include <chrono>
-#include <climits>
-#include <cstdlib>
+#include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <ostream>
 #include <set>
+#include <thread>
 
 #include "capture/decoded_packet.h"
 #include "core/byte_buffer.h"
+#include "pipeline/row_merger.h"
 
 namespace iotwatch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr char kStateVersion[] = "iotwatch-ingest-v2";
+constexpr size_t kBatch = 64;
 
-/// Writes closed bins straight into the store (inside the job's open transaction).
+/// Writes rows straight into the store (inside the job's open transaction).
 class StoreSink final : public BinSink {
 public:
     explicit StoreSink(Store& store) : store_(store) {}
     void on_rows(const BinRows& rows, bool) override {
+        if (rows.empty() && rows.ports.empty() && rows.sensors.empty()) return;
         store_.put_class_bins(rows.classes);
         store_.put_port_bins(rows.ports);
         store_.put_bin_meta(rows.meta);
@@ -34,20 +40,11 @@ private:
     Store& store_;
 };
 
-/// The checkpoint's state blob: where we are inside the current input, then the aggregator.
+/// Where we are inside the current input ("" when between inputs).
 struct Position {
-    std::string input;     // identity of a partly ingested input ("" when between inputs)
-    uint64_t records = 0;  // records of it already counted
+    std::string input;
+    uint64_t records = 0;
 };
-
-std::string encode_state(const Position& pos, const std::string& aggregator_state) {
-    ByteWriter w;
-    w.put_string("iotwatch-ingest-v1");
-    w.put_string(pos.input);
-    w.put(pos.records);
-    w.put_string(aggregator_state);
-    return std::move(w.data());
-}
 
 std::string human_rate(double per_second) {
     char buf[32];
@@ -77,8 +74,6 @@ IngestJob::IngestJob(IngestOptions options, const Darknet& darknet, Store& store
 
 IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
     IngestResult result;
-    StoreSink sink(store_);
-    TelescopeAggregator aggregator(darknet_, sink);
     const auto t0 = Clock::now();
 
     // Expand directories (files ordered by first timestamp) into the input list.
@@ -92,42 +87,76 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         }
     }
     uint64_t total_bytes = 0;
-    for (const auto& f : files) total_bytes += file_size(f);
+    bool has_stdin = false;
+    for (const auto& f : files) {
+        total_bytes += file_size(f);
+        has_stdin = has_stdin || f == "-";
+    }
+    // stdin and live capture cannot be read once per worker.
+    const unsigned n_workers =
+        (has_stdin || !options_.live_interface.empty()) ? 1u : std::max(1u, options_.threads);
+    result.threads = n_workers;
+
+    StoreSink store_sink(store_);
+    RowMerger merger(store_sink, n_workers);
+    std::vector<std::unique_ptr<TelescopeAggregator>> aggs;
+    for (unsigned i = 0; i < n_workers; ++i) {
+        aggs.push_back(std::make_unique<TelescopeAggregator>(darknet_, merger.worker_sink(i)));
+        aggs.back()->set_partition(i, n_workers);
+    }
 
     store_.begin();
     std::set<std::string> completed;
     Position resume;
     if (auto cp = store_.load_checkpoint(); cp && !options_.reset) {
         ByteReader r(cp->state, "checkpoint in the database");
-        if (r.get_string() != "iotwatch-ingest-v1") r.fail("unknown checkpoint version");
+        if (r.get_string() != kStateVersion) r.fail("unknown checkpoint version (use --reset)");
         resume.input = r.get_string();
         resume.records = r.get<uint64_t>();
-        aggregator.restore(r.get_string());
+        const uint32_t n = r.get<uint32_t>();
+        if (n != n_workers)
+            throw ConfigError("the checkpoint in the store was written with --threads " + std::to_string(n) +
+                              "; resume with the same value (or --reset to start over)");
+        for (auto& a : aggs) a->restore(r.get_string());
         completed.insert(cp->completed_inputs.begin(), cp->completed_inputs.end());
         result.resumed = true;
     } else if (cp && options_.reset) {
         store_.clear_checkpoint();
     }
 
-    // Commits rows + checkpoint in one transaction, then opens the next one.
+    // Commits rows + checkpoint in one transaction, then opens the next one. Callers guarantee no
+    // worker is running (between inputs, or inside the barrier's completion step).
     auto checkpoint = [&](const Position& pos) {
-        aggregator.flush_open();
+        for (auto& a : aggs) a->flush_open();
+        ByteWriter w;
+        w.put_string(kStateVersion);
+        w.put_string(pos.input);
+        w.put(pos.records);
+        w.put<uint32_t>(n_workers);
+        for (auto& a : aggs) w.put_string(a->serialize());
         Checkpoint cp;
         cp.completed_inputs.assign(completed.begin(), completed.end());
-        cp.state = encode_state(pos, aggregator.serialize());
+        cp.state = std::move(w.data());
         store_.save_checkpoint(cp);
         store_.commit();
         store_.begin();
     };
 
-    DecodedPacket pkt;
-    RawPacket raw;
+    auto sum_memory = [&] {
+        for (auto& a : aggs) {
+            auto m = a->memory();
+            result.memory.active_sources += m.active_sources;
+            result.memory.source_state_bytes += m.source_state_bytes;
+            result.memory.destination_set_bytes += m.destination_set_bytes;
+            result.memory.port_table_bytes += m.port_table_bytes;
+            result.memory.fixed_bytes += m.fixed_bytes;
+        }
+    };
     auto last_checkpoint = Clock::now();
     auto last_progress = Clock::now();
     uint64_t bytes_before_current = 0;
-    const bool show_progress = options_.progress;
-
     auto progress_line = [&](const std::string& name, uint64_t offset, bool final_line) {
+        if (!options_.progress) return;
         double el = std::chrono::duration<double>(Clock::now() - t0).count();
         double rate = el > 0 ? double(result.frames) / el : 0;
         std::string line = "ingest: " + std::to_string(result.frames) + " packets, " + human_rate(rate);
@@ -144,50 +173,17 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         log << "\r" << line << "\033[K" << (final_line ? "\n" : "") << std::flush;
     };
 
-    auto consume = [&](PacketSource& src, InputReport& report, const std::string& identity,
-                       uint64_t skip) -> bool /* false when stopped */ {
-        uint64_t records = 0;
-        while (records < skip && src.next(raw)) ++records;  // resume inside a partly ingested input
-        report.frames = 0;
-        uint64_t since_check = 0;
-        while (src.next(raw)) {
-            decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, pkt);
-            aggregator.process(pkt);
-            ++records;
-            ++report.frames;
-            ++result.frames;
-            result.wire_bytes += raw.wirelen;
-            if (++since_check < 65536) continue;
-            since_check = 0;
-            if (stop && stop->load(std::memory_order_relaxed)) {
-                checkpoint({identity, records});
-                return false;
-            }
-            auto now = Clock::now();
-            if (std::chrono::duration<double>(now - last_checkpoint).count() >= options_.checkpoint_seconds) {
-                checkpoint({identity, records});
-                last_checkpoint = now;
-            }
-            if (show_progress && now - last_progress > std::chrono::milliseconds(500)) {
-                progress_line(src.current_name(), src.current_offset(), false);
-                last_progress = now;
-            }
-        }
-        return !(stop && stop->load());
-    };
-
     if (!options_.live_interface.empty()) {
         auto src = open_live_capture(options_.live_interface, 262144, options_.bpf_filter);
         InputReport report;
         report.name = "live:" + options_.live_interface;
-        // Live input cannot be re-read: the checkpoint only carries the aggregator state. Stop is
-        // delivered through request_stop() by the signal handler's flag, checked between packets.
-        std::atomic<bool> local_stop{false};
-        const std::atomic<bool>* flag = stop ? stop : &local_stop;
-        while (!flag->load()) {
+        DecodedPacket pkt;
+        RawPacket raw;
+        // A live capture cannot be re-read: its checkpoints carry only the aggregator state.
+        while (!(stop && stop->load())) {
             if (!src->next(raw)) break;
             decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, pkt);
-            aggregator.process(pkt);
+            aggs[0]->process(pkt);
             ++report.frames;
             ++result.frames;
             result.wire_bytes += raw.wirelen;
@@ -196,11 +192,15 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                 checkpoint({});
                 last_checkpoint = now;
             }
+            if (now - last_progress > std::chrono::milliseconds(500)) {
+                progress_line(report.name, 0, false);
+                last_progress = now;
+            }
         }
         result.drops = src->drop_stats();
-        result.interrupted = flag->load();
+        result.interrupted = stop && stop->load();
         result.inputs.push_back(report);
-        result.memory = aggregator.memory();
+        sum_memory();
         checkpoint({});
         store_.commit();
         result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -218,27 +218,110 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             continue;
         }
         const uint64_t skip = (identity == resume.input) ? resume.records : 0;
-        bool stopped = false;
-        try {
-            auto src = open_capture_file(path, options_.reader);
-            stopped = !consume(*src, report, identity, skip);
-        } catch (const InputError& e) {
-            // Everything before the bad record was counted; the input counts as done so a rerun
-            // does not count its good part twice.
-            report.error = e.what();
+
+        // Shared between the workers of this input.
+        std::vector<uint64_t> records(n_workers, skip);
+        std::vector<uint64_t> wire_bytes(n_workers, 0);
+        std::vector<std::string> errors(n_workers);
+        std::atomic<uint64_t> offset{0};
+        bool stop_all = false;
+        uint64_t counted = 0;  // frames of this input already added to result.frames
+        std::exception_ptr failure;
+        auto at_barrier = [&]() noexcept {
+            try {
+                const uint64_t done = records[0] - skip;
+                result.frames += done - counted;
+                counted = done;
+                const bool stopping = stop && stop->load();
+                auto now = Clock::now();
+                if (stopping ||
+                    std::chrono::duration<double>(now - last_checkpoint).count() >= options_.checkpoint_seconds) {
+                    checkpoint({identity, records[0]});
+                    last_checkpoint = now;
+                }
+                if (now - last_progress > std::chrono::milliseconds(500)) {
+                    progress_line(path, offset.load(), false);
+                    last_progress = now;
+                }
+                stop_all = stopping;
+            } catch (...) {
+                failure = std::current_exception();
+                stop_all = true;
+            }
+        };
+        std::barrier sync(static_cast<std::ptrdiff_t>(n_workers), at_barrier);
+
+        auto work = [&](unsigned w) {
+            try {
+                auto src = open_capture_file(path, options_.reader);
+                RawPacket raw;
+                uint64_t n = 0;
+                while (n < skip && src->next(raw)) ++n;  // resume inside a partly ingested input
+                std::vector<DecodedPacket> batch(kBatch);
+                uint64_t since_sync = 0;
+                bool more = true;
+                while (more) {
+                    size_t filled = 0;
+                    const size_t want = std::min<uint64_t>(kBatch, kSyncRecords - since_sync);
+                    try {
+                        while (filled < want) {
+                            if (!src->next(raw)) {
+                                more = false;
+                                break;
+                            }
+                            decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, batch[filled]);
+                            wire_bytes[w] += raw.wirelen;
+                            ++filled;
+                        }
+                    } catch (const InputError& e) {
+                        // Count what was read before the bad record, then report it.
+                        aggs[w]->process_batch(batch.data(), filled);
+                        records[w] += filled;
+                        throw;
+                    }
+                    aggs[w]->process_batch(batch.data(), filled);
+                    records[w] += filled;
+                    since_sync += filled;
+                    if (since_sync == kSyncRecords) {
+                        since_sync = 0;
+                        if (w == 0) offset.store(src->current_offset());
+                        sync.arrive_and_wait();
+                        if (stop_all) break;
+                    }
+                }
+            } catch (const InputError& e) {
+                errors[w] = e.what();
+            } catch (...) {
+                if (w == 0 && !failure) failure = std::current_exception();
+                errors[w] = "internal error";
+            }
+            sync.arrive_and_drop();
+        };
+        if (n_workers == 1) {
+            work(0);
+        } else {
+            std::vector<std::thread> threads;
+            for (unsigned w = 0; w < n_workers; ++w) threads.emplace_back(work, w);
+            for (auto& t : threads) t.join();
         }
+        if (failure) std::rethrow_exception(failure);
+        result.frames += (records[0] - skip) - counted;
+        report.frames = records[0] - skip;
+        result.wire_bytes += wire_bytes[0];
+        if (!errors[0].empty()) report.error = errors[0];
         result.inputs.push_back(report);
-        if (stopped) {
+        if (stop_all) {
             result.interrupted = true;
             break;
         }
+        // An input that ended at a bad record counts as done: its good part must not be counted twice.
         if (identity != "-") completed.insert(identity);
         bytes_before_current += file_size(path);
         checkpoint({});
         last_checkpoint = Clock::now();
     }
-    if (show_progress) progress_line(files.empty() ? "-" : files.back(), 0, true);
-    result.memory = aggregator.memory();
+    progress_line(files.empty() ? "-" : files.back(), 0, true);
+    sum_memory();
     store_.commit();
     result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return result;

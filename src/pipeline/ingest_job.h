@@ -6,6 +6,11 @@
 // started again with the same arguments resumes from the last checkpoint: totals equal those of an
 // uninterrupted run and nothing is counted twice. The same mechanism makes incremental ingest work:
 // a later run over a directory that received new files continues the open bins.
+//
+// Threads: with N workers each worker reads the same file and counts the sources of its hash
+// partition (TelescopeAggregator::set_partition); RowMerger sums their rows per key. Workers meet at
+// a barrier every kSyncRecords records, where checkpoints and stop requests are handled with every
+// worker at the same record. A checkpoint names its worker count; resume with the same --threads.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -31,7 +36,11 @@ struct IngestOptions {
     double checkpoint_seconds = 60.0;    // wall-time interval of intermediate checkpoints
     bool reset = false;                  // ignore (and replace) an existing checkpoint
     bool progress = false;               // progress lines on stderr
+    unsigned threads = 1;                // worker threads for files (stdin and live use one)
 };
+
+/// Records between worker barriers (checkpoint/stop/progress points).
+inline constexpr uint64_t kSyncRecords = 1 << 18;
 
 /// What one input contributed, and how it ended.
 struct InputReport {
@@ -48,7 +57,8 @@ struct IngestResult {
     bool interrupted = false;     // stopped by a signal; state checkpointed
     bool resumed = false;         // continued from a checkpoint
     std::vector<InputReport> inputs;
-    AggregatorMemory memory;      // at the end of the run, before the final flush
+    AggregatorMemory memory;      // at the end of the run (summed over workers)
+    unsigned threads = 1;         // workers actually used
     CaptureDropStats drops;       // live capture only
     bool had_input_errors() const {
         for (const auto& i : inputs)
