@@ -20,7 +20,7 @@ for bin in "$build"/fuzz/fuzz_*; do
     echo "fuzz: $name FAILED"
     status=1
   else
-    grep -E "stat::number_of_executed_runs" "$work.log" | sed "s/^/fuzz: $name /" || true
+    grep -E "stat::number_of_executed_units" "$work.log" | sed "s/^/fuzz: $name /" || true
   fi
   rm -rf "$work" "$work.log"
 done

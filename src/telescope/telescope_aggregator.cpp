@@ -540,11 +540,16 @@ void TelescopeAggregator::restore(const std::string& blob) {
         }
         auto mask = r.get_vector<uint16_t>();
         if (mask.size() != l.dst_mask.size()) r.fail("destination mask size differs from the darknet");
+        for (uint16_t m : mask)
+            if (m >> kClassCount) r.fail("destination class bits out of range");
         l.dst_mask = std::move(mask);
         const uint64_t n = r.get<uint64_t>();
         for (uint64_t i = 0; i < n; ++i) {
             uint64_t hi = r.get<uint64_t>(), lo = r.get<uint64_t>();
-            l.dst_sparse[IpAddress::from_halves(hi, lo)] = r.get<uint16_t>();
+            const IpAddress a = IpAddress::from_halves(hi, lo);
+            const uint16_t m = r.get<uint16_t>();
+            if (m >> kClassCount || a == kEmptyAddress) r.fail("bad destination entry");
+            l.dst_sparse[a] = m;
         }
     }
     reset_day();
@@ -564,6 +569,7 @@ void TelescopeAggregator::restore(const std::string& blob) {
         s.classes_day = r.get<uint16_t>();
         s.classes_5m = r.get<uint16_t>();
         s.classes_1h = r.get<uint16_t>();
+        if ((s.classes_day | s.classes_5m | s.classes_1h) >> kClassCount) r.fail("source class bits out of range");
         bool bitmap = r.get<uint8_t>() != 0;
         uint64_t count = r.get<uint64_t>();
         auto raw = r.get_vector<uint64_t>();
