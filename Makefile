@@ -27,10 +27,12 @@ fuzz-build: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZBUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOTWATCH_FUZZ=ON >/dev/null
 	cmake --build $(FUZZBUILD) -j $(JOBS)
 
-# Every test: unit + integration (Release), unit tests again under ASan+UBSan, each fuzzer briefly.
+# Every test: unit + integration (Release); unit and fast integration tests again under ASan+UBSan
+# (the slow kill -9 test only in Release); each fuzzer for FUZZ_SECONDS.
 test: build asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -L unit
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE slow
 	bash scripts/run-fuzzers.sh $(FUZZBUILD) $(FUZZ_SECONDS)
 
 unit-asan: asan
