@@ -1,0 +1,79 @@
+// ScanDetector: scan events after Durumeric et al. 2014 (DOMAIN.md section 2).
+// A scan is a source sending probes to >= `min_destinations` unique darknet addresses on one
+// (protocol, destination port) at an extrapolated Internet-wide rate >= `min_rate_pps`; it ends
+// after `idle_timeout_s` without a probe from that source to that port. Probes are TCP SYNs without
+// ACK, UDP datagrams (except from port 53: DNS backscatter) and ICMP/ICMPv6 echo requests (port 0).
+// Each event carries the fraction of its probes that match each tool fingerprint.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "capture/decoded_packet.h"
+#include "core/flat_table.h"
+#include "detect/fingerprints.h"
+#include "telescope/darknet.h"
+#include "telescope/destination_tracker.h"
+
+namespace iotwatch {
+
+struct ScanThresholds {
+    uint64_t min_destinations = 100;  // unique darknet addresses per (source, protocol, port)
+    double min_rate_pps = 10.0;       // extrapolated to all of IPv4
+    int64_t idle_timeout_s = 480;     // the scan ends after this long without a probe
+};
+
+struct ScanEvent {
+    IpAddress src;
+    uint8_t protocol = 0;  // 6, 17, 1 or 58
+    uint16_t port = 0;     // destination port (0 for ICMP echo)
+    int64_t start_ns = 0;
+    int64_t end_ns = 0;
+    uint64_t packets = 0;
+    uint64_t destinations = 0;
+    double rate_pps = 0;   // estimated Internet-wide probe rate
+    uint64_t fingerprint_packets[kFingerprintCount] = {};
+    double fraction(Fingerprint fp) const { return packets ? double(fingerprint_packets[fp]) / double(packets) : 0; }
+};
+
+class ScanDetector {
+public:
+    ScanDetector(const Darknet& darknet, ScanThresholds thresholds = {});
+
+    /// Feeds one packet to the darknet (`dense_index` from the darknet match; ignored when the
+    /// darknet is not dense). Non-probes are ignored. A probe arriving after its scan went idle
+    /// closes that scan first (appended to `out` when it qualifies).
+    void observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out);
+    /// Closes every scan idle at `now_ns` (call at interval ends); qualifying ones go to `out`.
+    void expire(int64_t now_ns, std::vector<ScanEvent>& out);
+    /// Closes everything (end of input).
+    void finish(std::vector<ScanEvent>& out);
+
+    size_t open_scans() const { return open_.size(); }
+    const ScanThresholds& thresholds() const { return thresholds_; }
+
+private:
+    struct Key {
+        uint64_t hi, lo;   // source address halves
+        uint32_t proto_port;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        uint64_t operator()(const Key& k) const {
+            return IpAddress::from_halves(k.hi, k.lo).hash() ^ MixHash()(k.proto_port + 0x9E3779B97F4A7C15ULL);
+        }
+    };
+    struct State {
+        int64_t start_ns = 0, last_ns = 0;
+        uint64_t packets = 0;
+        uint64_t fp[kFingerprintCount] = {};
+        DestinationTracker destinations;
+        bool live = false;
+    };
+    void close(const Key& k, State& s, std::vector<ScanEvent>& out);
+
+    const Darknet& darknet_;
+    ScanThresholds thresholds_;
+    FlatTable<Key, State, KeyHash> open_;
+};
+
+}  // namespace iotwatch

@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include "core/timestamp.h"
+#include "detect/scan_detector.h"
+
+using namespace iotwatch;
+
+namespace {
+constexpr int64_t kT0 = 1767225600LL * kNanosPerSecond;
+
+DecodedPacket syn(int64_t ts, uint32_t src, uint32_t dst, uint16_t dport) {
+    DecodedPacket p;
+    p.ts_ns = ts;
+    p.ip_version = 4;
+    p.protocol = kProtoTcp;
+    p.has_l4 = true;
+    p.src = IpAddress::v4(src);
+    p.dst = IpAddress::v4(dst);
+    p.dport = dport;
+    p.tcp_flags = kTcpSyn;
+    p.tcp_seq = 12345;
+    p.ip_id = 777;
+    p.ttl = 64;
+    p.tcp_window = 5840;
+    p.tcp_options_len = 20;
+    return p;
+}
+}  // namespace
+
+TEST(Fingerprints, MatchTheDocumentedRules) {
+    DecodedPacket p = syn(kT0, 1, 0xC6120005, 23);
+    EXPECT_EQ(fingerprint_bits(p), 0);
+    p.tcp_seq = 0xC6120005;  // Mirai: seq == destination
+    EXPECT_EQ(fingerprint_bits(p), 1u << kFpMirai);
+    p = syn(kT0, 1, 0xC6120005, 80);
+    p.ip_id = 54321;  // ZMap
+    EXPECT_EQ(fingerprint_bits(p), 1u << kFpZmap);
+    p = syn(kT0, 1, 0xC6120005, 80);
+    p.tcp_seq = 0xDEADBEEF;
+    p.ip_id = (0xC6120005u ^ 80u ^ 0xDEADBEEFu) & 0xFFFF;  // masscan
+    EXPECT_EQ(fingerprint_bits(p), 1u << kFpMasscan);
+    p = syn(kT0, 1, 0xC6120005, 80);
+    p.ttl = 240, p.tcp_window = 1024, p.tcp_options_len = 0;  // large-scale scanner hint
+    EXPECT_EQ(fingerprint_bits(p), 1u << kFpLargeScanner);
+    p.tcp_flags = kTcpSyn | kTcpAck;  // not a probe: SYN/ACK backscatter never matches
+    p.tcp_seq = 0xC6120005;
+    EXPECT_EQ(fingerprint_bits(p), 0);
+}
+
+TEST(ScanDetector, ReportsAScanPastBothThresholdsWithFractions) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});  // factor 65536: 1 probe/s -> 65536 pps
+    ScanDetector det(dn);
+    std::vector<ScanEvent> out;
+    for (uint32_t i = 0; i < 150; ++i) {
+        DecodedPacket p = syn(kT0 + int64_t(i) * kNanosPerSecond, 0x01020304, 0xC6120000 + i, 23);
+        if (i % 3 == 0) p.tcp_seq = p.dst.v4_value();
+        det.observe(p, i, out);
+    }
+    // 99 destinations only on port 2323: below the threshold.
+    for (uint32_t i = 0; i < 99; ++i) det.observe(syn(kT0 + i, 0x01020304, 0xC6120000 + i, 2323), i, out);
+    EXPECT_TRUE(out.empty());
+    det.expire(kT0 + 149 * kNanosPerSecond + 480 * kNanosPerSecond, out);  // not yet idle long enough
+    EXPECT_TRUE(out.empty());
+    det.expire(kT0 + 150 * kNanosPerSecond + 480 * kNanosPerSecond, out);
+    ASSERT_EQ(out.size(), 1u);
+    const ScanEvent& e = out[0];
+    EXPECT_EQ(e.port, 23);
+    EXPECT_EQ(e.protocol, kProtoTcp);
+    EXPECT_EQ(e.packets, 150u);
+    EXPECT_EQ(e.destinations, 150u);
+    EXPECT_NEAR(e.fraction(kFpMirai), 50.0 / 150.0, 1e-9);
+    EXPECT_NEAR(e.rate_pps, 150.0 / 149.0 * 65536.0, 1e-6);
+    EXPECT_EQ(e.end_ns - e.start_ns, 149 * kNanosPerSecond);
+}
+
+TEST(ScanDetector, IdleGapSplitsScansAndSlowSourcesDoNotQualify) {
+    Darknet dn({{"d", {*Prefix::parse("198.0.0.0/8")}}});  // factor 256
+    ScanDetector det(dn, ScanThresholds{100, 10.0, 480});
+    std::vector<ScanEvent> out;
+    // 120 probes, one every 20 s: 0.05 pps x 256 = 12.8 pps >= 10 -> a scan.
+    for (uint32_t i = 0; i < 120; ++i) det.observe(syn(kT0 + int64_t(i) * 20 * kNanosPerSecond, 7, 0xC6000000 + i, 22), i, out);
+    // After 500 s of silence the next probe starts a new scan, closing the first.
+    det.observe(syn(kT0 + (119 * 20 + 500) * kNanosPerSecond, 7, 0xC6000000, 22), 0, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].packets, 120u);
+    // A slow source: 120 probes one per 60 s = 4.3 pps extrapolated: no event.
+    for (uint32_t i = 0; i < 120; ++i) det.observe(syn(kT0 + int64_t(i) * 60 * kNanosPerSecond, 8, 0xC6000000 + i, 22), i, out);
+    det.finish(out);
+    ASSERT_EQ(out.size(), 1u);  // the new 1-probe scan of source 7 and slow source 8 do not qualify
+}
+
+TEST(ScanDetector, BackscatterIsNotAProbe) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});
+    ScanDetector det(dn);
+    std::vector<ScanEvent> out;
+    for (uint32_t i = 0; i < 500; ++i) {
+        DecodedPacket p = syn(kT0 + i, 9, 0xC6120000 + i, 80);
+        p.tcp_flags = kTcpSyn | kTcpAck;
+        det.observe(p, i, out);
+        DecodedPacket u = syn(kT0 + i, 10, 0xC6120000 + i, 40000 + i);
+        u.protocol = kProtoUdp;
+        u.sport = 53;
+        det.observe(u, i, out);
+    }
+    det.finish(out);
+    EXPECT_TRUE(out.empty());
+}
