@@ -4,5 +4,4 @@
 namespace iotwatch::cli {
 int cmd_report(int, char**) { std::fputs("report: not built yet\n", stderr); return 1; }
 int cmd_gen(int, char**) { std::fputs("gen: not built yet\n", stderr); return 1; }
-int cmd_ingest(int, char**) { std::fputs("ingest: not built yet\n", stderr); return 1; }
 }

@@ -175,6 +175,25 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
 
     if (!options_.live_interface.empty()) {
         auto src = open_live_capture(options_.live_interface, 262144, options_.bpf_filter);
+        // next() blocks while the interface is quiet: a watcher turns the stop flag into request_stop().
+        std::atomic<bool> done{false};
+        std::thread watcher([&] {
+            while (!done.load()) {
+                if (stop && stop->load()) {
+                    src->request_stop();
+                    return;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        });
+        struct Join {
+            std::atomic<bool>& done;
+            std::thread& t;
+            ~Join() {
+                done.store(true);
+                t.join();
+            }
+        } join{done, watcher};
         InputReport report;
         report.name = "live:" + options_.live_interface;
         DecodedPacket pkt;

@@ -1,0 +1,373 @@
+// SqliteStore: the embedded default backend of Store (schema in src/store/README.md).
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "core/error.h"
+#include "store/store.h"
+
+namespace iotwatch {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS class_bin (
+  width INTEGER NOT NULL, bin_start INTEGER NOT NULL, class TEXT NOT NULL,
+  packets INTEGER NOT NULL, bytes INTEGER NOT NULL, sources INTEGER NOT NULL, destinations INTEGER NOT NULL,
+  PRIMARY KEY (width, bin_start, class)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS port_bin (
+  width INTEGER NOT NULL, bin_start INTEGER NOT NULL, protocol INTEGER NOT NULL, port INTEGER NOT NULL,
+  packets INTEGER NOT NULL, sources INTEGER NOT NULL,
+  PRIMARY KEY (width, bin_start, protocol, port)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bin_meta (
+  width INTEGER NOT NULL, bin_start INTEGER NOT NULL, outside INTEGER NOT NULL, not_ip INTEGER NOT NULL,
+  truncated INTEGER NOT NULL, undecodable INTEGER NOT NULL, late INTEGER NOT NULL,
+  PRIMARY KEY (width, bin_start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sensor_bin (
+  width INTEGER NOT NULL, bin_start INTEGER NOT NULL, sensor TEXT NOT NULL,
+  packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  PRIMARY KEY (width, bin_start, sensor)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_day (
+  day INTEGER NOT NULL, src TEXT NOT NULL, first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
+  packets INTEGER NOT NULL, bytes INTEGER NOT NULL, classes INTEGER NOT NULL, destinations INTEGER NOT NULL,
+  ports INTEGER NOT NULL, top_ports TEXT NOT NULL,
+  PRIMARY KEY (day, src)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS source_day_src ON source_day (src);
+CREATE TABLE IF NOT EXISTS checkpoint (
+  id INTEGER PRIMARY KEY CHECK (id = 1), completed_inputs TEXT NOT NULL, state BLOB NOT NULL);
+)SQL";
+
+/// A prepared statement, reset after each use.
+class Stmt {
+public:
+    Stmt(sqlite3* db, const char* sql, const std::string& path) : path_(path) {
+        if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
+            throw StoreError(path + ": cannot prepare statement: " + sqlite3_errmsg(db));
+    }
+    ~Stmt() { sqlite3_finalize(st_); }
+    Stmt& bind(int i, int64_t v) {
+        sqlite3_bind_int64(st_, i, v);
+        return *this;
+    }
+    Stmt& bind(int i, const std::string& v) {
+        sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& bind_blob(int i, const std::string& v) {
+        sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    /// Steps once: true when a row is available.
+    bool step() {
+        int rc = sqlite3_step(st_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw StoreError(path_ + ": " + sqlite3_errmsg(sqlite3_db_handle(st_)));
+    }
+    void run() {
+        step();
+        reset();
+    }
+    void reset() {
+        sqlite3_reset(st_);
+        sqlite3_clear_bindings(st_);
+    }
+    int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
+    std::string text(int col) const {
+        const auto* t = sqlite3_column_text(st_, col);
+        return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(st_, col))) : std::string();
+    }
+    std::string blob(int col) const {
+        const void* b = sqlite3_column_blob(st_, col);
+        return b ? std::string(static_cast<const char*>(b), size_t(sqlite3_column_bytes(st_, col))) : std::string();
+    }
+
+private:
+    sqlite3_stmt* st_ = nullptr;
+    std::string path_;
+};
+
+class SqliteStore final : public Store {
+public:
+    explicit SqliteStore(const std::string& path) : path_(path) {
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                            nullptr) != SQLITE_OK) {
+            std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+            sqlite3_close(db_);
+            throw StoreError(path + ": cannot open database: " + why);
+        }
+        sqlite3_busy_timeout(db_, 10000);
+        exec("PRAGMA journal_mode=WAL");
+        // NORMAL in WAL mode: a committed transaction survives a crash of the process (kill -9);
+        // only a power loss may lose the last commits, never corrupt the file.
+        exec("PRAGMA synchronous=NORMAL");
+        int version = 0;
+        {
+            Stmt s(db_, "PRAGMA user_version", path_);
+            if (s.step()) version = static_cast<int>(s.i64(0));
+        }
+        if (version > kSchemaVersion)
+            throw StoreError(path + ": database schema version " + std::to_string(version) +
+                             " is newer than this iotwatch understands (" + std::to_string(kSchemaVersion) + ")");
+        exec(kSchema);
+        exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    }
+    ~SqliteStore() override {
+        stmts_.clear();
+        if (in_tx_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(db_);
+    }
+
+    void begin() override {
+        exec("BEGIN IMMEDIATE");
+        in_tx_ = true;
+    }
+    void commit() override {
+        exec("COMMIT");
+        in_tx_ = false;
+    }
+    void rollback() override {
+        exec("ROLLBACK");
+        in_tx_ = false;
+    }
+
+    void put_class_bins(const std::vector<ClassBinRow>& rows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO class_bin VALUES (?,?,?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.width).bind(2, r.bin_start).bind(3, std::string(packet_class_name(r.cls)))
+                    .bind(4, int64_t(r.packets)).bind(5, int64_t(r.bytes)).bind(6, int64_t(r.sources))
+                    .bind(7, int64_t(r.destinations)).run();
+        }, rows.empty());
+    }
+    void put_port_bins(const std::vector<PortBinRow>& rows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO port_bin VALUES (?,?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.width).bind(2, r.bin_start).bind(3, r.protocol).bind(4, r.port)
+                    .bind(5, int64_t(r.packets)).bind(6, int64_t(r.sources)).run();
+        }, rows.empty());
+    }
+    void put_bin_meta(const std::vector<BinMetaRow>& rows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO bin_meta VALUES (?,?,?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.width).bind(2, r.bin_start).bind(3, int64_t(r.outside)).bind(4, int64_t(r.not_ip))
+                    .bind(5, int64_t(r.truncated)).bind(6, int64_t(r.undecodable)).bind(7, int64_t(r.late)).run();
+        }, rows.empty());
+    }
+    void put_sensor_bins(const std::vector<SensorBinRow>& rows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO sensor_bin VALUES (?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.width).bind(2, r.bin_start).bind(3, r.sensor).bind(4, int64_t(r.packets))
+                    .bind(5, int64_t(r.bytes)).run();
+        }, rows.empty());
+    }
+    void put_source_days(const std::vector<SourceDayRow>& rows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO source_day VALUES (?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.day).bind(2, r.src.to_string()).bind(3, r.first_seen_ns).bind(4, r.last_seen_ns)
+                    .bind(5, int64_t(r.packets)).bind(6, int64_t(r.bytes)).bind(7, r.classes)
+                    .bind(8, int64_t(r.destinations)).bind(9, int64_t(r.ports)).bind(10, r.top_ports).run();
+        }, rows.empty());
+    }
+
+    std::optional<Checkpoint> load_checkpoint() override {
+        Stmt& s = stmt("SELECT completed_inputs, state FROM checkpoint WHERE id = 1");
+        std::optional<Checkpoint> cp;
+        if (s.step()) {
+            cp.emplace();
+            std::istringstream in(s.text(0));
+            for (std::string line; std::getline(in, line);)
+                if (!line.empty()) cp->completed_inputs.push_back(line);
+            cp->state = s.blob(1);
+        }
+        s.reset();
+        return cp;
+    }
+    void save_checkpoint(const Checkpoint& cp) override {
+        std::string inputs;
+        for (const auto& i : cp.completed_inputs) inputs += i + "\n";  // paths with newlines are not supported
+        batch([&] {
+            stmt("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)").bind(1, inputs).bind_blob(2, cp.state).run();
+        }, false);
+    }
+    void clear_checkpoint() override {
+        batch([&] { stmt("DELETE FROM checkpoint").run(); }, false);
+    }
+
+    TelescopeTotals totals(const TimeRange& range) override {
+        TelescopeTotals t;
+        Stmt& s = stmt("SELECT class, SUM(packets), SUM(bytes) FROM class_bin WHERE width = 86400 AND bin_start >= ? "
+                       "AND bin_start < ? AND class != 'all' GROUP BY class");
+        s.bind(1, range.from).bind(2, range.to);
+        while (s.step()) {
+            int c = packet_class_from_name(s.text(0));
+            if (c < 0 || c >= kClassCount) continue;
+            t.class_packets[c] = uint64_t(s.i64(1));
+            t.class_bytes[c] = uint64_t(s.i64(2));
+            t.packets += t.class_packets[c];
+            t.bytes += t.class_bytes[c];
+        }
+        s.reset();
+        Stmt& m = stmt("SELECT COALESCE(SUM(outside),0), COALESCE(SUM(not_ip),0), COALESCE(SUM(truncated),0), "
+                       "COALESCE(SUM(undecodable),0), COALESCE(SUM(late),0), MIN(bin_start), MAX(bin_start) "
+                       "FROM bin_meta WHERE width = 86400 AND bin_start >= ? AND bin_start < ?");
+        m.bind(1, range.from).bind(2, range.to);
+        if (m.step()) {
+            t.outside = uint64_t(m.i64(0));
+            t.not_ip = uint64_t(m.i64(1));
+            t.truncated = uint64_t(m.i64(2));
+            t.undecodable = uint64_t(m.i64(3));
+            t.late = uint64_t(m.i64(4));
+            t.first_bin = m.i64(5);
+            t.last_bin = m.i64(6);
+        }
+        m.reset();
+        Stmt& src = stmt("SELECT COUNT(DISTINCT src) FROM source_day WHERE day >= ? AND day < ?");
+        src.bind(1, range.from).bind(2, range.to);
+        if (src.step()) t.sources = uint64_t(src.i64(0));
+        src.reset();
+        Stmt& dst = stmt("SELECT COALESCE(MAX(destinations),0) FROM class_bin WHERE width = 86400 AND class = 'all' "
+                         "AND bin_start >= ? AND bin_start < ?");
+        dst.bind(1, range.from).bind(2, range.to);
+        if (dst.step()) t.destinations = uint64_t(dst.i64(0));
+        dst.reset();
+        return t;
+    }
+
+    std::vector<ClassBinRow> class_series(int32_t width, const TimeRange& range) override {
+        std::vector<ClassBinRow> out;
+        Stmt& s = stmt("SELECT bin_start, class, packets, bytes, sources, destinations FROM class_bin WHERE width = ? "
+                       "AND bin_start >= ? AND bin_start < ? ORDER BY bin_start");
+        s.bind(1, width).bind(2, range.from).bind(3, range.to);
+        while (s.step()) {
+            int c = packet_class_from_name(s.text(1));
+            if (c < 0) continue;
+            out.push_back({s.i64(0), width, uint8_t(c), uint64_t(s.i64(2)), uint64_t(s.i64(3)), uint64_t(s.i64(4)),
+                           uint64_t(s.i64(5))});
+        }
+        s.reset();
+        std::stable_sort(out.begin(), out.end(), [](auto& a, auto& b) {
+            return a.bin_start != b.bin_start ? a.bin_start < b.bin_start : a.cls < b.cls;
+        });
+        return out;
+    }
+
+    std::vector<PortRank> top_ports(uint8_t protocol, size_t n, const TimeRange& range) override {
+        // Unique sources per port are exact per day; over several days the daily counts are summed
+        // (a source active on two days counts twice). Reports say so.
+        std::vector<PortRank> out;
+        Stmt& s = stmt("SELECT port, SUM(sources), SUM(packets) FROM port_bin WHERE width = 86400 AND protocol = ? "
+                       "AND bin_start >= ? AND bin_start < ? GROUP BY port "
+                       "ORDER BY SUM(sources) DESC, SUM(packets) DESC, port ASC LIMIT ?");
+        s.bind(1, protocol).bind(2, range.from).bind(3, range.to).bind(4, int64_t(n));
+        while (s.step()) out.push_back({protocol, uint16_t(s.i64(0)), uint64_t(s.i64(1)), uint64_t(s.i64(2))});
+        s.reset();
+        return out;
+    }
+
+    std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) override {
+        std::vector<SourceRank> out;
+        Stmt& s = stmt("SELECT src, SUM(packets), SUM(bytes), MAX(destinations), MAX(ports), MIN(first_seen_ns), "
+                       "MAX(last_seen_ns) FROM source_day WHERE day >= ? AND day < ? GROUP BY src "
+                       "ORDER BY SUM(packets) DESC, src ASC LIMIT ?");
+        s.bind(1, range.from).bind(2, range.to).bind(3, int64_t(n));
+        while (s.step()) {
+            SourceRank r;
+            auto a = IpAddress::parse(s.text(0));
+            if (!a) continue;
+            r.src = *a;
+            r.packets = uint64_t(s.i64(1));
+            r.bytes = uint64_t(s.i64(2));
+            r.destinations = uint64_t(s.i64(3));
+            r.ports = uint64_t(s.i64(4));
+            r.first_seen_ns = s.i64(5);
+            r.last_seen_ns = s.i64(6);
+            out.push_back(r);
+        }
+        s.reset();
+        // Classes (OR over days) and the busiest day's top ports.
+        Stmt& d = stmt("SELECT classes, top_ports, packets FROM source_day WHERE src = ? AND day >= ? AND day < ?");
+        for (auto& r : out) {
+            d.bind(1, r.src.to_string()).bind(2, range.from).bind(3, range.to);
+            int64_t best = -1;
+            while (d.step()) {
+                r.classes |= uint16_t(d.i64(0));
+                if (d.i64(2) > best) {
+                    best = d.i64(2);
+                    r.top_ports = d.text(1);
+                }
+            }
+            d.reset();
+        }
+        return out;
+    }
+
+    std::vector<SensorBinRow> sensor_totals(const TimeRange& range) override {
+        std::vector<SensorBinRow> out;
+        Stmt& s = stmt("SELECT sensor, SUM(packets), SUM(bytes) FROM sensor_bin WHERE width = 86400 AND bin_start >= ? "
+                       "AND bin_start < ? GROUP BY sensor ORDER BY sensor");
+        s.bind(1, range.from).bind(2, range.to);
+        while (s.step()) {
+            SensorBinRow r;
+            r.width = 86400;
+            r.sensor = s.text(0);
+            r.packets = uint64_t(s.i64(1));
+            r.bytes = uint64_t(s.i64(2));
+            out.push_back(r);
+        }
+        s.reset();
+        return out;
+    }
+
+private:
+    void exec(const std::string& sql) {
+        char* err = nullptr;
+        if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string why = err ? err : sqlite3_errmsg(db_);
+            sqlite3_free(err);
+            throw StoreError(path_ + ": " + why + " (in: " + sql.substr(0, 40) + ")");
+        }
+    }
+    Stmt& stmt(const char* sql) {
+        auto it = stmts_.find(sql);
+        if (it == stmts_.end()) it = stmts_.emplace(sql, std::make_unique<Stmt>(db_, sql, path_)).first;
+        return *it->second;
+    }
+    /// Runs `f` inside the caller's transaction, or its own when none is open.
+    template <typename F>
+    void batch(F&& f, bool empty) {
+        if (empty) return;
+        if (in_tx_) {
+            f();
+            return;
+        }
+        exec("BEGIN IMMEDIATE");
+        try {
+            f();
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+        exec("COMMIT");
+    }
+
+    std::string path_;
+    sqlite3* db_ = nullptr;
+    bool in_tx_ = false;
+    std::map<const char*, std::unique_ptr<Stmt>> stmts_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+
+}  // namespace iotwatch
