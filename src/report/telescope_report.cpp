@@ -1,0 +1,294 @@
+#include "report/telescope_report.h"
+
+// GCC 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
+#pragma GCC diagnostic ignored "-Wrestrict"
+
+#include <cstdio>
+#include <ostream>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json_writer.h"
+#include "core/timestamp.h"
+
+namespace iotwatch {
+namespace {
+
+std::string thousands(uint64_t v) {
+    std::string s = std::to_string(v), out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (i && (s.size() - i) % 3 == 0) out += ',';
+        out += s[i];
+    }
+    return out;
+}
+
+std::string classes_text(uint16_t mask) {
+    std::string out;
+    for (uint8_t c = 0; c < kClassCount; ++c)
+        if (mask >> c & 1) {
+            if (!out.empty()) out += '|';
+            out += packet_class_name(c);
+        }
+    return out;
+}
+
+std::string day_or_null(int64_t s) { return format_utc_day(s * kNanosPerSecond); }
+
+/// A CSV field, quoted when it needs to be (RFC 4180).
+std::string csv(const std::string& v) {
+    if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+    std::string out = "\"";
+    for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+struct Table {
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<bool> right;  // right-align numeric columns
+
+    void print(std::ostream& out, const std::string& title) const {
+        std::vector<size_t> w(header.size(), 0);
+        for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
+        for (auto& r : rows)
+            for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
+        out << title << "\n";
+        auto line = [&](const std::vector<std::string>& r) {
+            std::string s = " ";
+            for (size_t i = 0; i < r.size(); ++i) {
+                std::string cell = r[i];
+                std::string pad(w[i] - cell.size(), ' ');
+                s += " " + (right[i] ? pad + cell : cell + pad);
+            }
+            while (!s.empty() && s.back() == ' ') s.pop_back();
+            out << s << "\n";
+        };
+        line(header);
+        if (rows.empty()) out << "  (none)\n";
+        for (auto& r : rows) line(r);
+    }
+    void csv_out(std::ostream& out) const {
+        for (size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv(header[i]);
+        out << "\n";
+        for (auto& r : rows) {
+            for (size_t i = 0; i < r.size(); ++i) out << (i ? "," : "") << csv(r[i]);
+            out << "\n";
+        }
+    }
+};
+
+Table classes_table(const TelescopeTotals& t) {
+    Table tb{{"class", "packets", "share", "bytes"}, {}, {false, true, true, true}};
+    for (uint8_t c = 0; c < kClassCount; ++c) {
+        char share[16];
+        std::snprintf(share, sizeof share, "%.2f%%", t.packets ? 100.0 * double(t.class_packets[c]) / double(t.packets) : 0.0);
+        tb.rows.push_back({packet_class_name(c), thousands(t.class_packets[c]), share, thousands(t.class_bytes[c])});
+    }
+    return tb;
+}
+
+Table ports_table(const std::vector<PortRank>& ports) {
+    Table tb{{"rank", "port", "service", "unique_hosts", "packets"}, {}, {true, true, false, true, true}};
+    size_t rank = 0;
+    for (auto& p : ports)
+        tb.rows.push_back({std::to_string(++rank), std::string(p.protocol == 6 ? "tcp/" : "udp/") + std::to_string(p.port),
+                           port_service(p.protocol, p.port), thousands(p.sources), thousands(p.packets)});
+    return tb;
+}
+
+Table sources_table(const std::vector<SourceRank>& srcs) {
+    Table tb{{"rank", "source", "packets", "destinations", "ports", "first_seen", "last_seen", "classes", "top_ports"},
+             {},
+             {true, false, true, true, true, false, false, false, false}};
+    size_t rank = 0;
+    for (auto& s : srcs)
+        tb.rows.push_back({std::to_string(++rank), s.src.to_string(), thousands(s.packets), thousands(s.destinations),
+                           thousands(s.ports), format_utc(s.first_seen_ns), format_utc(s.last_seen_ns),
+                           classes_text(s.classes), s.top_ports});
+    return tb;
+}
+
+void port_json(JsonWriter& w, const PortRank& p) {
+    w.begin_object();
+    w.key("port").value(p.port);
+    w.key("service").value(port_service(p.protocol, p.port));
+    w.key("sources").value(p.sources);
+    w.key("packets").value(p.packets);
+    w.end_object();
+}
+
+void source_json(JsonWriter& w, const SourceRank& s) {
+    w.begin_object();
+    w.key("src").value(s.src.to_string());
+    w.key("packets").value(s.packets);
+    w.key("bytes").value(s.bytes);
+    w.key("destinations").value(s.destinations);
+    w.key("ports").value(s.ports);
+    w.key("classes").begin_array();
+    for (uint8_t c = 0; c < kClassCount; ++c)
+        if (s.classes >> c & 1) w.value(packet_class_name(c));
+    w.end_array();
+    w.key("first_seen").value(format_utc(s.first_seen_ns, 6));
+    w.key("last_seen").value(format_utc(s.last_seen_ns, 6));
+    w.key("top_ports").value(s.top_ports);
+    w.end_object();
+}
+
+void summary_json(Store& store, const ReportOptions& o, std::ostream& out) {
+    const TelescopeTotals t = store.totals(o.range);
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("classes").begin_object();
+    for (uint8_t c = 0; c < kClassCount; ++c) w.key(packet_class_name(c)).value(t.class_packets[c]);
+    w.end_object();
+    w.key("packets").value(t.packets);
+    w.key("bytes").value(t.bytes);
+    w.key("outside").value(t.outside);
+    w.key("not_ip").value(t.not_ip);
+    w.key("truncated").value(t.truncated);
+    w.key("undecodable").value(t.undecodable);
+    w.key("late").value(t.late);
+    w.key("sources").value(t.sources);
+    w.key("max_daily_destinations").value(t.destinations);
+    if (t.packets + t.outside + t.not_ip + t.undecodable) {
+        w.key("first_day").value(day_or_null(t.first_bin));
+        w.key("last_day").value(day_or_null(t.last_bin));
+    } else {
+        w.key("first_day").null();
+        w.key("last_day").null();
+    }
+    w.key("port_sources_are_daily_sums").value(t.first_bin != t.last_bin);
+    w.key("top_tcp_ports").begin_array();
+    for (auto& p : store.top_ports(6, o.top, o.range)) port_json(w, p);
+    w.end_array();
+    w.key("top_udp_ports").begin_array();
+    for (auto& p : store.top_ports(17, o.top, o.range)) port_json(w, p);
+    w.end_array();
+    w.key("top_sources").begin_array();
+    for (auto& s : store.top_sources(o.top, o.range)) source_json(w, s);
+    w.end_array();
+    w.key("sensors").begin_array();
+    for (auto& s : store.sensor_totals(o.range)) {
+        w.begin_object();
+        w.key("sensor").value(s.sensor);
+        w.key("packets").value(s.packets);
+        w.key("bytes").value(s.bytes);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    out << "\n";
+}
+
+}  // namespace
+
+const char* port_service(uint8_t protocol, uint16_t port) {
+    struct Entry {
+        uint8_t proto;
+        uint16_t port;
+        const char* name;
+    };
+    static const Entry kKnown[] = {
+        {6, 21, "ftp"},         {6, 22, "ssh"},           {6, 23, "telnet"},       {6, 25, "smtp"},
+        {6, 80, "http"},        {6, 81, "http-alt"},      {6, 443, "https"},       {6, 445, "microsoft-ds"},
+        {6, 1433, "mssql"},     {6, 2323, "telnet-alt"},  {6, 3306, "mysql"},      {6, 3389, "rdp"},
+        {6, 5555, "adb"},       {6, 6379, "redis"},       {6, 7547, "tr-069"},     {6, 8000, "http-alt"},
+        {6, 8080, "http-alt"},  {6, 8081, "http-alt"},    {6, 8291, "mikrotik"},   {6, 8443, "https-alt"},
+        {6, 9200, "elasticsearch"}, {6, 9527, "dvr"},     {6, 34567, "dvr"},       {6, 37215, "huawei-hg532"},
+        {6, 52869, "realtek-sdk"}, {6, 60001, "dvr"},     {6, 5358, "wsd"},        {6, 49152, "upnp"},
+        {17, 53, "dns"},        {17, 123, "ntp"},         {17, 161, "snmp"},       {17, 389, "cldap"},
+        {17, 1900, "ssdp"},     {17, 3702, "ws-discovery"}, {17, 5060, "sip"},     {17, 5353, "mdns"},
+        {17, 11211, "memcached"}, {17, 37810, "dvr"},
+    };
+    for (const auto& e : kKnown)
+        if (e.proto == protocol && e.port == port) return e.name;
+    return "";
+}
+
+void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
+    const std::string& v = o.view;
+    if (v != "summary" && v != "classes" && v != "ports" && v != "sources" && v != "series")
+        throw ConfigError("--view must be summary, classes, ports, sources or series, not '" + v + "'");
+
+    if (o.format == ReportFormat::kJson && v == "summary") return summary_json(store, o, out);
+
+    // Every other combination is built from the same tables.
+    std::vector<std::pair<std::string, Table>> tables;
+    const TelescopeTotals t = store.totals(o.range);
+    if (v == "summary" || v == "classes") tables.push_back({"classes", classes_table(t)});
+    if (v == "summary" || v == "ports") {
+        tables.push_back({"top_tcp_ports", ports_table(store.top_ports(6, o.top, o.range))});
+        tables.push_back({"top_udp_ports", ports_table(store.top_ports(17, o.top, o.range))});
+    }
+    if (v == "summary" || v == "sources") tables.push_back({"top_sources", sources_table(store.top_sources(o.top, o.range))});
+    if (v == "series") {
+        Table tb{{"bin_start", "width", "class", "packets", "bytes", "sources", "destinations"}, {}, {false, true, false, true, true, true, true}};
+        for (auto& r : store.class_series(o.width, o.range))
+            tb.rows.push_back({format_utc(r.bin_start * kNanosPerSecond), std::to_string(r.width), packet_class_name(r.cls),
+                               std::to_string(r.packets), std::to_string(r.bytes), std::to_string(r.sources),
+                               std::to_string(r.destinations)});
+        tables.push_back({"series", tb});
+    }
+
+    switch (o.format) {
+    case ReportFormat::kTable: {
+        if (v == "summary") {
+            out << "iotwatch telescope report";
+            if (t.first_bin || t.last_bin)
+                out << ": " << day_or_null(t.first_bin) << (t.first_bin != t.last_bin ? " .. " + day_or_null(t.last_bin) : "");
+            out << "\n  packets " << thousands(t.packets) << " to the darknet from " << thousands(t.sources)
+                << " unique sources; outside " << thousands(t.outside) << ", not IP " << thousands(t.not_ip)
+                << ", undecodable " << thousands(t.undecodable) << ", truncated " << thousands(t.truncated)
+                << ", late " << thousands(t.late) << "\n\n";
+        }
+        for (size_t i = 0; i < tables.size(); ++i) {
+            std::string title = tables[i].first;
+            if (title == "top_tcp_ports") title = "top " + std::to_string(o.top) + " TCP destination ports by unique hosts";
+            if (title == "top_udp_ports") title = "top " + std::to_string(o.top) + " UDP destination ports by unique hosts";
+            if (title == "top_sources") title = "top " + std::to_string(o.top) + " sources by packets";
+            if (title == "classes") title = "packets per class (NICTER)";
+            tables[i].second.print(out, title);
+            if (i + 1 < tables.size()) out << "\n";
+        }
+        return;
+    }
+    case ReportFormat::kCsv:
+        // One table per view; the summary prints its sections one after another, each introduced
+        // by a "# name" line so a reader can split them.
+        for (auto& [name, tb] : tables) {
+            if (tables.size() > 1) out << "# " << name << "\n";
+            tb.csv_out(out);
+        }
+        return;
+    case ReportFormat::kJsonLines:
+    case ReportFormat::kJson:
+        for (auto& [name, tb] : tables) {
+            for (auto& r : tb.rows) {
+                JsonWriter w(out);
+                w.begin_object();
+                w.key("view").value(name);
+                for (size_t i = 0; i < r.size(); ++i) {
+                    const std::string& cell = r[i];
+                    // Numeric cells (with thousands separators stripped) as numbers.
+                    std::string digits;
+                    bool numeric = !cell.empty();
+                    for (char c : cell) {
+                        if (c == ',') continue;
+                        if (c < '0' || c > '9') numeric = false;
+                        digits += c;
+                    }
+                    if (numeric && tb.right[i])
+                        w.key(tb.header[i]).value(static_cast<uint64_t>(std::stoull(digits)));
+                    else
+                        w.key(tb.header[i]).value(cell);
+                }
+                w.end_object();
+                out << "\n";
+            }
+        }
+        return;
+    }
+}
+
+}  // namespace iotwatch

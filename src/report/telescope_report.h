@@ -1,0 +1,32 @@
+// Telescope report views (NICTER-style) over a Store, in four formats: an aligned table for people,
+// CSV, JSON lines (one object per row) and one JSON object (the stable scripting interface of
+// `iotwatch report --json`, documented in README.md).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "store/store.h"
+
+namespace iotwatch {
+
+enum class ReportFormat { kTable, kCsv, kJsonLines, kJson };
+
+struct ReportOptions {
+    TimeRange range;
+    size_t top = 10;
+    ReportFormat format = ReportFormat::kTable;
+    /// summary (totals per class, top TCP/UDP ports by unique hosts, top sources, sensors),
+    /// classes, ports, sources, series (per-bin class rows at `width`).
+    std::string view = "summary";
+    int32_t width = 3600;
+};
+
+/// Writes the view. Throws ConfigError for an unknown view.
+void write_report(Store& store, const ReportOptions& options, std::ostream& out);
+
+/// Service name of a well-known port ("telnet" for tcp/23 ...), or "" when none.
+const char* port_service(uint8_t protocol, uint16_t port);
+
+}  // namespace iotwatch
