@@ -1,7 +1,6 @@
 #include "pipeline/row_merger.h"
 
 #include <algorithm>
-#include <map>
 #include <tuple>
 
 namespace iotwatch {
@@ -52,47 +51,52 @@ void RowMerger::submit(size_t worker, const BinRows& rows, bool final_rows) {
 }
 
 BinRows RowMerger::merge(const std::vector<BinRows>& parts) {
+    // Concatenate, sort by key, sum neighbours with equal keys: cheaper than a node-based map for
+    // the hundreds of thousands of port rows a busy bin can have.
     BinRows out;
-    std::map<std::tuple<int32_t, int64_t, uint8_t>, ClassBinRow> classes;
-    std::map<std::tuple<int32_t, int64_t, uint8_t, uint16_t>, PortBinRow> ports;
-    std::map<std::tuple<int32_t, int64_t>, BinMetaRow> meta;
-    std::map<std::tuple<int32_t, int64_t, std::string>, SensorBinRow> sensors;
     for (const BinRows& p : parts) {
-        for (const auto& r : p.classes) {
-            auto [it, fresh] = classes.try_emplace({r.width, r.bin_start, r.cls}, r);
-            if (fresh) continue;
-            it->second.packets += r.packets;
-            it->second.bytes += r.bytes;
-            it->second.sources += r.sources;
-            it->second.destinations += r.destinations;  // only worker 0 counts destinations
-        }
-        for (const auto& r : p.ports) {
-            auto [it, fresh] = ports.try_emplace({r.width, r.bin_start, r.protocol, r.port}, r);
-            if (fresh) continue;
-            it->second.packets += r.packets;
-            it->second.sources += r.sources;
-        }
-        for (const auto& r : p.meta) {
-            auto [it, fresh] = meta.try_emplace({r.width, r.bin_start}, r);
-            if (fresh) continue;
-            it->second.outside += r.outside;
-            it->second.not_ip += r.not_ip;
-            it->second.truncated += r.truncated;
-            it->second.undecodable += r.undecodable;
-            it->second.late += r.late;
-        }
-        for (const auto& r : p.sensors) {
-            auto [it, fresh] = sensors.try_emplace({r.width, r.bin_start, r.sensor}, r);
-            if (fresh) continue;
-            it->second.packets += r.packets;
-            it->second.bytes += r.bytes;
-        }
+        out.classes.insert(out.classes.end(), p.classes.begin(), p.classes.end());
+        out.ports.insert(out.ports.end(), p.ports.begin(), p.ports.end());
+        out.meta.insert(out.meta.end(), p.meta.begin(), p.meta.end());
+        out.sensors.insert(out.sensors.end(), p.sensors.begin(), p.sensors.end());
         out.sources.insert(out.sources.end(), p.sources.begin(), p.sources.end());
     }
-    for (auto& [k, r] : classes) out.classes.push_back(r);
-    for (auto& [k, r] : ports) out.ports.push_back(r);
-    for (auto& [k, r] : meta) out.meta.push_back(r);
-    for (auto& [k, r] : sensors) out.sensors.push_back(r);
+    auto combine = [](auto& rows, auto key, auto add) {
+        std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+        size_t w = 0;
+        for (size_t i = 0; i < rows.size(); ++i) {
+            if (w > 0 && key(rows[w - 1]) == key(rows[i]))
+                add(rows[w - 1], rows[i]);
+            else
+                rows[w++] = rows[i];
+        }
+        rows.resize(w);
+    };
+    combine(out.classes, [](const ClassBinRow& r) { return std::make_tuple(r.width, r.bin_start, r.cls); },
+            [](ClassBinRow& a, const ClassBinRow& b) {
+                a.packets += b.packets;
+                a.bytes += b.bytes;
+                a.sources += b.sources;
+                a.destinations += b.destinations;  // only worker 0 counts destinations
+            });
+    combine(out.ports, [](const PortBinRow& r) { return std::make_tuple(r.width, r.bin_start, r.protocol, r.port); },
+            [](PortBinRow& a, const PortBinRow& b) {
+                a.packets += b.packets;
+                a.sources += b.sources;
+            });
+    combine(out.meta, [](const BinMetaRow& r) { return std::make_tuple(r.width, r.bin_start); },
+            [](BinMetaRow& a, const BinMetaRow& b) {
+                a.outside += b.outside;
+                a.not_ip += b.not_ip;
+                a.truncated += b.truncated;
+                a.undecodable += b.undecodable;
+                a.late += b.late;
+            });
+    combine(out.sensors, [](const SensorBinRow& r) { return std::make_tuple(r.width, r.bin_start, r.sensor); },
+            [](SensorBinRow& a, const SensorBinRow& b) {
+                a.packets += b.packets;
+                a.bytes += b.bytes;
+            });
     std::sort(out.sources.begin(), out.sources.end(), [](const SourceDayRow& a, const SourceDayRow& b) {
         return std::tie(a.day, a.src) < std::tie(b.day, b.src);
     });

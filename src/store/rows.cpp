@@ -8,6 +8,30 @@ const char* const kClassNames[kClassCount + 1] = {"syn", "synack", "ack",  "fin"
 
 const char* packet_class_name(uint8_t cls) { return cls <= kClassCount ? kClassNames[cls] : "unknown"; }
 
+void fold_sparse_ports(std::vector<PortBinRow>& rows) {
+    std::vector<PortBinRow> kept;
+    kept.reserve(rows.size());
+    // Rows arrive grouped by bin; one `other` row per (width, bin, protocol).
+    std::vector<PortBinRow> others;
+    for (const auto& r : rows) {
+        if (r.width == 86400 || r.other || r.sources >= kMinPortSources) {
+            kept.push_back(r);
+            continue;
+        }
+        PortBinRow* o = nullptr;
+        for (auto& x : others)
+            if (x.width == r.width && x.bin_start == r.bin_start && x.protocol == r.protocol) o = &x;
+        if (!o) {
+            others.push_back(PortBinRow{r.bin_start, r.width, r.protocol, 0, 0, 0, true});
+            o = &others.back();
+        }
+        o->packets += r.packets;
+        ++o->sources;
+    }
+    kept.insert(kept.end(), others.begin(), others.end());
+    rows.swap(kept);
+}
+
 int packet_class_from_name(const std::string& name) {
     for (int i = 0; i <= kClassCount; ++i)
         if (name == kClassNames[i]) return i;

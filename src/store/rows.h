@@ -44,6 +44,10 @@ struct ClassBinRow {
 };
 
 /// Per (bin, transport protocol, destination port) for TCP and UDP: packets and unique sources.
+/// At the 5-min and 1-h widths, ports reached by fewer than kMinPortSources sources in the bin
+/// (mostly backscatter to spoofed source ports) are summed into one `other` row per protocol:
+/// packets = their packets, sources = how many ports were summed (stored as port -1). Day rows
+/// keep every port.
 struct PortBinRow {
     int64_t bin_start = 0;
     int32_t width = 0;
@@ -51,7 +55,12 @@ struct PortBinRow {
     uint16_t port = 0;
     uint64_t packets = 0;
     uint64_t sources = 0;
+    bool other = false;
 };
+inline constexpr uint64_t kMinPortSources = 2;
+
+/// Applies the `other` folding above to `rows` (rows of any widths, already merged).
+void fold_sparse_ports(std::vector<PortBinRow>& rows);
 
 /// Per bin: what was not analysed, and why.
 struct BinMetaRow {

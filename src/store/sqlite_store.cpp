@@ -149,7 +149,7 @@ public:
         batch([&] {
             Stmt& s = stmt("INSERT OR REPLACE INTO port_bin VALUES (?,?,?,?,?,?)");
             for (const auto& r : rows)
-                s.bind(1, r.width).bind(2, r.bin_start).bind(3, r.protocol).bind(4, r.port)
+                s.bind(1, r.width).bind(2, r.bin_start).bind(3, r.protocol).bind(4, r.other ? -1 : int64_t(r.port))
                     .bind(5, int64_t(r.packets)).bind(6, int64_t(r.sources)).run();
         }, rows.empty());
     }
@@ -265,7 +265,7 @@ public:
         // Unique sources per port are exact per day; over several days the daily counts are summed
         // (a source active on two days counts twice). Reports say so.
         std::vector<PortRank> out;
-        Stmt& s = stmt("SELECT port, SUM(sources), SUM(packets) FROM port_bin WHERE width = 86400 AND protocol = ? "
+        Stmt& s = stmt("SELECT port, SUM(sources), SUM(packets) FROM port_bin WHERE width = 86400 AND protocol = ? AND port >= 0 "
                        "AND bin_start >= ? AND bin_start < ? GROUP BY port "
                        "ORDER BY SUM(sources) DESC, SUM(packets) DESC, port ASC LIMIT ?");
         s.bind(1, protocol).bind(2, range.from).bind(3, range.to).bind(4, int64_t(n));

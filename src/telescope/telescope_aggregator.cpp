@@ -400,21 +400,24 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
 
 void TelescopeAggregator::compact_pairs() {
     if (pairs_compacted_ < pairs_.size()) {
-        // LSD radix sort, 16 bits a pass, skipping passes above the highest key bit.
-        uint64_t max_key = 0;
-        for (uint64_t k : pairs_) max_key |= k;
+        // LSD radix sort, 11 bits a pass (2048 buckets stay in L1), only over the bits in use:
+        // digits that are the same in every key (unused high destination bits) are skipped.
+        uint64_t any = 0, all = ~0ULL;
+        for (uint64_t k : pairs_) any |= k, all &= k;
+        const uint64_t varying = any ^ all;  // digits equal in every key need no pass
         std::vector<uint64_t> tmp(pairs_.size());
-        std::vector<uint32_t> count(65536);
-        for (int shift = 0; shift < 64 && (max_key >> shift); shift += 16) {
+        std::vector<uint32_t> count(2048);
+        for (int shift = 0; shift < 64 && (varying >> shift); shift += 11) {
+            if (((varying >> shift) & 2047) == 0) continue;
             std::fill(count.begin(), count.end(), 0);
-            for (uint64_t k : pairs_) ++count[(k >> shift) & 0xFFFF];
+            for (uint64_t k : pairs_) ++count[(k >> shift) & 2047];
             uint32_t sum = 0;
             for (auto& c : count) {
                 uint32_t n = c;
                 c = sum;
                 sum += n;
             }
-            for (uint64_t k : pairs_) tmp[count[(k >> shift) & 0xFFFF]++] = k;
+            for (uint64_t k : pairs_) tmp[count[(k >> shift) & 2047]++] = k;
             pairs_.swap(tmp);
         }
         pairs_.erase(std::unique(pairs_.begin(), pairs_.end()), pairs_.end());
@@ -532,7 +535,25 @@ std::string TelescopeAggregator::serialize() const {
         w.put(ps.bin5);
         w.put(ps.bin1h);
     });
-    w.put_vector(pairs_);
+    // The pair log, sorted and unique after flush_open(), as varint deltas (~1-2 bytes a pair
+    // instead of 8); any unsorted tail is appended after as plain deltas from zero.
+    {
+        std::string enc;
+        enc.reserve(pairs_.size() * 2);
+        uint64_t prev = 0;
+        for (size_t i = 0; i < pairs_.size(); ++i) {
+            uint64_t d = i < pairs_compacted_ ? pairs_[i] - prev : pairs_[i];
+            if (i < pairs_compacted_) prev = pairs_[i];
+            while (d >= 0x80) {
+                enc.push_back(char(d | 0x80));
+                d >>= 7;
+            }
+            enc.push_back(char(d));
+        }
+        w.put<uint64_t>(pairs_compacted_);
+        w.put<uint64_t>(pairs_.size());
+        w.put_string(enc);
+    }
     w.put<uint64_t>(pairs6_.size());
     for (const auto& [id, h] : pairs6_) {
         w.put(id);
@@ -620,10 +641,30 @@ void TelescopeAggregator::restore(const std::string& blob) {
         ps.bin5 = r.get<uint32_t>();
         ps.bin1h = r.get<uint32_t>();
     }
-    pairs_ = r.get_vector<uint64_t>();
-    for (uint64_t k : pairs_)
-        if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
-    pairs_compacted_ = 0;
+    {
+        const uint64_t compacted = r.get<uint64_t>(), total = r.get<uint64_t>();
+        const std::string enc = r.get_string();
+        if (compacted > total || total > enc.size()) r.fail("destination pair counts do not match their data");
+        pairs_.clear();
+        pairs_.reserve(total);
+        size_t pos = 0;
+        uint64_t prev = 0;
+        for (uint64_t i = 0; i < total; ++i) {
+            uint64_t v = 0;
+            for (int shift = 0;; shift += 7) {
+                if (pos >= enc.size() || shift > 63) r.fail("destination pair data is corrupt");
+                const uint8_t b = uint8_t(enc[pos++]);
+                v |= uint64_t(b & 0x7F) << shift;
+                if (!(b & 0x80)) break;
+            }
+            const uint64_t k = i < compacted ? prev + v : v;
+            if (i < compacted) prev = k;
+            if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
+            pairs_.push_back(k);
+        }
+        if (pos != enc.size()) r.fail("destination pair data has trailing bytes");
+        pairs_compacted_ = 0;  // re-sorted on the next compaction (the restored prefix is sorted)
+    }
     const uint64_t n6 = r.get<uint64_t>();
     for (uint64_t i = 0; i < n6; ++i) {
         const uint32_t id = r.get<uint32_t>();

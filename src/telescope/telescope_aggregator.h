@@ -14,6 +14,7 @@
 // Packets older than the open 5-min bin (out-of-order input) are counted in the open bin and in the
 // `late` counter; they are never dropped.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -84,6 +85,10 @@ public:
     /// corrupt blob and ConfigError when it was made for a different darknet.
     std::string serialize() const;
     void restore(const std::string& blob);
+
+    /// Reserves room for about `packets` darknet packets in the destination-pair log (avoids
+    /// copying it while it grows; the pipeline estimates this from the input size).
+    void reserve(uint64_t packets) { pairs_.reserve(std::min<uint64_t>(packets, uint64_t(1) << 28)); }
 
     AggregatorMemory memory() const;
     /// Bytes of the fixed per-source record (index slot + state), for the benchmark's printout.
