@@ -71,7 +71,8 @@ public:
         if (!p_) throw InputError(iface, UINT64_MAX, std::string("libpcap: ") + err);
         pcap_set_snaplen(p_, snaplen);
         pcap_set_promisc(p_, 1);
-        pcap_set_timeout(p_, 250);  // wake up to check request_stop()
+        pcap_set_timeout(p_, 250);
+        pcap_set_immediate_mode(p_, 1);  // deliver packets as they come (and honour breakloop)
         pcap_set_buffer_size(p_, 64 << 20);
         nano_ = pcap_set_tstamp_precision(p_, PCAP_TSTAMP_PRECISION_NANO) == 0;
         int rc = pcap_activate(p_);
@@ -122,7 +123,11 @@ public:
         if (pcap_stats(p_, &st) != 0) return {};
         return {st.ps_recv, st.ps_drop, st.ps_ifdrop};
     }
-    void request_stop() override { stop_.store(true); }
+    // pcap_breakloop wakes a pcap_next_ex blocked in poll() (libpcap >= 1.10 on Linux: eventfd).
+    void request_stop() override {
+        stop_.store(true);
+        pcap_breakloop(p_);
+    }
 
 private:
     std::string name_;

@@ -1,7 +1,9 @@
 #include "report/telescope_report.h"
 
 // GCC 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 
 #include <cstdio>
 #include <ostream>

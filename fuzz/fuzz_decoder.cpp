@@ -1,0 +1,20 @@
+// libFuzzer target: decode_packet on arbitrary frames. The first byte picks the link type.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "capture/decoded_packet.h"
+#include "capture/raw_packet.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    using namespace iotwatch;
+    static const uint16_t kLinks[] = {kLinkEthernet, kLinkLinuxSll, kLinkLinuxSll2, kLinkRaw,  kLinkIpv4,
+                                      kLinkIpv6,     kLinkNull,     kLinkLoop,      12,        147};
+    if (size < 1) return 0;
+    const uint16_t link = kLinks[data[0] % (sizeof kLinks / sizeof kLinks[0])];
+    // Exact-size copy so ASan sees any read past caplen.
+    std::vector<uint8_t> frame(data + 1, data + size);
+    DecodedPacket p;
+    decode_packet(link, frame.data(), uint32_t(frame.size()), uint32_t(frame.size() + (data[0] >> 4)), 1, p);
+    return 0;
+}
