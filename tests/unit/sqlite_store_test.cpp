@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/error.h"
+#include "report/telescope_report.h"
+#include "store/store.h"
+
+using namespace iotwatch;
+
+namespace {
+constexpr int64_t kDay = 1767225600;
+struct TempDb {
+    std::string path = "/tmp/iotwatch-store-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".db";
+    static inline int counter = 0;
+    ~TempDb() {
+        for (const char* s : {"", "-wal", "-shm"}) std::remove((path + s).c_str());
+    }
+};
+SourceDayRow src_row(int64_t day, const char* ip, uint64_t packets, uint16_t classes, const char* top) {
+    SourceDayRow r;
+    r.day = day;
+    r.src = *IpAddress::parse(ip);
+    r.first_seen_ns = day * 1000000000LL + 5;
+    r.last_seen_ns = day * 1000000000LL + 600000000000LL;
+    r.packets = packets;
+    r.bytes = packets * 40;
+    r.classes = classes;
+    r.destinations = packets / 2;
+    r.ports = 1;
+    r.top_ports = top;
+    return r;
+}
+}  // namespace
+
+TEST(SqliteStore, ReplaceSemanticsAndTotals) {
+    TempDb db;
+    auto s = open_sqlite_store(db.path);
+    s->begin();
+    s->put_class_bins({{kDay, 86400, kClassSyn, 10, 400, 2, 9}, {kDay, 86400, kClassAll, 10, 400, 2, 9}});
+    s->put_class_bins({{kDay, 86400, kClassSyn, 90, 3600, 3, 80}, {kDay, 86400, kClassUdp, 5, 140, 1, 5},
+                       {kDay, 86400, kClassAll, 95, 3740, 4, 84}});  // replaces the first rows
+    s->put_class_bins({{kDay + 86400, 86400, kClassSyn, 7, 280, 1, 7}, {kDay + 86400, 86400, kClassAll, 7, 280, 1, 7}});
+    s->put_bin_meta({{kDay, 86400, 3, 1, 2, 0, 4}, {kDay + 86400, 86400, 1, 0, 0, 0, 0}});
+    s->put_source_days({src_row(kDay, "1.1.1.1", 60, 1, "tcp/23:60"), src_row(kDay, "2.2.2.2", 35, 1 << kClassUdp, "udp/53:5"),
+                        src_row(kDay + 86400, "1.1.1.1", 7, 1, "tcp/2323:7")});
+    s->commit();
+    TelescopeTotals t = s->totals({});
+    EXPECT_EQ(t.class_packets[kClassSyn], 97u);
+    EXPECT_EQ(t.class_packets[kClassUdp], 5u);
+    EXPECT_EQ(t.packets, 102u);
+    EXPECT_EQ(t.outside, 4u);
+    EXPECT_EQ(t.late, 4u);
+    EXPECT_EQ(t.sources, 2u);  // 1.1.1.1 on both days counts once
+    EXPECT_EQ(t.destinations, 84u);
+    EXPECT_EQ(t.first_bin, kDay);
+    EXPECT_EQ(t.last_bin, kDay + 86400);
+    TelescopeTotals day1 = s->totals({kDay, kDay + 86400});
+    EXPECT_EQ(day1.packets, 95u);
+    auto top = s->top_sources(10, {});
+    ASSERT_EQ(top.size(), 2u);
+    EXPECT_EQ(top[0].src.to_string(), "1.1.1.1");
+    EXPECT_EQ(top[0].packets, 67u);
+    EXPECT_EQ(top[0].top_ports, "tcp/23:60");  // of the busiest day
+}
+
+TEST(SqliteStore, RollbackDiscardsAndCheckpointRoundTrips) {
+    TempDb db;
+    auto s = open_sqlite_store(db.path);
+    EXPECT_FALSE(s->load_checkpoint());
+    s->begin();
+    s->put_port_bins({{kDay, 86400, 6, 23, 100, 7}});
+    s->rollback();
+    EXPECT_TRUE(s->top_ports(6, 10, {}).empty());
+    Checkpoint cp{{"/a.pcap|10", "/b.pcap|20"}, std::string("\0\1binary\xff", 10)};
+    s->save_checkpoint(cp);
+    auto back = s->load_checkpoint();
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->completed_inputs, cp.completed_inputs);
+    EXPECT_EQ(back->state, cp.state);
+    s->clear_checkpoint();
+    EXPECT_FALSE(s->load_checkpoint());
+    // The 'other' port rows never rank.
+    PortBinRow other{kDay, 86400, 6, 0, 1000, 50, true};
+    s->put_port_bins({{kDay, 86400, 6, 23, 100, 7}, {kDay, 86400, 6, 2323, 10, 7}, other});
+    auto ports = s->top_ports(6, 10, {});
+    ASSERT_EQ(ports.size(), 2u);
+    EXPECT_EQ(ports[0].port, 23);  // same sources: more packets first
+}
+
+TEST(SqliteStore, OpeningGarbageIsAStoreErrorNamingThePath) {
+    std::string path = "/tmp/iotwatch-notadb-" + std::to_string(getpid());
+    FILE* f = std::fopen(path.c_str(), "wb");
+    std::fputs("this is not a database, just text that is long enough to look like a header.....", f);
+    std::fclose(f);
+    try {
+        open_sqlite_store(path);
+        ADD_FAILURE() << "no error";
+    } catch (const StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    std::remove(path.c_str());
+}
+
+TEST(FoldSparsePorts, SumsSingleSourcePortsPerBinButKeepsDays) {
+    std::vector<PortBinRow> rows = {{0, 300, 6, 23, 50, 9}, {0, 300, 6, 40001, 1, 1}, {0, 300, 6, 40002, 2, 1},
+                                    {0, 300, 17, 9999, 3, 1}, {0, 86400, 6, 40001, 1, 1}};
+    fold_sparse_ports(rows);
+    ASSERT_EQ(rows.size(), 4u);
+    uint64_t tcp_other = 0, udp_other = 0;
+    for (auto& r : rows) {
+        if (r.other && r.protocol == 6) {
+            tcp_other = r.packets;
+            EXPECT_EQ(r.sources, 2u);
+        }
+        if (r.other && r.protocol == 17) udp_other = r.packets;
+    }
+    EXPECT_EQ(tcp_other, 3u);
+    EXPECT_EQ(udp_other, 3u);
+}
+
+TEST(Report, JsonSummaryIsTheDocumentedInterface) {
+    TempDb db;
+    auto s = open_sqlite_store(db.path);
+    s->put_class_bins({{kDay, 86400, kClassSyn, 90, 3600, 3, 80}, {kDay, 86400, kClassAll, 90, 3600, 3, 80}});
+    s->put_bin_meta({{kDay, 86400, 3, 0, 0, 0, 0}});
+    s->put_port_bins({{kDay, 86400, 6, 23, 90, 3}});
+    s->put_source_days({src_row(kDay, "1.1.1.1", 90, 1, "tcp/23:90")});
+    std::ostringstream out;
+    ReportOptions o;
+    o.format = ReportFormat::kJson;
+    write_report(*s, o, out);
+    const std::string j = out.str();
+    EXPECT_NE(j.find(R"("classes":{"syn":90,"synack":0,"ack":0,"fin":0,"rst":0,"push":0,"tcp_other":0,"udp":0,"icmp":0,"other_ip":0})"),
+              std::string::npos) << j;
+    EXPECT_NE(j.find(R"("packets":90,)"), std::string::npos);
+    EXPECT_NE(j.find(R"("outside":3,)"), std::string::npos);
+    EXPECT_NE(j.find(R"("sources":1,)"), std::string::npos);
+    EXPECT_NE(j.find(R"("top_tcp_ports":[{"port":23,"service":"telnet","sources":3,"packets":90}])"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"("first_day":"2026-01-01")"), std::string::npos);
+    for (auto f : {ReportFormat::kTable, ReportFormat::kCsv, ReportFormat::kJsonLines}) {
+        std::ostringstream o2;
+        o.format = f;
+        write_report(*s, o, o2);
+        EXPECT_NE(o2.str().find("syn"), std::string::npos);
+        EXPECT_NE(o2.str().find(f == ReportFormat::kTable ? "90" : "90"), std::string::npos);
+    }
+    std::ostringstream csv;
+    o.format = ReportFormat::kCsv;
+    o.view = "classes";
+    write_report(*s, o, csv);
+    EXPECT_EQ(csv.str().substr(0, csv.str().find('\n')), "class,packets,share,bytes");
+    o.view = "bogus";
+    EXPECT_THROW(write_report(*s, o, csv), ConfigError);
+}
