@@ -48,6 +48,7 @@ row "iotwatch ingest, 2 workers (end to end)" "$ing2"
 echo "$summary" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
-print(f"per-source state: {j[\"bytes_per_source_record\"]} B fixed record per active source; "
-      f"{j[\"state_bytes\"] / max(1, j[\"active_sources\"]):.0f} B per source incl. destination sets, "
-      f"ports and per-bin arrays ({j[\"active_sources\"]} active sources at the end of the run)")'
+n = max(1, j["active_sources"])
+print("per-source state: %d B fixed record per active source (limit 128); %.0f B per source in all, incl. the "
+      "exact distinct-destination pair log, the (source, port) table and per-bin arrays (%d active sources)"
+      % (j["bytes_per_source_record"], j["state_bytes"] / n, j["active_sources"]))'

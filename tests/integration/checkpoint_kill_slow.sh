@@ -15,7 +15,7 @@ kills=0
 for attempt in $(seq 1 40); do
   "$IOTWATCH" ingest --quiet --darknet 198.18.0.0/16 --checkpoint-interval 0.05 --db killed.db caps &
   pid=$!
-  sleep "0.$((RANDOM % 6 + 2))"
+  sleep "0.$((RANDOM % 4 + 1))"
   if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
   wait $pid 2>/dev/null && break || true
   [ $kills -ge 4 ] && break
