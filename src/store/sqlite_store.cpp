@@ -101,6 +101,17 @@ public:
             sqlite3_close(db_);
             throw StoreError(path + ": cannot open database: " + why);
         }
+        try {
+            init();
+        } catch (...) {
+            // The destructor does not run for a half-built object: release the handle here.
+            stmts_.clear();
+            sqlite3_close(db_);
+            throw;
+        }
+    }
+
+    void init() {
         sqlite3_busy_timeout(db_, 10000);
         exec("PRAGMA journal_mode=WAL");
         // NORMAL in WAL mode: a committed transaction survives a crash of the process (kill -9);
@@ -112,7 +123,7 @@ public:
             if (s.step()) version = static_cast<int>(s.i64(0));
         }
         if (version > kSchemaVersion)
-            throw StoreError(path + ": database schema version " + std::to_string(version) +
+            throw StoreError(path_ + ": database schema version " + std::to_string(version) +
                              " is newer than this iotwatch understands (" + std::to_string(kSchemaVersion) + ")");
         exec(kSchema);
         exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
