@@ -45,6 +45,8 @@ void print_ingest_summary_json(const IngestResult& r, const Darknet& dn, const s
     w.key("packets").value(r.frames);
     w.key("wire_bytes").value(r.wire_bytes);
     w.key("seconds").value(r.seconds);
+    w.key("checkpoint_seconds").value(r.checkpoint_seconds);
+    w.key("threads").value(r.threads);
     w.key("packets_per_second").value(r.seconds > 0 ? double(r.frames) / r.seconds : 0.0);
     w.key("db").value(db);
     w.key("darknet").value(dn.describe());

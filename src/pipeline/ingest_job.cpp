@@ -135,6 +135,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
     // Commits rows + checkpoint in one transaction, then opens the next one. Callers guarantee no
     // worker is running (between inputs, or inside the barrier's completion step).
     auto checkpoint = [&](const Position& pos) {
+        const auto started = Clock::now();
         // Workers flush in parallel (sorting their pair logs is the slow part); the merger joins them.
         if (aggs.size() == 1) {
             aggs[0]->flush_open();
@@ -165,6 +166,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         store_.save_checkpoint(cp);
         store_.commit();
         store_.begin();
+        result.checkpoint_seconds += std::chrono::duration<double>(Clock::now() - started).count();
     };
 
     auto sum_memory = [&] {

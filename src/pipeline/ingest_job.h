@@ -54,6 +54,7 @@ struct IngestResult {
     uint64_t frames = 0;          // frames read in this run
     uint64_t wire_bytes = 0;
     double seconds = 0;
+    double checkpoint_seconds = 0;  // of `seconds`, spent writing checkpoints (rows + state)
     bool interrupted = false;     // stopped by a signal; state checkpointed
     bool resumed = false;         // continued from a checkpoint
     std::vector<InputReport> inputs;
