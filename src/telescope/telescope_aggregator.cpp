@@ -27,6 +27,31 @@ inline int64_t floor_seconds(int64_t ts_ns) {
     return s < 0 ? 0 : s;
 }
 
+/// LSD radix sort of `v` by key(element), 11 bits a pass (2048 buckets stay in L1), skipping the
+/// digits that are equal in every key.
+template <typename T, typename Key>
+void radix_sort(std::vector<T>& v, Key key) {
+    if (v.size() < 2) return;
+    uint64_t any = 0, all = ~0ULL;
+    for (const T& x : v) any |= key(x), all &= key(x);
+    const uint64_t varying = any ^ all;
+    std::vector<T> tmp(v.size());
+    std::vector<uint32_t> count(2048);
+    for (int shift = 0; shift < 64 && (varying >> shift); shift += 11) {
+        if (((varying >> shift) & 2047) == 0) continue;
+        std::fill(count.begin(), count.end(), 0);
+        for (const T& x : v) ++count[(key(x) >> shift) & 2047];
+        uint32_t sum = 0;
+        for (auto& c : count) {
+            const uint32_t n = c;
+            c = sum;
+            sum += n;
+        }
+        for (const T& x : v) tmp[count[(key(x) >> shift) & 2047]++] = x;
+        v.swap(tmp);
+    }
+}
+
 }  // namespace
 
 void BinRows::clear() {
@@ -113,14 +138,8 @@ struct TelescopeAggregator::SourceState {
     uint16_t classes_1h = 0;
 };
 
-struct TelescopeAggregator::PortState {
-    uint64_t packets = 0;
-    uint32_t bin5 = 0;
-    uint32_t bin1h = 0;
-};
-
 TelescopeAggregator::TelescopeAggregator(const Darknet& darknet, BinSink& sink)
-    : darknet_(darknet), sink_(sink), sources_(kEmptyAddress, 4096), ports_(~0ULL, 4096) {
+    : darknet_(darknet), sink_(sink), sources_(kEmptyAddress, 4096) {
     const int32_t widths[kNumLevels] = {300, 3600, 86400};
     for (int i = 0; i < kNumLevels; ++i) {
         auto level = std::make_unique<Level>();
@@ -161,13 +180,16 @@ bool TelescopeAggregator::advance(int64_t ts_ns) {
     if (idx5 <= cur5_) return idx5 < cur5_;
     // The packet opens a later 5-min bin: close what ended, in order, and hand the rows over at once.
     rows_.clear();
+    const bool hour_ends = s / 3600 + 1 != cur1h_;
+    const bool day_ends = s - s % 86400 != levels_[kLevelDay]->start;
+    close_port_logs(day_ends ? 3 : hour_ends ? 2 : 1);
     levels_[kLevel1h]->fold(*levels_[kLevel5m]);
     levels_[kLevelDay]->fold(*levels_[kLevel5m]);
     close_level(*levels_[kLevel5m], rows_, true);
-    if (s / 3600 + 1 != cur1h_) close_level(*levels_[kLevel1h], rows_, true);
-    if (s - s % 86400 != levels_[kLevelDay]->start) {
+    if (hour_ends) close_level(*levels_[kLevel1h], rows_, true);
+    if (day_ends) {
         close_level(*levels_[kLevelDay], rows_, true);
-        emit_sources(rows_);
+        emit_sources(rows_, port_logday_);
         reset_day();
     }
     start_bins(s);
@@ -265,45 +287,76 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
 
     // Destination port (TCP/UDP with a transport header).
     if (p.has_l4 && !p.is_later_fragment && (p.protocol == kProtoTcp || p.protocol == kProtoUdp)) {
-        const uint64_t udp = p.protocol == kProtoUdp;
-        const uint32_t pi = static_cast<uint32_t>(udp * 65536 + p.dport);
+        const uint32_t pi = (p.protocol == kProtoUdp ? 65536u : 0u) + p.dport;
         l5.touch_port(pi);
         ++l5.port_packets[pi];
-        bool new_pair;
-        PortState& ps = ports_.find_or_insert((uint64_t(source_id) << 17) | (udp << 16) | p.dport, new_pair);
-        ++ps.packets;
-        if (new_pair) {
-            ld.touch_port(pi);
-            ++ld.port_sources[pi];
-        }
-        if (ps.bin5 != cur5_) {
-            ps.bin5 = cur5_;
-            ++l5.port_sources[pi];
-        }
-        if (ps.bin1h != cur1h_) {
-            ps.bin1h = cur1h_;
-            l1.touch_port(pi);
-            ++l1.port_sources[pi];
-        }
+        port_log5_.push_back(uint64_t(source_id) << 17 | pi);
     }
 }
 
 void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
-    // Two-stage software pipeline: the source slot of packet i+12 is prefetched; by packet i+6 it
-    // has arrived, so its id is read and that packet's (source, port) slot prefetched in turn.
-    constexpr size_t kFar = 12, kNear = 6;
-    auto prefetch_port = [&](const DecodedPacket& q) {
-        if (!q.has_l4 || (q.protocol != kProtoTcp && q.protocol != kProtoUdp)) return;
-        if (const SourceState* s = sources_.find(source_key(q.src)))
-            ports_.prefetch((uint64_t(s->id) << 17) | (uint64_t(q.protocol == kProtoUdp) << 16) | q.dport);
-    };
-    for (size_t i = 0; i < n && i < kFar; ++i) sources_.prefetch(source_key(p[i].src));
-    for (size_t i = 0; i < n && i < kNear; ++i) prefetch_port(p[i]);
+    // Prefetch the source slot a few packets ahead: the one random access left per packet.
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < n && i < kAhead; ++i) sources_.prefetch(source_key(p[i].src));
     for (size_t i = 0; i < n; ++i) {
-        if (i + kFar < n) sources_.prefetch(source_key(p[i + kFar].src));
-        if (i + kNear < n) prefetch_port(p[i + kNear]);
+        if (i + kAhead < n) sources_.prefetch(source_key(p[i + kAhead].src));
         process(p[i]);
     }
+}
+
+std::vector<TelescopeAggregator::PortPair> TelescopeAggregator::dedupe_port_log(std::vector<uint64_t> log) {
+    radix_sort(log, [](uint64_t k) { return k; });
+    std::vector<PortPair> out;
+    for (size_t i = 0; i < log.size();) {
+        size_t j = i + 1;
+        while (j < log.size() && log[j] == log[i]) ++j;
+        out.push_back({log[i], j - i});
+        i = j;
+    }
+    return out;
+}
+
+void TelescopeAggregator::dedupe_port_pairs(std::vector<PortPair>& pairs) {
+    radix_sort(pairs, [](const PortPair& x) { return x.key; });
+    size_t w = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+        if (w > 0 && pairs[w - 1].key == pairs[i].key)
+            pairs[w - 1].packets += pairs[i].packets;
+        else
+            pairs[w++] = pairs[i];
+    }
+    pairs.resize(w);
+}
+
+void TelescopeAggregator::count_port_sources(const std::vector<PortPair>& pairs, Level& level) {
+    for (const PortPair& x : pairs) {
+        const uint32_t slot = static_cast<uint32_t>(x.key & 0x1FFFF);
+        level.touch_port(slot);
+        ++level.port_sources[slot];
+    }
+}
+
+void TelescopeAggregator::close_port_logs(int levels) {
+    std::vector<PortPair> five = dedupe_port_log(std::move(port_log5_));
+    port_log5_.clear();
+    count_port_sources(five, *levels_[kLevel5m]);
+    port_log1h_.insert(port_log1h_.end(), five.begin(), five.end());
+    if (levels < 2) return;
+    dedupe_port_pairs(port_log1h_);
+    count_port_sources(port_log1h_, *levels_[kLevel1h]);
+    port_logday_.insert(port_logday_.end(), port_log1h_.begin(), port_log1h_.end());
+    port_log1h_.clear();
+    if (levels < 3) {
+        // Keep the day log near its distinct size: merge it when it has doubled.
+        if (port_logday_.size() > 2 * port_logday_deduped_ + (1u << 20)) {
+            dedupe_port_pairs(port_logday_);
+            port_logday_deduped_ = port_logday_.size();
+        }
+        return;
+    }
+    dedupe_port_pairs(port_logday_);
+    port_logday_deduped_ = port_logday_.size();
+    count_port_sources(port_logday_, *levels_[kLevelDay]);
 }
 
 void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
@@ -344,7 +397,7 @@ void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
     if (reset) l.reset_counters();
 }
 
-void TelescopeAggregator::emit_sources(BinRows& out) {
+void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>& day_ports) {
     if (sources_.empty()) return;
     struct Top {
         uint64_t packets;
@@ -355,19 +408,19 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
     std::vector<uint32_t> port_counts(sources_.size(), 0);
     std::vector<std::array<Top, kTopPortsPerSource>> tops(sources_.size());
     for (auto& t : tops) t.fill(Top{0, 0});
-    ports_.for_each([&](uint64_t key, const PortState& ps) {
-        const uint32_t id = static_cast<uint32_t>(key >> 17);
-        const uint32_t pk = static_cast<uint32_t>(key & 0x1FFFF);
+    for (const PortPair& pp : day_ports) {  // distinct (source, port) pairs of the day
+        const uint32_t id = static_cast<uint32_t>(pp.key >> 17);
+        const uint32_t pk = static_cast<uint32_t>(pp.key & 0x1FFFF);
         ++port_counts[id];
         auto& t = tops[id];
         // Insertion into a descending top-k (ties: lower protocol/port first, for stable output).
-        Top cand{ps.packets, pk};
+        Top cand{pp.packets, pk};
         for (size_t i = 0; i < kTopPortsPerSource; ++i) {
             if (cand.packets > t[i].packets || (cand.packets == t[i].packets && cand.packets && cand.key < t[i].key)) {
                 std::swap(cand, t[i]);
             }
         }
-    });
+    }
     compact_pairs();
     std::vector<uint64_t> distinct(next_source_id_, 0);
     for (uint64_t k : pairs_) ++distinct[k >> 32];
@@ -400,26 +453,7 @@ void TelescopeAggregator::emit_sources(BinRows& out) {
 
 void TelescopeAggregator::compact_pairs() {
     if (pairs_compacted_ < pairs_.size()) {
-        // LSD radix sort, 11 bits a pass (2048 buckets stay in L1), only over the bits in use:
-        // digits that are the same in every key (unused high destination bits) are skipped.
-        uint64_t any = 0, all = ~0ULL;
-        for (uint64_t k : pairs_) any |= k, all &= k;
-        const uint64_t varying = any ^ all;  // digits equal in every key need no pass
-        std::vector<uint64_t> tmp(pairs_.size());
-        std::vector<uint32_t> count(2048);
-        for (int shift = 0; shift < 64 && (varying >> shift); shift += 11) {
-            if (((varying >> shift) & 2047) == 0) continue;
-            std::fill(count.begin(), count.end(), 0);
-            for (uint64_t k : pairs_) ++count[(k >> shift) & 2047];
-            uint32_t sum = 0;
-            for (auto& c : count) {
-                uint32_t n = c;
-                c = sum;
-                sum += n;
-            }
-            for (uint64_t k : pairs_) tmp[count[(k >> shift) & 2047]++] = k;
-            pairs_.swap(tmp);
-        }
+        radix_sort(pairs_, [](uint64_t k) { return k; });
         pairs_.erase(std::unique(pairs_.begin(), pairs_.end()), pairs_.end());
         pairs_compacted_ = pairs_.size();
     }
@@ -433,30 +467,45 @@ void TelescopeAggregator::reset_day() {
     pairs_compacted_ = 0;
     sources_.clear();
     next_source_id_ = 0;
-    ports_.clear();
+    port_log5_.clear();
+    port_log1h_.clear();
+    port_logday_.clear();
+    port_logday_deduped_ = 0;
 }
 
 void TelescopeAggregator::flush_open() {
     if (!started_) return;
     rows_.clear();
-    // The 1-h and 1-day bins as they stand include the open 5-min bin: fold it into copies.
-    Level hour = *levels_[kLevel1h], day = *levels_[kLevelDay];
-    hour.fold(*levels_[kLevel5m]);
-    day.fold(*levels_[kLevel5m]);
-    close_level(*levels_[kLevel5m], rows_, false);
+    // The bins as they stand, computed on copies: the open 5-min bin's ports and packets are
+    // included in the hour and the day without closing anything.
+    Level five = *levels_[kLevel5m], hour = *levels_[kLevel1h], day = *levels_[kLevelDay];
+    std::vector<PortPair> p5 = dedupe_port_log(port_log5_);
+    count_port_sources(p5, five);
+    std::vector<PortPair> p1 = port_log1h_;
+    p1.insert(p1.end(), p5.begin(), p5.end());
+    dedupe_port_pairs(p1);
+    count_port_sources(p1, hour);
+    std::vector<PortPair> pd = port_logday_;
+    pd.insert(pd.end(), p1.begin(), p1.end());
+    dedupe_port_pairs(pd);
+    count_port_sources(pd, day);
+    hour.fold(five);
+    day.fold(five);
+    close_level(five, rows_, false);
     close_level(hour, rows_, false);
     close_level(day, rows_, false);
-    emit_sources(rows_);
+    emit_sources(rows_, pd);
     sink_.on_rows(rows_, false);
 }
 
 void TelescopeAggregator::close_all() {
     if (!started_) return;
     rows_.clear();
+    close_port_logs(3);
     levels_[kLevel1h]->fold(*levels_[kLevel5m]);
     levels_[kLevelDay]->fold(*levels_[kLevel5m]);
     for (auto& l : levels_) close_level(*l, rows_, true);
-    emit_sources(rows_);
+    emit_sources(rows_, port_logday_);
     reset_day();
     started_ = false;
     cur5_ = cur1h_ = 0;
@@ -468,7 +517,7 @@ AggregatorMemory TelescopeAggregator::memory() const {
     m.active_sources = sources_.size();
     m.source_state_bytes = sources_.memory_bytes();
     m.destination_set_bytes = pairs_.capacity() * sizeof(uint64_t) + pairs6_.capacity() * sizeof(pairs6_[0]);
-    m.port_table_bytes = ports_.memory_bytes();
+    m.port_table_bytes = port_log5_.capacity() * 8 + (port_log1h_.capacity() + port_logday_.capacity()) * sizeof(PortPair);
     for (const auto& l : levels_)
         m.fixed_bytes += l->port_packets.size() * 8 + l->port_sources.size() * 4 + l->dst_mask.size() * 2 +
                          l->dst_sparse.memory_bytes();
@@ -528,13 +577,9 @@ std::string TelescopeAggregator::serialize() const {
         w.put(s.classes_5m);
         w.put(s.classes_1h);
     }
-    w.put<uint64_t>(ports_.size());
-    ports_.for_each([&](uint64_t key, const PortState& ps) {
-        w.put(key);
-        w.put(ps.packets);
-        w.put(ps.bin5);
-        w.put(ps.bin1h);
-    });
+    w.put_vector(port_log5_);
+    w.put_vector(port_log1h_);
+    w.put_vector(port_logday_);
     // The pair log, sorted and unique after flush_open(), as varint deltas (~1-2 bytes a pair
     // instead of 8); any unsorted tail is appended after as plain deltas from zero.
     {
@@ -632,15 +677,15 @@ void TelescopeAggregator::restore(const std::string& blob) {
         slot = std::move(s);
         next_source_id_ = static_cast<uint32_t>(i + 1);
     }
-    const uint64_t np = r.get<uint64_t>();
-    for (uint64_t i = 0; i < np; ++i) {
-        uint64_t key = r.get<uint64_t>();
-        if ((key >> 17) >= next_source_id_) r.fail("port entry names an unknown source");
-        PortState& ps = ports_[key];
-        ps.packets = r.get<uint64_t>();
-        ps.bin5 = r.get<uint32_t>();
-        ps.bin1h = r.get<uint32_t>();
-    }
+    port_log5_ = r.get_vector<uint64_t>();
+    port_log1h_ = r.get_vector<PortPair>();
+    port_logday_ = r.get_vector<PortPair>();
+    port_logday_deduped_ = 0;
+    for (uint64_t k : port_log5_)
+        if ((k >> 17) >= next_source_id_) r.fail("port entry names an unknown source");
+    for (const auto* log : {&port_log1h_, &port_logday_})
+        for (const PortPair& x : *log)
+            if ((x.key >> 17) >= next_source_id_) r.fail("port entry names an unknown source");
     {
         const uint64_t compacted = r.get<uint64_t>(), total = r.get<uint64_t>();
         const std::string enc = r.get_string();
