@@ -189,7 +189,7 @@ private:
             }
         };
         const uint64_t scale = std::max<uint64_t>(1, o_.packets / 1'000'000);
-        population(Kind::kMirai, 0.55, std::max<uint64_t>(20, o_.packets / 400), [&](Emitter& e) {
+        population(Kind::kMirai, 0.55, std::clamp<uint64_t>(o_.packets / 400, 20, 1'000'000), [&](Emitter& e) {
             window(0.05, 1.0, e);
             e.variant = rng_.chance(0.15);
             e.ttl = uint8_t(30 + rng_.below(35));
@@ -205,12 +205,12 @@ private:
             e.port = kResearchPorts[rng_.below(std::size(kResearchPorts))];
             e.ttl = uint8_t(200 + rng_.below(56));
         });
-        population(Kind::kHorizontal, 0.10, std::max<uint64_t>(10, o_.packets / 4000), [&](Emitter& e) {
+        population(Kind::kHorizontal, 0.10, std::clamp<uint64_t>(o_.packets / 4000, 10, 200'000), [&](Emitter& e) {
             window(0.02, 0.6, e);
             e.port = kHorizontalPorts[rng_.below(std::size(kHorizontalPorts))];
             e.ttl = uint8_t(40 + rng_.below(90));
         });
-        population(Kind::kUdpProbe, 0.08, std::max<uint64_t>(10, o_.packets / 3000), [&](Emitter& e) {
+        population(Kind::kUdpProbe, 0.08, std::clamp<uint64_t>(o_.packets / 3000, 10, 200'000), [&](Emitter& e) {
             window(0.02, 0.8, e);
             e.port = kUdpPorts[rng_.below(std::size(kUdpPorts))];
             e.ttl = uint8_t(40 + rng_.below(90));
@@ -222,7 +222,7 @@ private:
             e.port = rng_.chance(0.5) ? 80 : 443;
             e.ttl = uint8_t(50 + rng_.below(70));
         });
-        population(Kind::kNoise, 0.05, std::max<uint64_t>(10, o_.packets / 300), [&](Emitter& e) {
+        population(Kind::kNoise, 0.05, std::clamp<uint64_t>(o_.packets / 300, 10, 1'000'000), [&](Emitter& e) {
             window(0.01, 1.0, e);
             e.ttl = uint8_t(40 + rng_.below(90));
         });

@@ -6,7 +6,8 @@
 // (ACK, FIN, PUSH, RST, flagless TCP, echo requests, GRE/ESP, fragments, IP options).
 //
 // Streaming: packets are merged in time order from a heap of emitters; memory grows with the
-// number of emitters (about packets / 1500), never with the packets themselves.
+// number of emitters (about packets / 250, capped at ~2.5 million: ~200 MB for a NICTER-scale
+// day of 1.43 billion packets), never with the packets themselves.
 #pragma once
 #include <cstdint>
 #include <functional>
