@@ -2,6 +2,7 @@
 // a damaged database). It must throw InputError/ConfigError or restore a state that then works.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/error.h"
@@ -16,26 +17,35 @@ struct NullSink : iotwatch::BinSink {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace iotwatch;
     static const Darknet darknet({{"s", {*Prefix::parse("198.18.0.0/24")}}});
-    // One aggregator for all runs (construction zeroes megabytes of per-bin arrays); restore()
-    // resets everything it restores, also after a failed restore.
     static NullSink sink;
-    static TelescopeAggregator agg(darknet, sink);
-    std::string blob(reinterpret_cast<const char*>(data), size);
-    try {
-        agg.restore(blob);
-    } catch (const InputError&) {
-        return 0;
-    } catch (const ConfigError&) {
-        return 0;
+    // Built once (construction zeroes megabytes of per-bin arrays); restore() resets everything it
+    // restores, also after a failed restore. Two of them, with and without detection, so the
+    // detectors' restore is fuzzed too: the snapshot says which one it needs.
+    static std::unique_ptr<TelescopeAggregator> plain = std::make_unique<TelescopeAggregator>(darknet, sink);
+    static std::unique_ptr<TelescopeAggregator> detecting = [] {
+        auto a = std::make_unique<TelescopeAggregator>(darknet, sink);
+        a->enable_detection();
+        return a;
+    }();
+    const std::string blob(reinterpret_cast<const char*>(data), size);
+    for (TelescopeAggregator* agg : {plain.get(), detecting.get()}) {
+        try {
+            agg->restore(blob);
+        } catch (const InputError&) {
+            continue;
+        } catch (const ConfigError&) {
+            continue;
+        }
+        DecodedPacket p;
+        p.ts_ns = 1767225600LL * 1000000000LL;
+        p.ip_version = 4;
+        p.protocol = kProtoTcp;
+        p.has_l4 = true;
+        p.tcp_flags = kTcpSyn;
+        p.src = IpAddress::v4(0x01020304);
+        p.dst = IpAddress::v4(0xC6120001);
+        agg->process(p);
+        agg->flush_open();
     }
-    DecodedPacket p;
-    p.ts_ns = 1767225600LL * 1000000000LL;
-    p.ip_version = 4;
-    p.protocol = kProtoTcp;
-    p.has_l4 = true;
-    p.src = IpAddress::v4(0x01020304);
-    p.dst = IpAddress::v4(0xC6120001);
-    agg.process(p);
-    agg.flush_open();
     return 0;
 }

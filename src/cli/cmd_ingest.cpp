@@ -29,6 +29,7 @@ int cmd_ingest(int argc, char** argv) {
     args.option("reader", "auto|libpcap", "file reader: own fast walker (default) or libpcap's pcap_next_ex");
     args.option("checkpoint-interval", "SECONDS", "commit rows and a checkpoint this often (default 60)");
     args.option("threads", "N", "worker threads for files (default 1; stdin and live use one)");
+    args.flag("detect", "also detect scan events (Durumeric) and DoS victims (backscatter, Moore); see report --view scans|dos");
     args.flag("reset", "ignore an existing checkpoint in the store and start over");
     args.flag("progress", "print progress (packets, rate, ETA) on stderr (default when stderr is a terminal)");
     args.flag("quiet", "no progress and no summary");
@@ -54,6 +55,7 @@ int cmd_ingest(int argc, char** argv) {
     opts.checkpoint_seconds = args.get_double("checkpoint-interval", 60.0);
     if (opts.checkpoint_seconds <= 0) throw ConfigError("--checkpoint-interval must be > 0");
     opts.reset = args.has("reset");
+    opts.detect = args.has("detect");
     const long long threads = args.get_int("threads", 1);
     if (threads < 1 || threads > 64) throw ConfigError("--threads must be between 1 and 64");
     opts.threads = static_cast<unsigned>(threads);

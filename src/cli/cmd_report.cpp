@@ -14,13 +14,14 @@ int cmd_report(int argc, char** argv) {
     ArgParser args("report", "[--db FILE] [--json|--csv|--jsonl] [--view VIEW] [--day D | --from T --to T]",
                    "Prints the NICTER-style telescope views from the store: totals per class, top TCP and UDP\n"
                    "destination ports by unique hosts, top sources (view 'summary', the default), or one of\n"
-                   "'classes', 'ports', 'sources', 'series' (per-bin class counts, --width 300|3600|86400).\n"
+                   "'classes', 'ports', 'sources', 'series' (per-bin class counts, --width 300|3600|86400),\n"
+                   "'scans' (scan events) or 'dos' (backscatter DoS victims), the last two after ingest --detect.\n"
                    "Times are UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; --to is exclusive.");
     args.option("db", "FILE", "SQLite store (default iotwatch.db)");
     args.flag("json", "one JSON object (the stable scripting interface; see README)");
     args.flag("jsonl", "JSON lines, one object per row of the view");
     args.flag("csv", "CSV with a header line");
-    args.option("view", "VIEW", "summary (default), classes, ports, sources, series");
+    args.option("view", "VIEW", "summary (default), classes, ports, sources, series, scans, dos");
     args.option("day", "YYYY-MM-DD", "only this UTC day");
     args.option("from", "TIME", "start of the range (inclusive)");
     args.option("to", "TIME", "end of the range (exclusive)");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/byte_buffer.h"
+
 namespace iotwatch {
 
 bool backscatter_victim(const DecodedPacket& p, IpAddress& victim) {
@@ -114,6 +116,64 @@ void BackscatterDetector::expire(int64_t now_ns, std::vector<DosAttack>& out) {
     vectors_.for_each([&](const Key& k, Vector& v) {
         if (v.live && now_ns - v.last_ns > t_.expiry_s * 1'000'000'000LL) close(k, v, out);
     });
+}
+
+void BackscatterDetector::serialize(ByteWriter& w) const {
+    uint64_t live = 0;
+    vectors_.for_each([&](const Key&, const Vector& v) { live += v.live; });
+    w.put(live);
+    vectors_.for_each([&](const Key& k, const Vector& v) {
+        if (!v.live) return;
+        w.put(k.hi);
+        w.put(k.lo);
+        w.put(k.protocol);
+        w.put(v.start_ns);
+        w.put(v.last_ns);
+        w.put(v.packets);
+        w.put_vector(v.slots);
+        for (const DestinationTracker* t : {&v.attackers, &v.attacker_ports}) {
+            w.put<uint8_t>(t->is_bitmap());
+            w.put(t->count());
+            w.put_vector(t->raw());
+        }
+        w.put<uint64_t>(v.victim_ports.size());
+        for (const auto& [port, n] : v.victim_ports) {
+            w.put(port);
+            w.put(n);
+        }
+    });
+}
+
+void BackscatterDetector::restore(ByteReader& r) {
+    vectors_.clear();
+    const uint64_t n = r.get<uint64_t>();
+    const uint64_t universe = darknet_.dense() ? darknet_.dense_size() : 0;
+    for (uint64_t i = 0; i < n; ++i) {
+        Key k{r.get<uint64_t>(), r.get<uint64_t>(), r.get<uint32_t>()};
+        if (k == Key{~0ULL, ~0ULL, ~0u}) r.fail("bad attack key");
+        Vector& v = vectors_[k];
+        v.live = true;
+        v.start_ns = r.get<int64_t>();
+        v.last_ns = r.get<int64_t>();
+        v.packets = r.get<uint64_t>();
+        v.slots = r.get_vector<uint32_t>();
+        if (v.slots.size() > (1u << 22)) r.fail("attack window slots out of range");
+        int which = 0;
+        for (DestinationTracker* t : {&v.attackers, &v.attacker_ports}) {
+            const bool bitmap = r.get<uint8_t>() != 0;
+            const uint64_t count = r.get<uint64_t>();
+            auto raw = r.get_vector<uint64_t>();
+            const uint64_t u = which++ == 0 ? universe : 65536;
+            if (bitmap && raw.size() != (u + 63) / 64) r.fail("attack set bitmap size differs");
+            if (!t->restore(std::move(raw), bitmap, count)) r.fail("inconsistent attack set");
+        }
+        const uint64_t np = r.get<uint64_t>();
+        if (np > 65536) r.fail("too many victim ports");
+        for (uint64_t j = 0; j < np; ++j) {
+            const uint16_t port = r.get<uint16_t>();
+            v.victim_ports[port] = r.get<uint64_t>();
+        }
+    }
 }
 
 void BackscatterDetector::finish(std::vector<DosAttack>& out) {

@@ -49,6 +49,9 @@ public:
     void observe(const DecodedPacket& p, uint64_t dense_index, std::vector<DosAttack>& out);
     void expire(int64_t now_ns, std::vector<DosAttack>& out);
     void finish(std::vector<DosAttack>& out);
+    /// Open attack vectors (for checkpoints).
+    void serialize(class ByteWriter& w) const;
+    void restore(class ByteReader& r);
 
 private:
     struct Key {

@@ -1,5 +1,7 @@
 #include "detect/scan_detector.h"
 
+#include "core/byte_buffer.h"
+
 namespace iotwatch {
 
 const char* fingerprint_name(uint8_t fp) {
@@ -81,6 +83,45 @@ void ScanDetector::expire(int64_t now_ns, std::vector<ScanEvent>& out) {
             if (s.live) fresh[k] = std::move(s);
         });
         open_ = std::move(fresh);
+    }
+}
+
+void ScanDetector::serialize(ByteWriter& w) const {
+    uint64_t live = 0;
+    open_.for_each([&](const Key&, const State& s) { live += s.live; });
+    w.put(live);
+    open_.for_each([&](const Key& k, const State& s) {
+        if (!s.live) return;
+        w.put(k.hi);
+        w.put(k.lo);
+        w.put(k.proto_port);
+        w.put(s.start_ns);
+        w.put(s.last_ns);
+        w.put(s.packets);
+        for (auto f : s.fp) w.put(f);
+        w.put<uint8_t>(s.destinations.is_bitmap());
+        w.put(s.destinations.count());
+        w.put_vector(s.destinations.raw());
+    });
+}
+
+void ScanDetector::restore(ByteReader& r) {
+    open_.clear();
+    const uint64_t n = r.get<uint64_t>();
+    for (uint64_t i = 0; i < n; ++i) {
+        Key k{r.get<uint64_t>(), r.get<uint64_t>(), r.get<uint32_t>()};
+        if (k == Key{~0ULL, ~0ULL, ~0u}) r.fail("bad scan key");
+        State& s = open_[k];
+        s.live = true;
+        s.start_ns = r.get<int64_t>();
+        s.last_ns = r.get<int64_t>();
+        s.packets = r.get<uint64_t>();
+        for (auto& f : s.fp) f = r.get<uint64_t>();
+        const bool bitmap = r.get<uint8_t>() != 0;
+        const uint64_t count = r.get<uint64_t>();
+        auto raw = r.get_vector<uint64_t>();
+        if (bitmap && raw.size() != (universe() + 63) / 64) r.fail("scan destination bitmap size differs");
+        if (!s.destinations.restore(std::move(raw), bitmap, count)) r.fail("inconsistent scan destination set");
     }
 }
 

@@ -48,7 +48,9 @@ public:
     /// Closes everything (end of input).
     void finish(std::vector<ScanEvent>& out);
 
-    size_t open_scans() const { return open_.size(); }
+    /// Open scans (for checkpoints): written to / read from a ByteWriter/ByteReader.
+    void serialize(class ByteWriter& w) const;
+    void restore(class ByteReader& r);
     const ScanThresholds& thresholds() const { return thresholds_; }
 
 private:
@@ -70,6 +72,7 @@ private:
         bool live = false;
     };
     void close(const Key& k, State& s, std::vector<ScanEvent>& out);
+    uint64_t universe() const { return darknet_.dense() ? darknet_.dense_size() : 0; }
 
     const Darknet& darknet_;
     ScanThresholds thresholds_;

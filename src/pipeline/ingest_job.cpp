@@ -28,7 +28,7 @@ class StoreSink final : public BinSink {
 public:
     explicit StoreSink(Store& store) : store_(store) {}
     void on_rows(const BinRows& rows, bool) override {
-        if (rows.empty() && rows.ports.empty() && rows.sensors.empty()) return;
+        if (rows.empty() && rows.ports.empty() && rows.sensors.empty()) return;  // empty() covers events
         store_.put_class_bins(rows.classes);
         // Fine-grained rows for ports with a single source in a bin are mostly backscatter noise
         // and were 85% of all rows written: they are summed per bin (see PortBinRow).
@@ -38,6 +38,8 @@ public:
         store_.put_bin_meta(rows.meta);
         store_.put_sensor_bins(rows.sensors);
         store_.put_source_days(rows.sources);
+        store_.put_scan_events(rows.scans);
+        store_.put_dos_attacks(rows.attacks);
     }
 
 private:
@@ -111,6 +113,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         aggs.push_back(std::make_unique<TelescopeAggregator>(darknet_, merger.worker_sink(i)));
         aggs.back()->set_partition(i, n_workers);
         aggs.back()->reserve(expected_packets);
+        if (options_.detect) aggs.back()->enable_detection();
     }
 
     store_.begin();

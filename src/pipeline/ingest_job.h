@@ -37,6 +37,7 @@ struct IngestOptions {
     bool reset = false;                  // ignore (and replace) an existing checkpoint
     bool progress = false;               // progress lines on stderr
     unsigned threads = 1;                // worker threads for files (stdin and live use one)
+    bool detect = false;                 // run the scan-event and backscatter detectors
 };
 
 /// Records between worker barriers (checkpoint/stop/progress points).

@@ -60,6 +60,8 @@ BinRows RowMerger::merge(const std::vector<BinRows>& parts) {
         out.meta.insert(out.meta.end(), p.meta.begin(), p.meta.end());
         out.sensors.insert(out.sensors.end(), p.sensors.begin(), p.sensors.end());
         out.sources.insert(out.sources.end(), p.sources.begin(), p.sources.end());
+        out.scans.insert(out.scans.end(), p.scans.begin(), p.scans.end());
+        out.attacks.insert(out.attacks.end(), p.attacks.begin(), p.attacks.end());
     }
     auto combine = [](auto& rows, auto key, auto add) {
         std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });

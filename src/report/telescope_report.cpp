@@ -210,8 +210,9 @@ const char* port_service(uint8_t protocol, uint16_t port) {
 
 void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
     const std::string& v = o.view;
-    if (v != "summary" && v != "classes" && v != "ports" && v != "sources" && v != "series")
-        throw ConfigError("--view must be summary, classes, ports, sources or series, not '" + v + "'");
+    if (v != "summary" && v != "classes" && v != "ports" && v != "sources" && v != "series" && v != "scans" &&
+        v != "dos")
+        throw ConfigError("--view must be summary, classes, ports, sources, series, scans or dos, not '" + v + "'");
 
     if (o.format == ReportFormat::kJson && v == "summary") return summary_json(store, o, out);
 
@@ -224,6 +225,54 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         tables.push_back({"top_udp_ports", ports_table(store.top_ports(17, o.top, o.range))});
     }
     if (v == "summary" || v == "sources") tables.push_back({"top_sources", sources_table(store.top_sources(o.top, o.range))});
+    if (v == "scans") {
+        Table tb{{"rank", "source", "port", "start", "end", "packets", "destinations", "rate_pps", "mirai", "zmap",
+                  "masscan", "large_scanner", "tool"},
+                 {},
+                 {true, false, false, false, false, true, true, true, true, true, true, true, false}};
+        size_t rank = 0;
+        for (const auto& e : store.scan_events(o.range, o.top)) {
+            auto frac = [&](Fingerprint f) {
+                char b[16];
+                std::snprintf(b, sizeof b, "%.2f", e.fraction(f));
+                return std::string(b);
+            };
+            // The tool whose fingerprint most probes carry (at least half); ties go to the more
+            // specific fingerprint (listed first: mirai, zmap, masscan, then the scanner hint).
+            std::string tool = "-";
+            double best = 0;
+            for (uint8_t f = 0; f < kFingerprintCount; ++f) {
+                const double fr = e.fraction(Fingerprint(f));
+                if (fr >= 0.5 && fr > best) best = fr, tool = fingerprint_name(f);
+            }
+            const std::string proto = e.protocol == 6 ? "tcp/" : e.protocol == 17 ? "udp/" : "icmp";
+            tb.rows.push_back({std::to_string(++rank), e.src.to_string(), proto + (e.protocol == 6 || e.protocol == 17 ? std::to_string(e.port) : ""),
+                               format_utc(e.start_ns), format_utc(e.end_ns), std::to_string(e.packets),
+                               std::to_string(e.destinations), std::to_string(uint64_t(e.rate_pps)), frac(kFpMirai),
+                               frac(kFpZmap), frac(kFpMasscan), frac(kFpLargeScanner), tool});
+        }
+        tables.push_back({"scans", tb});
+    }
+    if (v == "dos") {
+        Table tb{{"rank", "victim", "protocol", "start", "end", "packets", "max_window_packets", "rate_pps", "attackers",
+                  "attacker_ports", "victim_ports"},
+                 {},
+                 {true, false, false, false, false, true, true, true, true, true, false}};
+        size_t rank = 0;
+        for (const auto& a : store.dos_attacks(o.range, o.top)) {
+            std::string ports;
+            for (const auto& [port, n] : a.victim_ports) {
+                if (!ports.empty()) ports += ' ';
+                ports += std::to_string(port) + ":" + std::to_string(n);
+            }
+            tb.rows.push_back({std::to_string(++rank), a.victim.to_string(),
+                               a.protocol == 6 ? "tcp" : a.protocol == 17 ? "udp" : "icmp", format_utc(a.start_ns),
+                               format_utc(a.end_ns), std::to_string(a.packets), std::to_string(a.max_window_packets),
+                               std::to_string(uint64_t(a.rate_pps)), std::to_string(a.attackers),
+                               std::to_string(a.attacker_ports), ports});
+        }
+        tables.push_back({"dos", tb});
+    }
     if (v == "series") {
         Table tb{{"bin_start", "width", "class", "packets", "bytes", "sources", "destinations"}, {}, {false, true, false, true, true, true, true}};
         for (auto& r : store.class_series(o.width, o.range))
@@ -250,6 +299,8 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
             if (title == "top_udp_ports") title = "top " + std::to_string(o.top) + " UDP destination ports by unique hosts";
             if (title == "top_sources") title = "top " + std::to_string(o.top) + " sources by packets";
             if (title == "classes") title = "packets per class (NICTER)";
+            if (title == "scans") title = "scan events (Durumeric: >= 100 destinations, >= 10 pps Internet-wide, 480 s idle ends)";
+            if (title == "dos") title = "DoS victims from backscatter (Moore: >= 25 packets, >= 60 s, >= 30 in the busiest 60 s)";
             tables[i].second.print(out, title);
             if (i + 1 < tables.size()) out << "\n";
         }
@@ -275,13 +326,17 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
                     // Numeric cells (with thousands separators stripped) as numbers.
                     std::string digits;
                     bool numeric = !cell.empty();
+                    int dots = 0;
                     for (char c : cell) {
                         if (c == ',') continue;
-                        if (c < '0' || c > '9') numeric = false;
+                        if (c == '.') ++dots;
+                        else if (c < '0' || c > '9') numeric = false;
                         digits += c;
                     }
-                    if (numeric && tb.right[i])
+                    if (numeric && tb.right[i] && dots == 0)
                         w.key(tb.header[i]).value(static_cast<uint64_t>(std::stoull(digits)));
+                    else if (numeric && tb.right[i] && dots == 1)
+                        w.key(tb.header[i]).value(std::stod(digits));
                     else
                         w.key(tb.header[i]).value(cell);
                 }

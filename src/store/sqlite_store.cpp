@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <climits>
 #include <sstream>
 
 #include "core/error.h"
@@ -38,6 +39,18 @@ CREATE TABLE IF NOT EXISTS source_day (
   ports INTEGER NOT NULL, top_ports TEXT NOT NULL,
   PRIMARY KEY (day, src)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS source_day_src ON source_day (src);
+CREATE TABLE IF NOT EXISTS scan_event (
+  src TEXT NOT NULL, protocol INTEGER NOT NULL, port INTEGER NOT NULL, start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL, packets INTEGER NOT NULL, destinations INTEGER NOT NULL, rate_pps REAL NOT NULL,
+  mirai INTEGER NOT NULL, zmap INTEGER NOT NULL, masscan INTEGER NOT NULL, large_scanner INTEGER NOT NULL,
+  PRIMARY KEY (src, protocol, port, start_ns)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scan_event_start ON scan_event (start_ns);
+CREATE TABLE IF NOT EXISTS dos_attack (
+  victim TEXT NOT NULL, protocol INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  packets INTEGER NOT NULL, max_window_packets INTEGER NOT NULL, rate_pps REAL NOT NULL,
+  attackers INTEGER NOT NULL, attacker_ports INTEGER NOT NULL, victim_ports TEXT NOT NULL,
+  PRIMARY KEY (victim, protocol, start_ns)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dos_attack_start ON dos_attack (start_ns);
 CREATE TABLE IF NOT EXISTS checkpoint (
   id INTEGER PRIMARY KEY CHECK (id = 1), completed_inputs TEXT NOT NULL, state BLOB NOT NULL);
 )SQL";
@@ -58,6 +71,11 @@ public:
         sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         return *this;
     }
+    Stmt& bind_real(int i, double v) {
+        sqlite3_bind_double(st_, i, v);
+        return *this;
+    }
+    double dbl(int col) const { return sqlite3_column_double(st_, col); }
     Stmt& bind_blob(int i, const std::string& v) {
         sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         return *this;
@@ -188,6 +206,90 @@ public:
                     .bind(5, int64_t(r.packets)).bind(6, int64_t(r.bytes)).bind(7, r.classes)
                     .bind(8, int64_t(r.destinations)).bind(9, int64_t(r.ports)).bind(10, r.top_ports).run();
         }, rows.empty());
+    }
+
+    void put_scan_events(const std::vector<ScanEvent>& events) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO scan_event VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& e : events)
+                s.bind(1, e.src.to_string()).bind(2, e.protocol).bind(3, e.port).bind(4, e.start_ns).bind(5, e.end_ns)
+                    .bind(6, int64_t(e.packets)).bind(7, int64_t(e.destinations)).bind_real(8, e.rate_pps)
+                    .bind(9, int64_t(e.fingerprint_packets[kFpMirai])).bind(10, int64_t(e.fingerprint_packets[kFpZmap]))
+                    .bind(11, int64_t(e.fingerprint_packets[kFpMasscan]))
+                    .bind(12, int64_t(e.fingerprint_packets[kFpLargeScanner])).run();
+        }, events.empty());
+    }
+    void put_dos_attacks(const std::vector<DosAttack>& attacks) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO dos_attack VALUES (?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& a : attacks) {
+                std::string ports;
+                for (const auto& [port, n] : a.victim_ports) {
+                    if (!ports.empty()) ports += ' ';
+                    ports += std::to_string(port);
+                    ports += ':';
+                    ports += std::to_string(n);
+                }
+                s.bind(1, a.victim.to_string()).bind(2, a.protocol).bind(3, a.start_ns).bind(4, a.end_ns)
+                    .bind(5, int64_t(a.packets)).bind(6, int64_t(a.max_window_packets)).bind_real(7, a.rate_pps)
+                    .bind(8, int64_t(a.attackers)).bind(9, int64_t(a.attacker_ports)).bind(10, ports).run();
+            }
+        }, attacks.empty());
+    }
+
+    std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) override {
+        std::vector<ScanEvent> out;
+        Stmt& s = stmt("SELECT src, protocol, port, start_ns, end_ns, packets, destinations, rate_pps, mirai, zmap, "
+                       "masscan, large_scanner FROM scan_event WHERE start_ns >= ? AND start_ns < ? "
+                       "ORDER BY packets DESC, src, port, start_ns LIMIT ?");
+        s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to)).bind(3, int64_t(n));
+        while (s.step()) {
+            ScanEvent e;
+            auto a = IpAddress::parse(s.text(0));
+            if (!a) continue;
+            e.src = *a;
+            e.protocol = uint8_t(s.i64(1));
+            e.port = uint16_t(s.i64(2));
+            e.start_ns = s.i64(3);
+            e.end_ns = s.i64(4);
+            e.packets = uint64_t(s.i64(5));
+            e.destinations = uint64_t(s.i64(6));
+            e.rate_pps = s.dbl(7);
+            for (int f = 0; f < kFingerprintCount; ++f) e.fingerprint_packets[f] = uint64_t(s.i64(8 + f));
+            out.push_back(e);
+        }
+        s.reset();
+        return out;
+    }
+    std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) override {
+        std::vector<DosAttack> out;
+        Stmt& s = stmt("SELECT victim, protocol, start_ns, end_ns, packets, max_window_packets, rate_pps, attackers, "
+                       "attacker_ports, victim_ports FROM dos_attack WHERE start_ns >= ? AND start_ns < ? "
+                       "ORDER BY packets DESC, victim, start_ns LIMIT ?");
+        s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to)).bind(3, int64_t(n));
+        while (s.step()) {
+            DosAttack a;
+            auto v = IpAddress::parse(s.text(0));
+            if (!v) continue;
+            a.victim = *v;
+            a.protocol = uint8_t(s.i64(1));
+            a.start_ns = s.i64(2);
+            a.end_ns = s.i64(3);
+            a.packets = uint64_t(s.i64(4));
+            a.max_window_packets = uint64_t(s.i64(5));
+            a.rate_pps = s.dbl(6);
+            a.attackers = uint64_t(s.i64(7));
+            a.attacker_ports = uint64_t(s.i64(8));
+            std::istringstream ports(s.text(9));
+            for (std::string tok; ports >> tok;) {
+                auto colon = tok.find(':');
+                if (colon == std::string::npos) continue;
+                a.victim_ports.emplace_back(uint16_t(std::stoul(tok.substr(0, colon))), std::stoull(tok.substr(colon + 1)));
+            }
+            out.push_back(std::move(a));
+        }
+        s.reset();
+        return out;
     }
 
     std::optional<Checkpoint> load_checkpoint() override {
@@ -340,6 +442,12 @@ public:
     }
 
 private:
+    /// Seconds (a TimeRange bound) to nanoseconds, saturating at the int64 limits.
+    static int64_t ns_bound(int64_t seconds) {
+        if (seconds <= INT64_MIN / 1000000000) return INT64_MIN;
+        if (seconds >= INT64_MAX / 1000000000) return INT64_MAX;
+        return seconds * 1000000000;
+    }
     void exec(const std::string& sql) {
         char* err = nullptr;
         if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "detect/backscatter_detector.h"
+#include "detect/scan_detector.h"
 #include "store/rows.h"
 
 namespace iotwatch {
@@ -71,6 +73,9 @@ public:
     virtual void put_bin_meta(const std::vector<BinMetaRow>& rows) = 0;
     virtual void put_sensor_bins(const std::vector<SensorBinRow>& rows) = 0;
     virtual void put_source_days(const std::vector<SourceDayRow>& rows) = 0;
+    /// Detection events, keyed by (source, protocol, port, start) and (victim, protocol, start).
+    virtual void put_scan_events(const std::vector<ScanEvent>& events) = 0;
+    virtual void put_dos_attacks(const std::vector<DosAttack>& attacks) = 0;
 
     // Checkpoint (written inside the caller's transaction).
     virtual std::optional<Checkpoint> load_checkpoint() = 0;
@@ -83,6 +88,9 @@ public:
     virtual std::vector<PortRank> top_ports(uint8_t protocol, size_t n, const TimeRange& range) = 0;
     virtual std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) = 0;
     virtual std::vector<SensorBinRow> sensor_totals(const TimeRange& range) = 0;
+    /// Events that started in the range, largest first (packets), at most n.
+    virtual std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) = 0;
+    virtual std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) = 0;
 };
 
 /// Opens (creating if needed) the SQLite store at `path` (WAL mode; schema created or migrated).

@@ -17,7 +17,7 @@ constexpr size_t kPortSlots = 2 * 65536;  // [0, 65536) TCP, [65536, 131072) UDP
 constexpr size_t kTopPortsPerSource = 5;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
-constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v1";
+constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v2";
 
 // A forged source equal to the table's empty marker is keyed as 0.0.0.0 (both are bogons).
 inline IpAddress source_key(const IpAddress& a) { return a == kEmptyAddress ? IpAddress() : a; }
@@ -60,6 +60,8 @@ void BinRows::clear() {
     meta.clear();
     sensors.clear();
     sources.clear();
+    scans.clear();
+    attacks.clear();
 }
 
 // One open bin at one width. Additive counters (packets, bytes, ports, sensors, destination class
@@ -165,6 +167,11 @@ void TelescopeAggregator::start_bins(int64_t ts_s) {
     started_ = true;
 }
 
+void TelescopeAggregator::enable_detection(ScanThresholds scans, BackscatterThresholds attacks) {
+    scan_detector_ = std::make_unique<ScanDetector>(darknet_, scans);
+    dos_detector_ = std::make_unique<BackscatterDetector>(darknet_, attacks);
+}
+
 void TelescopeAggregator::set_partition(uint32_t index, uint32_t count) {
     partition_index_ = index;
     partition_count_ = count == 0 ? 1 : count;
@@ -191,6 +198,14 @@ bool TelescopeAggregator::advance(int64_t ts_ns) {
         close_level(*levels_[kLevelDay], rows_, true);
         emit_sources(rows_, port_logday_);
         reset_day();
+    }
+    if (scan_detector_) {
+        scan_detector_->expire(s * kNanosPerSecond, pending_scans_);
+        dos_detector_->expire(s * kNanosPerSecond, pending_attacks_);
+        rows_.scans.swap(pending_scans_);
+        rows_.attacks.swap(pending_attacks_);
+        pending_scans_.clear();
+        pending_attacks_.clear();
     }
     start_bins(s);
     sink_.on_rows(rows_, true);
@@ -231,8 +246,10 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
             l5.dst_mask[match->dense_index] |= bit;
         else
             l5.dst_sparse[p.dst] |= bit;
+        if (dos_detector_) dos_detector_->observe(p, match->dense_index, pending_attacks_);
     }
     if (!owner) return;
+    if (scan_detector_) scan_detector_->observe(p, match->dense_index, pending_scans_);
     l5.any = true;
     l5.late += late;
     const uint64_t bytes = p.ip_bytes;
@@ -495,6 +512,11 @@ void TelescopeAggregator::flush_open() {
     close_level(hour, rows_, false);
     close_level(day, rows_, false);
     emit_sources(rows_, pd);
+    // Events that already ended are final: hand them over now (open ones stay in the state).
+    rows_.scans.swap(pending_scans_);
+    rows_.attacks.swap(pending_attacks_);
+    pending_scans_.clear();
+    pending_attacks_.clear();
     sink_.on_rows(rows_, false);
 }
 
@@ -507,6 +529,14 @@ void TelescopeAggregator::close_all() {
     for (auto& l : levels_) close_level(*l, rows_, true);
     emit_sources(rows_, port_logday_);
     reset_day();
+    if (scan_detector_) {
+        scan_detector_->finish(pending_scans_);
+        dos_detector_->finish(pending_attacks_);
+        rows_.scans.swap(pending_scans_);
+        rows_.attacks.swap(pending_attacks_);
+        pending_scans_.clear();
+        pending_attacks_.clear();
+    }
     started_ = false;
     cur5_ = cur1h_ = 0;
     sink_.on_rows(rows_, true);
@@ -603,6 +633,12 @@ std::string TelescopeAggregator::serialize() const {
     for (const auto& [id, h] : pairs6_) {
         w.put(id);
         w.put(h);
+    }
+    // Open detector state (events that ended were handed over by flush_open before a checkpoint).
+    w.put<uint8_t>(scan_detector_ != nullptr);
+    if (scan_detector_) {
+        scan_detector_->serialize(w);
+        dos_detector_->serialize(w);
     }
     return std::move(w.data());
 }
@@ -717,6 +753,16 @@ void TelescopeAggregator::restore(const std::string& blob) {
         if (id >= next_source_id_) r.fail("destination pair names an unknown source");
         pairs6_.emplace_back(id, h);
     }
+    const bool detection = r.get<uint8_t>() != 0;
+    if (detection != (scan_detector_ != nullptr))
+        throw ConfigError(std::string("the checkpoint was made ") + (detection ? "with" : "without") +
+                          " detection (--detect); resume with the same options or --reset");
+    if (detection) {
+        scan_detector_->restore(r);
+        dos_detector_->restore(r);
+    }
+    pending_scans_.clear();
+    pending_attacks_.clear();
     if (!r.at_end()) r.fail("trailing bytes after the snapshot");
 }
 

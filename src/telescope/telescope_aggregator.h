@@ -22,6 +22,8 @@
 
 #include "capture/decoded_packet.h"
 #include "core/flat_table.h"
+#include "detect/backscatter_detector.h"
+#include "detect/scan_detector.h"
 #include "store/rows.h"
 #include "telescope/darknet.h"
 
@@ -34,7 +36,11 @@ struct BinRows {
     std::vector<BinMetaRow> meta;
     std::vector<SensorBinRow> sensors;
     std::vector<SourceDayRow> sources;
-    bool empty() const { return classes.empty() && meta.empty() && sources.empty(); }
+    std::vector<ScanEvent> scans;       // scan events that ended (detection enabled)
+    std::vector<DosAttack> attacks;     // backscatter attacks that ended
+    bool empty() const {
+        return classes.empty() && meta.empty() && sources.empty() && scans.empty() && attacks.empty();
+    }
     void clear();
 };
 
@@ -70,6 +76,12 @@ public:
     /// darknet destination bits of every packet (so unique-destination counts need no union).
     /// Merging the workers' rows is then a sum per key (RowMerger). Call before the first packet.
     void set_partition(uint32_t index, uint32_t count);
+
+    /// Runs the scan-event and backscatter detectors on the darknet packets (issue 3). Ended events
+    /// are handed to the sink with the rows of the next bin close (or flush). Call before the first
+    /// packet. In partitioned mode each worker detects scans of its own sources and worker 0 detects
+    /// backscatter for all victims.
+    void enable_detection(ScanThresholds scans = {}, BackscatterThresholds attacks = {});
 
     /// Counts one decoded frame (any DecodeStatus; non-IP and undecodable frames are counted too).
     void process(const DecodedPacket& p);
@@ -147,6 +159,10 @@ private:
     std::vector<uint64_t> pairs_;   // IPv4 destinations: id << 32 | (dense index or address)
     std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
     size_t pairs_compacted_ = 0;    // pairs_[0, pairs_compacted_) is sorted and unique
+    std::unique_ptr<ScanDetector> scan_detector_;
+    std::unique_ptr<BackscatterDetector> dos_detector_;
+    std::vector<ScanEvent> pending_scans_;    // ended, not yet handed to the sink
+    std::vector<DosAttack> pending_attacks_;
     uint64_t packets_seen_ = 0;
     uint32_t partition_index_ = 0;
     uint32_t partition_count_ = 1;

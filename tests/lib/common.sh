@@ -21,7 +21,7 @@ dump_tables() {
   python3 - "$1" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-for t in ("class_bin", "port_bin", "bin_meta", "sensor_bin", "source_day"):
+for t in ("class_bin", "port_bin", "bin_meta", "sensor_bin", "source_day", "scan_event", "dos_attack"):
     for row in sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr):
         print(t, *row)
 PY
