@@ -35,6 +35,7 @@ bare=$(best "$build/bench/bench_pcap_loop" "$cap")
 tcpd=$(best tcpdump -r "$cap" -w /dev/null)
 ing1=$(best ingest --threads 1)
 ing2=$(best ingest --threads 2)
+ingd=$(best ingest --threads 2 --detect)
 rm -f "$dir/bench.db"*
 summary=$("$bin" ingest --json --progress --darknet 198.18.0.0/16 --db "$dir/bench.db" "$cap" 2>/dev/null)
 rm -f "$dir/bench.db"*
@@ -45,6 +46,7 @@ row "bare libpcap pcap_next_ex loop (baseline)" "$bare"
 row "tcpdump -r FILE -w /dev/null" "$tcpd"
 row "iotwatch ingest, 1 worker (end to end)" "$ing1"
 row "iotwatch ingest, 2 workers (end to end)" "$ing2"
+row "iotwatch ingest --detect, 2 workers" "$ingd"
 echo "$summary" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
