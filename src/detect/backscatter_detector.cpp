@@ -131,11 +131,8 @@ void BackscatterDetector::serialize(ByteWriter& w) const {
         w.put(v.last_ns);
         w.put(v.packets);
         w.put_vector(v.slots);
-        for (const DestinationTracker* t : {&v.attackers, &v.attacker_ports}) {
-            w.put<uint8_t>(t->is_bitmap());
-            w.put(t->count());
-            w.put_vector(t->raw());
-        }
+        save_tracker(w, v.attackers);
+        save_tracker(w, v.attacker_ports);
         w.put<uint64_t>(v.victim_ports.size());
         for (const auto& [port, n] : v.victim_ports) {
             w.put(port);
@@ -158,15 +155,8 @@ void BackscatterDetector::restore(ByteReader& r) {
         v.packets = r.get<uint64_t>();
         v.slots = r.get_vector<uint32_t>();
         if (v.slots.size() > (1u << 22)) r.fail("attack window slots out of range");
-        int which = 0;
-        for (DestinationTracker* t : {&v.attackers, &v.attacker_ports}) {
-            const bool bitmap = r.get<uint8_t>() != 0;
-            const uint64_t count = r.get<uint64_t>();
-            auto raw = r.get_vector<uint64_t>();
-            const uint64_t u = which++ == 0 ? universe : 65536;
-            if (bitmap && raw.size() != (u + 63) / 64) r.fail("attack set bitmap size differs");
-            if (!t->restore(std::move(raw), bitmap, count)) r.fail("inconsistent attack set");
-        }
+        load_tracker(r, v.attackers, universe);
+        load_tracker(r, v.attacker_ports, 65536);
         const uint64_t np = r.get<uint64_t>();
         if (np > 65536) r.fail("too many victim ports");
         for (uint64_t j = 0; j < np; ++j) {

@@ -99,9 +99,7 @@ void ScanDetector::serialize(ByteWriter& w) const {
         w.put(s.last_ns);
         w.put(s.packets);
         for (auto f : s.fp) w.put(f);
-        w.put<uint8_t>(s.destinations.is_bitmap());
-        w.put(s.destinations.count());
-        w.put_vector(s.destinations.raw());
+        save_tracker(w, s.destinations);
     });
 }
 
@@ -117,11 +115,7 @@ void ScanDetector::restore(ByteReader& r) {
         s.last_ns = r.get<int64_t>();
         s.packets = r.get<uint64_t>();
         for (auto& f : s.fp) f = r.get<uint64_t>();
-        const bool bitmap = r.get<uint8_t>() != 0;
-        const uint64_t count = r.get<uint64_t>();
-        auto raw = r.get_vector<uint64_t>();
-        if (bitmap && raw.size() != (universe() + 63) / 64) r.fail("scan destination bitmap size differs");
-        if (!s.destinations.restore(std::move(raw), bitmap, count)) r.fail("inconsistent scan destination set");
+        load_tracker(r, s.destinations, universe());
     }
 }
 

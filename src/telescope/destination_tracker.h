@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/byte_buffer.h"
+
 namespace iotwatch {
 
 class DestinationTracker {
@@ -98,5 +100,20 @@ private:
     uint64_t count_ = 0;
     bool bitmap_ = false;
 };
+
+/// Checkpoint encoding of a tracker (shared by the detectors).
+inline void save_tracker(ByteWriter& w, const DestinationTracker& t) {
+    w.put<uint8_t>(t.is_bitmap());
+    w.put(t.count());
+    w.put_vector(t.raw());
+}
+/// Restores what save_tracker wrote; a bitmap must cover `universe` keys. Fails `r` on bad data.
+inline void load_tracker(ByteReader& r, DestinationTracker& t, uint64_t universe) {
+    const bool bitmap = r.get<uint8_t>() != 0;
+    const uint64_t count = r.get<uint64_t>();
+    auto raw = r.get_vector<uint64_t>();
+    if (bitmap && raw.size() != (universe + 63) / 64) r.fail("destination bitmap size differs from its universe");
+    if (!t.restore(std::move(raw), bitmap, count)) r.fail("inconsistent destination set");
+}
 
 }  // namespace iotwatch
