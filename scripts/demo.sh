@@ -9,8 +9,12 @@ rm -f "$out/demo.db" "$out/demo.db-wal" "$out/demo.db-shm"
 echo "== generating a sample darknet day ($packets packets, seed 1, darknet 198.18.0.0/16) -> $out/darknet-day.pcap"
 "$bin" gen --seed 1 --packets "$packets" --darknet 198.18.0.0/16 -o "$out/darknet-day.pcap" --truth "$out/darknet-day.truth.json"
 echo "== ingesting into $out/demo.db"
-"$bin" ingest --darknet 198.18.0.0/16 --db "$out/demo.db" "$out/darknet-day.pcap"
+"$bin" ingest --detect --threads 2 --darknet 198.18.0.0/16 --db "$out/demo.db" "$out/darknet-day.pcap"
 echo "== telescope summary"
 "$bin" report --db "$out/demo.db"
+echo
+"$bin" report --db "$out/demo.db" --view dos --top 5
+echo
+"$bin" report --db "$out/demo.db" --view scans --top 5
 echo
 echo "machine-readable: $bin report --db $out/demo.db --json"
