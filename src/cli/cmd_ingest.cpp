@@ -22,7 +22,7 @@ int cmd_ingest(int argc, char** argv) {
                    "Re-running the same command after an interruption (even kill -9) resumes from the last\n"
                    "checkpoint; inputs already ingested are skipped.");
     args.option("darknet", "CIDR", "monitored darknet prefix (IPv4 or IPv6)", true);
-    args.option("config", "FILE", "TOML configuration ([[sensor]] name/prefixes, [store] db)");
+    args.option("config", "FILE", "TOML configuration ([[sensor]] name/prefixes, [store] db, [detect] thresholds)");
     args.option("db", "FILE", "SQLite store (default: the config's store.db, else iotwatch.db)");
     args.option("live", "IFACE", "capture live from a network interface (libpcap) instead of files");
     args.option("filter", "BPF", "capture filter for --live");
@@ -56,6 +56,8 @@ int cmd_ingest(int argc, char** argv) {
     if (opts.checkpoint_seconds <= 0) throw ConfigError("--checkpoint-interval must be > 0");
     opts.reset = args.has("reset");
     opts.detect = args.has("detect");
+    opts.scan_thresholds = cfg.scan;
+    opts.dos_thresholds = cfg.dos;
     const long long threads = args.get_int("threads", 1);
     if (threads < 1 || threads > 64) throw ConfigError("--threads must be between 1 and 64");
     opts.threads = static_cast<unsigned>(threads);

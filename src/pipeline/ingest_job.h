@@ -38,6 +38,8 @@ struct IngestOptions {
     bool progress = false;               // progress lines on stderr
     unsigned threads = 1;                // worker threads for files (stdin and live use one)
     bool detect = false;                 // run the scan-event and backscatter detectors
+    ScanThresholds scan_thresholds;      // their thresholds (config [detect])
+    BackscatterThresholds dos_thresholds;
 };
 
 /// Records between worker barriers (checkpoint/stop/progress points).

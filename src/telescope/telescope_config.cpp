@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <type_traits>
+
 #include "core/error.h"
 
 namespace iotwatch {
@@ -21,6 +23,41 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
             auto v = db.value<std::string>();
             if (!v) throw ConfigError(path + ": store.db must be a string");
             cfg.db_path = *v;
+        }
+    }
+    if (auto detect = tbl["detect"]) {
+        auto t = detect.as_table();
+        if (!t) throw ConfigError(path + ": 'detect' must be a table ([detect])");
+        auto integer = [&](const char* key, auto& out, int64_t min) {
+            auto node = (*t)[key];
+            if (!node) return;
+            auto v = node.value<int64_t>();
+            if (!v || *v < min)
+                throw ConfigError(path + ": detect." + key + " must be an integer >= " + std::to_string(min));
+            out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+        };
+        integer("scan_min_destinations", cfg.scan.min_destinations, 1);
+        integer("scan_idle_timeout_s", cfg.scan.idle_timeout_s, 1);
+        integer("dos_expiry_s", cfg.dos.expiry_s, 1);
+        integer("dos_min_packets", cfg.dos.min_packets, 1);
+        integer("dos_min_duration_s", cfg.dos.min_duration_s, 0);
+        integer("dos_min_window_packets", cfg.dos.min_window_packets, 0);
+        integer("dos_window_s", cfg.dos.window_s, 1);
+        integer("dos_slide_s", cfg.dos.slide_s, 1);
+        if (auto node = (*t)["scan_min_rate_pps"]) {
+            auto v = node.value<double>();
+            if (!v || *v < 0) throw ConfigError(path + ": detect.scan_min_rate_pps must be a number >= 0");
+            cfg.scan.min_rate_pps = *v;
+        }
+        if (cfg.dos.window_s % cfg.dos.slide_s != 0)
+            throw ConfigError(path + ": detect.dos_window_s must be a multiple of detect.dos_slide_s");
+        for (auto& [k, v] : *t) {
+            static const char* const kKnown[] = {"scan_min_destinations", "scan_min_rate_pps", "scan_idle_timeout_s",
+                                                 "dos_expiry_s", "dos_min_packets", "dos_min_duration_s",
+                                                 "dos_min_window_packets", "dos_window_s", "dos_slide_s"};
+            bool known = false;
+            for (const char* n : kKnown) known = known || k.str() == n;
+            if (!known) throw ConfigError(path + ": unknown key detect." + std::string(k.str()));
         }
     }
     if (auto sensors = tbl["sensor"]) {

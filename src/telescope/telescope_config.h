@@ -3,6 +3,17 @@
 //   [store]
 //   db = "iotwatch.db"            # SQLite file (default: iotwatch.db)
 //
+//   [detect]                       # thresholds of ingest --detect (defaults shown)
+//   scan_min_destinations = 100    # Durumeric et al. 2014
+//   scan_min_rate_pps = 10.0       # extrapolated to all of IPv4
+//   scan_idle_timeout_s = 480
+//   dos_expiry_s = 300             # Moore et al.
+//   dos_min_packets = 25
+//   dos_min_duration_s = 60
+//   dos_min_window_packets = 30    # in the busiest dos_window_s, sliding by dos_slide_s
+//   dos_window_s = 60
+//   dos_slide_s = 10
+//
 //   [[sensor]]                     # one table per sensor; several sensors can feed one run
 //   name = "tokyo-1"
 //   prefixes = ["198.18.0.0/16", "2001:db8:dead::/48"]
@@ -12,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "detect/backscatter_detector.h"
+#include "detect/scan_detector.h"
 #include "telescope/darknet.h"
 
 namespace iotwatch {
@@ -19,6 +32,8 @@ namespace iotwatch {
 struct TelescopeConfig {
     std::vector<SensorConfig> sensors;
     std::string db_path;  // empty when not set
+    ScanThresholds scan;
+    BackscatterThresholds dos;
 
     /// Loads a TOML file; throws ConfigError naming the file, key and problem.
     static TelescopeConfig load(const std::string& path);

@@ -74,3 +74,17 @@ TEST(TelescopeConfig, ErrorsNameTheFileKeyAndValue) {
     ASSERT_EQ(cfg.sensors.size(), 1u);
     EXPECT_EQ(cfg.sensors[0].prefixes.size(), 2u);
 }
+
+TEST(TelescopeConfig, DetectThresholdsAreConfigurableAndChecked) {
+    std::string path = write_temp("[detect]\nscan_min_destinations = 50\nscan_min_rate_pps = 2.5\ndos_min_packets = 10\n");
+    auto cfg = TelescopeConfig::load(path);
+    std::remove(path.c_str());
+    EXPECT_EQ(cfg.scan.min_destinations, 50u);
+    EXPECT_DOUBLE_EQ(cfg.scan.min_rate_pps, 2.5);
+    EXPECT_EQ(cfg.scan.idle_timeout_s, 480);  // default kept
+    EXPECT_EQ(cfg.dos.min_packets, 10u);
+    EXPECT_NE(error_of("[detect]\nscan_min_destinations = 0\n").find("detect.scan_min_destinations"), std::string::npos);
+    EXPECT_NE(error_of("[detect]\nscan_min_destinatons = 5\n").find("unknown key detect.scan_min_destinatons"),
+              std::string::npos);
+    EXPECT_NE(error_of("[detect]\ndos_window_s = 65\n").find("multiple"), std::string::npos);
+}
