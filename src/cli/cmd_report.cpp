@@ -15,13 +15,17 @@ int cmd_report(int argc, char** argv) {
                    "Prints the NICTER-style telescope views from the store: totals per class, top TCP and UDP\n"
                    "destination ports by unique hosts, top sources (view 'summary', the default), or one of\n"
                    "'classes', 'ports', 'sources', 'series' (per-bin class counts, --width 300|3600|86400),\n"
-                   "'scans' (scan events) or 'dos' (backscatter DoS victims), the last two after ingest --detect.\n"
+                   "'scans' (scan events), 'dos' (backscatter DoS victims) or 'infected' (sources judged\n"
+                   "infected, with evidence and confidence), the last three after ingest --detect.\n"
                    "Times are UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; --to is exclusive.");
     args.option("db", "FILE", "SQLite store (default iotwatch.db)");
     args.flag("json", "one JSON object (the stable scripting interface; see README)");
     args.flag("jsonl", "JSON lines, one object per row of the view");
     args.flag("csv", "CSV with a header line");
-    args.option("view", "VIEW", "summary (default), classes, ports, sources, series, scans, dos");
+    args.option("view", "VIEW", "summary (default), classes, ports, sources, series, scans, dos, infected");
+    args.option("iot-ports", "FILE", "IoT port taxonomy TSV for --view infected (default: data/iot-ports.tsv, built in)");
+    args.option("research-scanners", "FILE",
+                "research-scanner list TSV for --view infected (default: data/research-scanners.tsv, built in)");
     args.option("day", "YYYY-MM-DD", "only this UTC day");
     args.option("from", "TIME", "start of the range (inclusive)");
     args.option("to", "TIME", "end of the range (exclusive)");
@@ -56,6 +60,8 @@ int cmd_report(int argc, char** argv) {
     const long long width = args.get_int("width", 3600);
     if (width != 300 && width != 3600 && width != 86400) throw ConfigError("--width must be 300, 3600 or 86400");
     opts.width = static_cast<int32_t>(width);
+    opts.iot_ports_file = args.get("iot-ports");
+    opts.research_scanners_file = args.get("research-scanners");
 
     auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
     write_report(*store, opts, std::cout);

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/json_writer.h"
 #include "core/timestamp.h"
+#include "detect/host_judgement.h"
 
 namespace iotwatch {
 namespace {
@@ -211,8 +212,9 @@ const char* port_service(uint8_t protocol, uint16_t port) {
 void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
     const std::string& v = o.view;
     if (v != "summary" && v != "classes" && v != "ports" && v != "sources" && v != "series" && v != "scans" &&
-        v != "dos")
-        throw ConfigError("--view must be summary, classes, ports, sources, series, scans or dos, not '" + v + "'");
+        v != "dos" && v != "infected")
+        throw ConfigError("--view must be summary, classes, ports, sources, series, scans, dos or infected, not '" + v +
+                          "'");
 
     if (o.format == ReportFormat::kJson && v == "summary") return summary_json(store, o, out);
 
@@ -273,6 +275,25 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         }
         tables.push_back({"dos", tb});
     }
+    if (v == "infected") {
+        const PortTaxonomy ports =
+            o.iot_ports_file.empty() ? PortTaxonomy::builtin() : PortTaxonomy::load(o.iot_ports_file);
+        const ResearchScannerList research = o.research_scanners_file.empty()
+                                                 ? ResearchScannerList::builtin()
+                                                 : ResearchScannerList::load(o.research_scanners_file);
+        // Every scan event of the range (not only the top N): the judgement needs them all.
+        auto hosts = judge_infected_hosts(store.scan_events(o.range, SIZE_MAX >> 1), ports, research);
+        Table tb{{"source", "evidence", "confidence", "first_seen", "last_seen", "probes", "mirai_fraction", "ports"},
+                 {},
+                 {false, false, false, false, false, true, true, false}};
+        for (const auto& h : hosts) {
+            char frac[16];
+            std::snprintf(frac, sizeof frac, "%.2f", h.mirai_fraction);
+            tb.rows.push_back({h.src.to_string(), h.evidence, h.confidence, format_utc(h.first_seen_ns),
+                               format_utc(h.last_seen_ns), std::to_string(h.packets), frac, h.ports});
+        }
+        tables.push_back({"infected", tb});
+    }
     if (v == "series") {
         Table tb{{"bin_start", "width", "class", "packets", "bytes", "sources", "destinations"}, {}, {false, true, false, true, true, true, true}};
         for (auto& r : store.class_series(o.width, o.range))
@@ -299,6 +320,8 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
             if (title == "top_udp_ports") title = "top " + std::to_string(o.top) + " UDP destination ports by unique hosts";
             if (title == "top_sources") title = "top " + std::to_string(o.top) + " sources by packets";
             if (title == "classes") title = "packets per class (NICTER)";
+            if (title == "infected")
+                title = "sources judged infected (Mirai fingerprint: high; scan on an IoT port: medium; research scanners excluded)";
             if (title == "scans") title = "scan events (Durumeric: >= 100 destinations, >= 10 pps Internet-wide, 480 s idle ends)";
             if (title == "dos") title = "DoS victims from backscatter (Moore: >= 25 packets, >= 60 s, >= 30 in the busiest 60 s)";
             tables[i].second.print(out, title);

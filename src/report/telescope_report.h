@@ -18,9 +18,12 @@ struct ReportOptions {
     size_t top = 10;
     ReportFormat format = ReportFormat::kTable;
     /// summary (totals per class, top TCP/UDP ports by unique hosts, top sources, sensors),
-    /// classes, ports, sources, series (per-bin class rows at `width`).
+    /// classes, ports, sources, series (per-bin class rows at `width`), scans, dos, infected.
     std::string view = "summary";
     int32_t width = 3600;
+    /// For the `infected` view: data files to use instead of the compiled-in defaults ("" = default).
+    std::string iot_ports_file;
+    std::string research_scanners_file;
 };
 
 /// Writes the view. Throws ConfigError for an unknown view.

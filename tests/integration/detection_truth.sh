@@ -7,6 +7,13 @@ source "$(dirname "$0")/../lib/common.sh"
 "$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --db d.db day.pcap
 "$IOTWATCH" report --db d.db --view dos --jsonl --top 1000 > dos.jsonl
 "$IOTWATCH" report --db d.db --view scans --jsonl --top 100000 > scans.jsonl
+"$IOTWATCH" report --db d.db --view infected --jsonl > infected.jsonl
+# A research-scanner list naming one of the generated ZMap scanners excludes it from the judgement.
+zmap_src=$(python3 -c "import json; print([r['src'] for r in json.load(open('truth.json'))['research_scanners'] if r['tool']=='zmap' and r['port'] in (80,443,22,8080,8443,23)][0])")
+printf '# test list\n%s/32\tTestScanner\tthis test\n' "$zmap_src" > research.tsv
+"$IOTWATCH" report --db d.db --view infected --jsonl --research-scanners research.tsv > infected2.jsonl
+grep -q "\"$zmap_src\"" infected.jsonl || fail "$zmap_src (ZMap on an IoT port) should be judged without the list"
+grep -q "\"$zmap_src\"" infected2.jsonl && fail "$zmap_src is on the research list but was judged infected"
 python3 - <<'PY'
 import json
 t = json.load(open("truth.json"))
@@ -32,6 +39,10 @@ mirai_events = [s for s in scans if s["source"] in mirai_srcs]
 assert len(mirai_events) >= 10, f"only {len(mirai_events)} Mirai scan events"
 assert all(e["mirai"] == 1.0 and e["tool"] == "mirai" for e in mirai_events)
 assert not [s for s in scans if s["tool"] == "mirai" and s["source"] not in mirai_srcs]
-print(f"{len(dos)} DoS victims, {len(scans)} scan events ({len(mirai_events)} Mirai)")
+infected = [json.loads(l) for l in open("infected.jsonl")]
+high = {h["source"] for h in infected if h["evidence"] == "mirai-fingerprint"}
+assert high == {e["source"] for e in mirai_events}, "every Mirai scan source, and only those, is judged high"
+assert all(h["confidence"] == "high" for h in infected if h["evidence"] == "mirai-fingerprint")
+print(f"{len(dos)} DoS victims, {len(scans)} scan events ({len(mirai_events)} Mirai), {len(infected)} infected-host rows")
 PY
 pass "detections match the ground truth"

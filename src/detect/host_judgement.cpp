@@ -1,0 +1,132 @@
+#include "detect/host_judgement.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#include "detect/embedded_data.h"
+
+namespace iotwatch {
+namespace {
+
+/// Non-comment, non-empty lines split on tabs, with their line numbers.
+std::vector<std::pair<int, std::vector<std::string>>> tsv_rows(const std::string& text) {
+    std::vector<std::pair<int, std::vector<std::string>>> rows;
+    std::istringstream in(text);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() || line[0] == '#') continue;
+        std::vector<std::string> cols;
+        std::stringstream ls(line);
+        for (std::string c; std::getline(ls, c, '\t');) cols.push_back(c);
+        rows.emplace_back(n, cols);
+    }
+    return rows;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path);
+    if (!f) throw ConfigError(path + ": cannot read");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+PortTaxonomy PortTaxonomy::parse(const std::string& text, const std::string& name) {
+    PortTaxonomy t;
+    for (auto& [line, cols] : tsv_rows(text)) {
+        const std::string where = name + ":" + std::to_string(line);
+        if (cols.size() < 3) throw ConfigError(where + ": expected protocol<TAB>port<TAB>category");
+        uint8_t proto = cols[0] == "tcp" ? 6 : cols[0] == "udp" ? 17 : 0;
+        if (!proto) throw ConfigError(where + ": protocol must be tcp or udp, not '" + cols[0] + "'");
+        char* end = nullptr;
+        long port = std::strtol(cols[1].c_str(), &end, 10);
+        if (cols[1].empty() || *end || port < 0 || port > 65535) throw ConfigError(where + ": bad port '" + cols[1] + "'");
+        if (cols[2].empty()) throw ConfigError(where + ": empty category");
+        t.entries_.push_back({proto, uint16_t(port), cols[2]});
+    }
+    return t;
+}
+PortTaxonomy PortTaxonomy::load(const std::string& path) { return parse(read_file(path), path); }
+PortTaxonomy PortTaxonomy::builtin() { return parse(kDefaultIotPortsTsv, "data/iot-ports.tsv"); }
+
+const std::string& PortTaxonomy::category(uint8_t protocol, uint16_t port) const {
+    static const std::string kNone;
+    for (const auto& e : entries_)
+        if (e.protocol == protocol && e.port == port) return e.category;
+    return kNone;
+}
+
+ResearchScannerList ResearchScannerList::parse(const std::string& text, const std::string& name) {
+    ResearchScannerList r;
+    for (auto& [line, cols] : tsv_rows(text)) {
+        const std::string where = name + ":" + std::to_string(line);
+        if (cols.size() < 3 || cols[2].empty())
+            throw ConfigError(where + ": expected prefix<TAB>name<TAB>source (every entry needs its source)");
+        std::string err;
+        auto p = Prefix::parse(cols[0], &err);
+        if (!p) throw ConfigError(where + ": " + err);
+        r.entries_.push_back({*p, cols[1], cols[2]});
+    }
+    return r;
+}
+ResearchScannerList ResearchScannerList::load(const std::string& path) { return parse(read_file(path), path); }
+ResearchScannerList ResearchScannerList::builtin() {
+    return parse(kDefaultResearchScannersTsv, "data/research-scanners.tsv");
+}
+
+const std::string* ResearchScannerList::match(const IpAddress& a) const {
+    for (const auto& e : entries_)
+        if (e.prefix.contains(a)) return &e.name;
+    return nullptr;
+}
+
+std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& events, const PortTaxonomy& iot_ports,
+                                               const ResearchScannerList& research, uint64_t* excluded) {
+    std::map<std::pair<IpAddress, std::string>, InfectedHost> hosts;
+    std::map<std::pair<IpAddress, std::string>, uint64_t> mirai_probes;
+    std::map<IpAddress, bool> dropped;
+    for (const ScanEvent& e : events) {
+        if (research.match(e.src)) {
+            dropped[e.src] = true;
+            continue;
+        }
+        const bool mirai = e.fraction(kFpMirai) >= 0.5;
+        const std::string& category = (e.protocol == 6 || e.protocol == 17) ? iot_ports.category(e.protocol, e.port)
+                                                                              : iot_ports.category(0, 0);
+        if (!mirai && category.empty()) continue;
+        const std::string kind = mirai ? "mirai-fingerprint" : "iot-port-scan";
+        InfectedHost& h = hosts[{e.src, kind}];
+        if (h.packets == 0) {
+            h.src = e.src;
+            h.evidence = kind;
+            h.confidence = mirai ? "high" : "medium";
+            h.first_seen_ns = e.start_ns;
+            h.last_seen_ns = e.end_ns;
+        }
+        h.first_seen_ns = std::min(h.first_seen_ns, e.start_ns);
+        h.last_seen_ns = std::max(h.last_seen_ns, e.end_ns);
+        h.packets += e.packets;
+        mirai_probes[{e.src, kind}] += e.fingerprint_packets[kFpMirai];
+        std::string port = std::string(e.protocol == 6 ? "tcp/" : "udp/") + std::to_string(e.port);
+        if (!category.empty()) port += "(" + category + ")";
+        if ((" " + h.ports + " ").find(" " + port + " ") == std::string::npos)
+            h.ports += (h.ports.empty() ? "" : " ") + port;
+    }
+    std::vector<InfectedHost> out;
+    for (auto& [k, h] : hosts) {
+        h.mirai_fraction = h.packets ? double(mirai_probes[k]) / double(h.packets) : 0;
+        out.push_back(h);
+    }
+    if (excluded) *excluded = dropped.size();
+    return out;
+}
+
+}  // namespace iotwatch

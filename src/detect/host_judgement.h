@@ -1,0 +1,73 @@
+// Infected-host judgement (DOMAIN.md section 2, our documented rule): a source is judged infected
+// when it sent Mirai-fingerprinted probes (a scan event whose probes are at least half Mirai:
+// confidence high) or ran a scan event on an IoT port (confidence medium), and it is not on the
+// known-research-scanner list. Each judgement carries its evidence. Data files: the IoT port
+// taxonomy (data/iot-ports.tsv) and the research-scanner list (data/research-scanners.tsv), both
+// compiled in as defaults and replaceable by files of the same format.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/prefix.h"
+#include "detect/scan_detector.h"
+
+namespace iotwatch {
+
+/// protocol/port -> IoT category ("telnet", "tr-069", ...).
+class PortTaxonomy {
+public:
+    /// Parses TSV text (protocol, port, category, note; '#' comments). Throws ConfigError naming
+    /// `name` and the line on bad input.
+    static PortTaxonomy parse(const std::string& text, const std::string& name);
+    static PortTaxonomy load(const std::string& path);  // from a file
+    static PortTaxonomy builtin();                      // data/iot-ports.tsv as compiled in
+    /// Category of (protocol, port), or "" when it is not an IoT port.
+    const std::string& category(uint8_t protocol, uint16_t port) const;
+    size_t size() const { return entries_.size(); }
+
+private:
+    struct Entry {
+        uint8_t protocol;
+        uint16_t port;
+        std::string category;
+    };
+    std::vector<Entry> entries_;
+};
+
+/// Known research scanners by prefix, each with the source that vouches for it.
+class ResearchScannerList {
+public:
+    static ResearchScannerList parse(const std::string& text, const std::string& name);
+    static ResearchScannerList load(const std::string& path);
+    static ResearchScannerList builtin();
+    /// Name of the scanner owning `a` ("Censys"), or nullptr.
+    const std::string* match(const IpAddress& a) const;
+    size_t size() const { return entries_.size(); }
+
+private:
+    struct Entry {
+        Prefix prefix;
+        std::string name;
+        std::string source;
+    };
+    std::vector<Entry> entries_;
+};
+
+struct InfectedHost {
+    IpAddress src;
+    std::string evidence;     // "mirai-fingerprint" or "iot-port-scan"
+    std::string confidence;   // "high" or "medium"
+    int64_t first_seen_ns = 0;
+    int64_t last_seen_ns = 0;
+    uint64_t packets = 0;     // probes in the events behind this judgement
+    std::string ports;        // "tcp/23 tcp/2323" (with categories: "tcp/7547(tr-069)")
+    double mirai_fraction = 0;  // over those probes
+};
+
+/// Judges the sources of `events`; research scanners are dropped (and counted in *excluded).
+/// One row per (source, evidence kind), ordered by source then evidence.
+std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& events, const PortTaxonomy& iot_ports,
+                                               const ResearchScannerList& research, uint64_t* excluded = nullptr);
+
+}  // namespace iotwatch
