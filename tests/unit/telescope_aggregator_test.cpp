@@ -372,3 +372,35 @@ TEST(TelescopeAggregator, PartitionedWorkersMergeToTheSingleWorkerRows) {
     EXPECT_GT(s1.size(), 100u);
     EXPECT_EQ(s1, s2);
 }
+
+// An IPv6 prefix makes the darknet non-dense: destinations go through the hash-keyed paths
+// (per-bin table, IPv6 pair log). Counts must be as exact as on the dense path.
+TEST(TelescopeAggregator, Ipv6DarknetCountsExactly) {
+    Darknet dn({{"v6", {*Prefix::parse("2001:db8:dead::/48")}}, {"v4", {*Prefix::parse("198.18.0.0/24")}}});
+    ASSERT_FALSE(dn.dense());
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    auto v6 = [](int64_t ts, const char* src, const char* dst, uint16_t dport) {
+        DecodedPacket p = tcp(ts, "1.1.1.1", "198.18.0.1", dport, kTcpSyn);
+        p.ip_version = 6;
+        p.src = *IpAddress::parse(src);
+        p.dst = *IpAddress::parse(dst);
+        return p;
+    };
+    agg.process(v6(at(1), "2001:db8:1::1", "2001:db8:dead::1", 22));
+    agg.process(v6(at(2), "2001:db8:1::1", "2001:db8:dead::2", 22));
+    agg.process(v6(at(3), "2001:db8:1::1", "2001:db8:dead::2", 23));  // repeat destination
+    agg.process(v6(at(4), "2001:db8:2::9", "2001:db8:dead::1", 22));
+    agg.process(tcp(at(5), "2001:db8:1::1", "198.18.0.9", 22, kTcpSyn));  // same source, IPv4 destination
+    agg.process(v6(at(6), "2001:db8:1::1", "2001:db8:beef::1", 22));    // outside
+    agg.close_all();
+    auto c = sink.classes();
+    EXPECT_EQ(c.at({86400, kDay, kClassAll}).packets, 5u);
+    EXPECT_EQ(c.at({86400, kDay, kClassAll}).destinations, 3u);
+    EXPECT_EQ(c.at({86400, kDay, kClassAll}).sources, 2u);
+    auto s = sink.sources();
+    EXPECT_EQ(s.at({kDay, "2001:db8:1::1"}).destinations, 3u);  // dead::1, dead::2, 198.18.0.9
+    EXPECT_EQ(s.at({kDay, "2001:db8:1::1"}).ports, 2u);
+    EXPECT_EQ(s.at({kDay, "2001:db8:2::9"}).destinations, 1u);
+    EXPECT_EQ(sink.meta().at({86400, kDay}).outside, 1u);
+}
