@@ -11,6 +11,7 @@ PACKAGES=(
   zlib1g-dev libzstd-dev zstd gzip    # compressed captures
   libsqlite3-dev sqlite3              # embedded store
   libtomlplusplus-dev                 # configuration files
+  libsvm-dev                          # DDoS classifier (SVM)
   python3                             # integration test helpers
 )
 

@@ -10,5 +10,7 @@ const std::atomic<bool>& stop_requested();
 int cmd_ingest(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_gen(int argc, char** argv);
+int cmd_train(int argc, char** argv);
+int cmd_classify(int argc, char** argv);
 
 }  // namespace iotwatch::cli

@@ -23,6 +23,8 @@ commands:
   ingest    count darknet packets from captures (pcap, pcapng, gzip/zstd, directories, stdin, live)
   report    print the telescope views (classes, top ports, top sources, series) as table/CSV/JSON
   gen       generate a deterministic sample darknet day (pcap + ground truth JSON)
+  train     train the SVM DDoS-backscatter classifier on labelled captures
+  classify  classify sources with the SVM; with labels, precision/recall/F1 beside the rules
   version   print the version
 
 `iotwatch COMMAND --help` explains each command's options.
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
         if (cmd == "ingest") return cmd_ingest(argc - 2, argv + 2);
         if (cmd == "report") return cmd_report(argc - 2, argv + 2);
         if (cmd == "gen") return cmd_gen(argc - 2, argv + 2);
+        if (cmd == "train") return cmd_train(argc - 2, argv + 2);
+        if (cmd == "classify") return cmd_classify(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

@@ -1,0 +1,24 @@
+// libFuzzer target: the TSV data-file parsers (IoT port taxonomy, research-scanner list). Any input
+// must parse or end in a ConfigError naming the line.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "detect/host_judgement.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    using namespace iotwatch;
+    const std::string text(reinterpret_cast<const char*>(data), size);
+    try {
+        auto t = PortTaxonomy::parse(text, "fuzz.tsv");
+        (void)t.category(6, 23);
+    } catch (const ConfigError&) {
+    }
+    try {
+        auto r = ResearchScannerList::parse(text, "fuzz.tsv");
+        (void)r.match(IpAddress::v4(0x01020304));
+    } catch (const ConfigError&) {
+    }
+    return 0;
+}

@@ -1,0 +1,105 @@
+#include "detect/svm_classifier.h"
+
+#include <svm.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "core/error.h"
+
+namespace iotwatch {
+namespace {
+// Counts and times are heavy-tailed: log1p before min-max scaling keeps the RBF kernel meaningful.
+double shape(double v) { return std::log1p(std::max(0.0, v)); }
+void quiet(const char*) {}
+}  // namespace
+
+SvmClassifier::SvmClassifier() = default;
+
+SvmClassifier::~SvmClassifier() {
+    if (model_) svm_free_and_destroy_model(&model_);
+}
+
+std::vector<double> SvmClassifier::scaled(const DdosFeatureVector& x) const {
+    std::vector<double> out(kDdosFeatureCount);
+    for (size_t i = 0; i < kDdosFeatureCount; ++i) {
+        const double span = max_[i] - min_[i];
+        out[i] = span > 0 ? (shape(x[i]) - min_[i]) / span : 0;
+    }
+    return out;
+}
+
+void SvmClassifier::train(const std::vector<DdosFeatureVector>& x, const std::vector<bool>& y, double c, double gamma) {
+    size_t pos = 0;
+    for (bool b : y) pos += b;
+    if (x.empty() || pos == 0 || pos == y.size())
+        throw ConfigError("training needs both DDoS and other sources (got " + std::to_string(pos) + " DDoS of " +
+                          std::to_string(y.size()) + ")");
+    min_.assign(kDdosFeatureCount, INFINITY);
+    max_.assign(kDdosFeatureCount, -INFINITY);
+    for (const auto& v : x)
+        for (size_t i = 0; i < kDdosFeatureCount; ++i) {
+            min_[i] = std::min(min_[i], shape(v[i]));
+            max_[i] = std::max(max_[i], shape(v[i]));
+        }
+    support_nodes_.assign(x.size() * (kDdosFeatureCount + 1), svm_node{-1, 0});
+    std::vector<svm_node*> rows(x.size());
+    std::vector<double> labels(x.size());
+    for (size_t r = 0; r < x.size(); ++r) {
+        auto s = scaled(x[r]);
+        svm_node* row = &support_nodes_[r * (kDdosFeatureCount + 1)];
+        for (size_t i = 0; i < kDdosFeatureCount; ++i) row[i] = svm_node{int(i + 1), s[i]};
+        row[kDdosFeatureCount] = svm_node{-1, 0};
+        rows[r] = row;
+        labels[r] = y[r] ? 1 : -1;
+    }
+    svm_problem prob{};
+    prob.l = int(x.size());
+    prob.y = labels.data();
+    prob.x = rows.data();
+    svm_parameter param{};
+    param.svm_type = C_SVC;
+    param.kernel_type = RBF;
+    param.gamma = gamma;
+    param.C = c;
+    param.cache_size = 100;
+    param.eps = 1e-3;
+    param.shrinking = 1;
+    if (const char* err = svm_check_parameter(&prob, &param)) throw ConfigError(std::string("libsvm: ") + err);
+    svm_set_print_string_function(quiet);
+    if (model_) svm_free_and_destroy_model(&model_);
+    model_ = svm_train(&prob, &param);  // its support vectors point into support_nodes_
+}
+
+bool SvmClassifier::predict(const DdosFeatureVector& x) const {
+    if (!model_) throw ConfigError("no SVM model loaded");
+    auto s = scaled(x);
+    svm_node nodes[kDdosFeatureCount + 1];
+    for (size_t i = 0; i < kDdosFeatureCount; ++i) nodes[i] = svm_node{int(i + 1), s[i]};
+    nodes[kDdosFeatureCount] = svm_node{-1, 0};
+    return svm_predict(model_, nodes) > 0;
+}
+
+void SvmClassifier::save(const std::string& path) const {
+    if (!model_ || svm_save_model(path.c_str(), model_) != 0) throw StoreError(path + ": cannot write the SVM model");
+    std::ofstream f(path + ".scale");
+    f.precision(17);
+    for (size_t i = 0; i < kDdosFeatureCount; ++i) f << min_[i] << " " << max_[i] << "\n";
+    if (!f) throw StoreError(path + ".scale: cannot write the feature scaling");
+}
+
+void SvmClassifier::load(const std::string& path) {
+    std::ifstream f(path + ".scale");
+    if (!f) throw InputError(path + ".scale", UINT64_MAX, "cannot read the feature scaling written beside the model");
+    min_.assign(kDdosFeatureCount, 0);
+    max_.assign(kDdosFeatureCount, 0);
+    for (size_t i = 0; i < kDdosFeatureCount; ++i)
+        if (!(f >> min_[i] >> max_[i]))
+            throw InputError(path + ".scale", UINT64_MAX, "line " + std::to_string(i + 1) + ": expected 'min max'");
+    svm_model* m = svm_load_model(path.c_str());
+    if (!m) throw InputError(path, UINT64_MAX, "not a libsvm model");
+    if (model_) svm_free_and_destroy_model(&model_);
+    model_ = m;
+}
+
+}  // namespace iotwatch
