@@ -89,7 +89,8 @@ const std::string* ResearchScannerList::match(const IpAddress& a) const {
 }
 
 std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& events, const PortTaxonomy& iot_ports,
-                                               const ResearchScannerList& research, uint64_t* excluded) {
+                                               const ResearchScannerList& research, uint64_t* excluded,
+                                               const std::vector<SourceDayRow>& fingerprinted) {
     std::map<std::pair<IpAddress, std::string>, InfectedHost> hosts;
     std::map<std::pair<IpAddress, std::string>, uint64_t> mirai_probes;
     std::map<IpAddress, bool> dropped;
@@ -119,6 +120,40 @@ std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& eve
         if (!category.empty()) port += "(" + category + ")";
         if ((" " + h.ports + " ").find(" " + port + " ") == std::string::npos)
             h.ports += (h.ports.empty() ? "" : " ") + port;
+    }
+    // Mirai-fingerprinted SYNs below the scan thresholds still identify a Mirai bot.
+    for (const SourceDayRow& r : fingerprinted) {
+        const uint64_t mirai = r.fingerprints[kFpMirai];
+        if (mirai < 2 || mirai * 10 < r.packets) continue;
+        if (research.match(r.src)) {
+            dropped[r.src] = true;
+            continue;
+        }
+        const std::pair<IpAddress, std::string> key{r.src, "mirai-fingerprint"};
+        auto it = hosts.find(key);
+        if (it != hosts.end()) {  // already judged from its scan events: widen the time span only
+            it->second.first_seen_ns = std::min(it->second.first_seen_ns, r.first_seen_ns);
+            it->second.last_seen_ns = std::max(it->second.last_seen_ns, r.last_seen_ns);
+            continue;
+        }
+        InfectedHost& h = hosts[key];
+        h.src = r.src;
+        h.evidence = "mirai-fingerprint";
+        h.confidence = "high";
+        h.first_seen_ns = r.first_seen_ns;
+        h.last_seen_ns = r.last_seen_ns;
+        h.packets = r.packets;
+        mirai_probes[key] += mirai;
+        // top_ports "tcp/23:9 tcp/2323:1" -> "tcp/23(telnet) tcp/2323(telnet)"
+        std::istringstream in(r.top_ports);
+        for (std::string tok; in >> tok;) {
+            const std::string port = tok.substr(0, tok.find(':'));
+            const auto slash = port.find('/');
+            if (slash == std::string::npos) continue;
+            const uint8_t proto = port.compare(0, slash, "udp") == 0 ? 17 : 6;
+            const std::string& cat = iot_ports.category(proto, uint16_t(std::strtoul(port.c_str() + slash + 1, nullptr, 10)));
+            h.ports += (h.ports.empty() ? "" : " ") + port + (cat.empty() ? "" : "(" + cat + ")");
+        }
     }
     std::vector<InfectedHost> out;
     for (auto& [k, h] : hosts) {

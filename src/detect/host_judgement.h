@@ -1,7 +1,9 @@
 // Infected-host judgement (DOMAIN.md section 2, our documented rule): a source is judged infected
-// when it sent Mirai-fingerprinted probes (a scan event whose probes are at least half Mirai:
-// confidence high) or ran a scan event on an IoT port (confidence medium), and it is not on the
-// known-research-scanner list. Each judgement carries its evidence. Data files: the IoT port
+// when it sent Mirai-fingerprinted SYNs (a scan event whose probes are at least half Mirai, or a
+// day with >= 2 Mirai-fingerprinted packets making >= 10% of its packets: confidence high; the
+// thresholds keep the 2^-32 chance of a random seq == destination from judging a big scanner) or
+// ran a scan event on an IoT port (confidence medium), and it is not on the known-research-scanner
+// list. Each judgement carries its evidence. Data files: the IoT port
 // taxonomy (data/iot-ports.tsv) and the research-scanner list (data/research-scanners.tsv), both
 // compiled in as defaults and replaceable by files of the same format.
 #pragma once
@@ -11,6 +13,7 @@
 
 #include "core/prefix.h"
 #include "detect/scan_detector.h"
+#include "store/rows.h"
 
 namespace iotwatch {
 
@@ -65,9 +68,11 @@ struct InfectedHost {
     double mirai_fraction = 0;  // over those probes
 };
 
-/// Judges the sources of `events`; research scanners are dropped (and counted in *excluded).
-/// One row per (source, evidence kind), ordered by source then evidence.
+/// Judges the sources of `events` and of `fingerprinted` (source-day rows with Mirai-fingerprinted
+/// packets); research scanners are dropped (and counted in *excluded). One row per (source,
+/// evidence kind), ordered by source then evidence.
 std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& events, const PortTaxonomy& iot_ports,
-                                               const ResearchScannerList& research, uint64_t* excluded = nullptr);
+                                               const ResearchScannerList& research, uint64_t* excluded = nullptr,
+                                               const std::vector<SourceDayRow>& fingerprinted = {});
 
 }  // namespace iotwatch

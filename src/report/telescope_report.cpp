@@ -282,7 +282,8 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
                                                  ? ResearchScannerList::builtin()
                                                  : ResearchScannerList::load(o.research_scanners_file);
         // Every scan event of the range (not only the top N): the judgement needs them all.
-        auto hosts = judge_infected_hosts(store.scan_events(o.range, SIZE_MAX >> 1), ports, research);
+        auto hosts = judge_infected_hosts(store.scan_events(o.range, SIZE_MAX >> 1), ports, research, nullptr,
+                                          store.mirai_sources(o.range));
         Table tb{{"source", "evidence", "confidence", "first_seen", "last_seen", "probes", "mirai_fraction", "ports"},
                  {},
                  {false, false, false, false, false, true, true, false}};

@@ -94,6 +94,10 @@ struct SourceDayRow {
     uint64_t destinations = 0;  // distinct darknet addresses
     uint64_t ports = 0;         // distinct (protocol, destination port), TCP and UDP
     std::string top_ports;      // up to 5, "tcp/23:9000 tcp/2323:1000 udp/53:10" by packets desc
+    /// Packets matching each tool fingerprint (Fingerprint order: mirai, zmap, masscan,
+    /// large_scanner): per-source labels that need no scan event (a Mirai bot sending only a few
+    /// SYNs is still a Mirai bot).
+    uint64_t fingerprints[4] = {};
 };
 
 /// State that lets an interrupted ingest resume: the processed inputs and the open aggregation

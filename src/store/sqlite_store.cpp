@@ -14,7 +14,7 @@
 namespace iotwatch {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: source_day fingerprint columns
 
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS class_bin (
@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS source_day (
   day INTEGER NOT NULL, src TEXT NOT NULL, first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
   packets INTEGER NOT NULL, bytes INTEGER NOT NULL, classes INTEGER NOT NULL, destinations INTEGER NOT NULL,
   ports INTEGER NOT NULL, top_ports TEXT NOT NULL,
+  fp_mirai INTEGER NOT NULL DEFAULT 0, fp_zmap INTEGER NOT NULL DEFAULT 0, fp_masscan INTEGER NOT NULL DEFAULT 0,
+  fp_large_scanner INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (day, src)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS source_day_src ON source_day (src);
 CREATE TABLE IF NOT EXISTS scan_event (
@@ -143,6 +145,10 @@ public:
         if (version > kSchemaVersion)
             throw StoreError(path_ + ": database schema version " + std::to_string(version) +
                              " is newer than this iotwatch understands (" + std::to_string(kSchemaVersion) + ")");
+        if (version == 1) {  // migrate: fingerprint counts per source and day
+            for (const char* col : {"fp_mirai", "fp_zmap", "fp_masscan", "fp_large_scanner"})
+                exec(std::string("ALTER TABLE source_day ADD COLUMN ") + col + " INTEGER NOT NULL DEFAULT 0");
+        }
         exec(kSchema);
         exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     }
@@ -200,11 +206,13 @@ public:
     }
     void put_source_days(const std::vector<SourceDayRow>& rows) override {
         batch([&] {
-            Stmt& s = stmt("INSERT OR REPLACE INTO source_day VALUES (?,?,?,?,?,?,?,?,?,?)");
+            Stmt& s = stmt("INSERT OR REPLACE INTO source_day VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
             for (const auto& r : rows)
                 s.bind(1, r.day).bind(2, r.src.to_string()).bind(3, r.first_seen_ns).bind(4, r.last_seen_ns)
                     .bind(5, int64_t(r.packets)).bind(6, int64_t(r.bytes)).bind(7, r.classes)
-                    .bind(8, int64_t(r.destinations)).bind(9, int64_t(r.ports)).bind(10, r.top_ports).run();
+                    .bind(8, int64_t(r.destinations)).bind(9, int64_t(r.ports)).bind(10, r.top_ports)
+                    .bind(11, int64_t(r.fingerprints[0])).bind(12, int64_t(r.fingerprints[1]))
+                    .bind(13, int64_t(r.fingerprints[2])).bind(14, int64_t(r.fingerprints[3])).run();
         }, rows.empty());
     }
 
@@ -235,6 +243,29 @@ public:
                     .bind(8, int64_t(a.attackers)).bind(9, int64_t(a.attacker_ports)).bind(10, ports).run();
             }
         }, attacks.empty());
+    }
+
+    std::vector<SourceDayRow> mirai_sources(const TimeRange& range) override {
+        std::vector<SourceDayRow> out;
+        Stmt& s = stmt("SELECT day, src, first_seen_ns, last_seen_ns, packets, top_ports, fp_mirai, fp_zmap, "
+                       "fp_masscan, fp_large_scanner FROM source_day WHERE day >= ? AND day < ? AND fp_mirai > 0 "
+                       "ORDER BY src, day");
+        s.bind(1, range.from).bind(2, range.to);
+        while (s.step()) {
+            SourceDayRow r;
+            auto a = IpAddress::parse(s.text(1));
+            if (!a) continue;
+            r.day = s.i64(0);
+            r.src = *a;
+            r.first_seen_ns = s.i64(2);
+            r.last_seen_ns = s.i64(3);
+            r.packets = uint64_t(s.i64(4));
+            r.top_ports = s.text(5);
+            for (int f = 0; f < 4; ++f) r.fingerprints[f] = uint64_t(s.i64(6 + f));
+            out.push_back(std::move(r));
+        }
+        s.reset();
+        return out;
     }
 
     std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) override {

@@ -88,6 +88,9 @@ public:
     virtual std::vector<PortRank> top_ports(uint8_t protocol, size_t n, const TimeRange& range) = 0;
     virtual std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) = 0;
     virtual std::vector<SensorBinRow> sensor_totals(const TimeRange& range) = 0;
+    /// Source-day rows with Mirai-fingerprinted packets (day, src, first/last seen, packets,
+    /// top_ports, fingerprints filled), by source.
+    virtual std::vector<SourceDayRow> mirai_sources(const TimeRange& range) = 0;
     /// Events that started in the range, largest first (packets), at most n.
     virtual std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) = 0;
     virtual std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) = 0;

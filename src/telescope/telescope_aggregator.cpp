@@ -17,7 +17,8 @@ constexpr size_t kPortSlots = 2 * 65536;  // [0, 65536) TCP, [65536, 131072) UDP
 constexpr size_t kTopPortsPerSource = 5;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
-constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v2";
+constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v3";
+static_assert(kFingerprintCount == std::size(SourceDayRow{}.fingerprints), "rows.h mirrors the fingerprint list");
 
 // A forged source equal to the table's empty marker is keyed as 0.0.0.0 (both are bogons).
 inline IpAddress source_key(const IpAddress& a) { return a == kEmptyAddress ? IpAddress() : a; }
@@ -138,6 +139,7 @@ struct TelescopeAggregator::SourceState {
     uint16_t classes_day = 0;
     uint16_t classes_5m = 0;
     uint16_t classes_1h = 0;
+    uint32_t fingerprints[kFingerprintCount] = {};  // packets matching each tool fingerprint today
 };
 
 TelescopeAggregator::TelescopeAggregator(const Darknet& darknet, BinSink& sink)
@@ -272,6 +274,9 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
     if (p.ts_ns > s.last_ns) s.last_ns = p.ts_ns;
     ++s.packets;
     s.bytes += bytes;
+    if (const uint8_t fp = fingerprint_bits(p)) {
+        for (int f = 0; f < kFingerprintCount; ++f) s.fingerprints[f] += (fp >> f) & 1;
+    }
     if (!(s.classes_day & bit)) {
         s.classes_day |= bit;
         ++ld.src_uniq[cls];
@@ -454,6 +459,7 @@ void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>
         r.packets = s.packets;
         r.bytes = s.bytes;
         r.classes = s.classes_day;
+        for (int f = 0; f < kFingerprintCount; ++f) r.fingerprints[f] = s.fingerprints[f];
         r.destinations = distinct[id];
         r.ports = port_counts[id];
         for (const Top& t : tops[id]) {
@@ -606,6 +612,7 @@ std::string TelescopeAggregator::serialize() const {
         w.put(s.classes_day);
         w.put(s.classes_5m);
         w.put(s.classes_1h);
+        for (auto f : s.fingerprints) w.put(f);
     }
     w.put_vector(port_log5_);
     w.put_vector(port_log1h_);
@@ -706,6 +713,7 @@ void TelescopeAggregator::restore(const std::string& blob) {
         s.classes_day = r.get<uint16_t>();
         s.classes_5m = r.get<uint16_t>();
         s.classes_1h = r.get<uint16_t>();
+        for (auto& f : s.fingerprints) f = r.get<uint32_t>();
         if ((s.classes_day | s.classes_5m | s.classes_1h) >> kClassCount) r.fail("source class bits out of range");
         bool inserted;
         SourceState& slot = sources_.find_or_insert(source_key(addr), inserted);

@@ -73,3 +73,27 @@ TEST(HostJudgement, AppliesTheDocumentedRule) {
     EXPECT_EQ(hosts[2].confidence, "medium");
     EXPECT_NEAR(hosts[2].mirai_fraction, 0.1, 1e-9);
 }
+
+TEST(HostJudgement, MiraiFingerprintsBelowScanThresholdsStillCount) {
+    auto ports = PortTaxonomy::builtin();
+    auto research = ResearchScannerList::parse("", "r.tsv");
+    auto day = [](const char* src, uint64_t packets, uint64_t mirai) {
+        SourceDayRow r;
+        r.src = *IpAddress::parse(src);
+        r.packets = packets;
+        r.fingerprints[kFpMirai] = mirai;
+        r.first_seen_ns = 1;
+        r.last_seen_ns = 2;
+        r.top_ports = "tcp/23:3";
+        return r;
+    };
+    std::vector<SourceDayRow> rows = {day("4.4.4.4", 3, 3),        // a quiet bot: judged
+                                      day("5.5.5.5", 1, 1),        // one match could be chance: not judged
+                                      day("6.6.6.6", 100000, 3)};  // a big scanner with chance matches: not judged
+    auto hosts = judge_infected_hosts({}, ports, research, nullptr, rows);
+    ASSERT_EQ(hosts.size(), 1u);
+    EXPECT_EQ(hosts[0].src.to_string(), "4.4.4.4");
+    EXPECT_EQ(hosts[0].confidence, "high");
+    EXPECT_EQ(hosts[0].ports, "tcp/23(telnet)");
+    EXPECT_DOUBLE_EQ(hosts[0].mirai_fraction, 1.0);
+}

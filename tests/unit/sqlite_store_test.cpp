@@ -155,3 +155,31 @@ TEST(Report, JsonSummaryIsTheDocumentedInterface) {
     o.view = "bogus";
     EXPECT_THROW(write_report(*s, o, csv), ConfigError);
 }
+
+#include <sqlite3.h>
+
+// A database written by schema version 1 (no fingerprint columns) is migrated in place.
+TEST(SqliteStore, MigratesSchemaVersion1) {
+    TempDb db;
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.path.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "CREATE TABLE source_day (day INTEGER NOT NULL, src TEXT NOT NULL, first_seen_ns INTEGER NOT NULL,"
+                           " last_seen_ns INTEGER NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL, classes INTEGER"
+                           " NOT NULL, destinations INTEGER NOT NULL, ports INTEGER NOT NULL, top_ports TEXT NOT NULL,"
+                           " PRIMARY KEY (day, src)) WITHOUT ROWID;"
+                           "INSERT INTO source_day VALUES (0, '1.2.3.4', 0, 0, 5, 200, 1, 5, 1, 'tcp/23:5');"
+                           "PRAGMA user_version=1;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    auto s = open_sqlite_store(db.path);
+    SourceDayRow r = src_row(kDay, "9.9.9.9", 10, 1, "tcp/23:10");
+    r.fingerprints[kFpMirai] = 10;
+    s->put_source_days({r});
+    auto m = s->mirai_sources({});
+    ASSERT_EQ(m.size(), 1u);
+    EXPECT_EQ(m[0].src.to_string(), "9.9.9.9");
+    EXPECT_EQ(m[0].fingerprints[kFpMirai], 10u);
+    EXPECT_EQ(s->totals({}).sources, 2u);  // the old row is still there
+}

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/timestamp.h"
 #include "telescope/packet_classifier.h"
+#include "detect/fingerprints.h"
 #include "pipeline/row_merger.h"
 #include "telescope/telescope_aggregator.h"
 
@@ -403,4 +404,22 @@ TEST(TelescopeAggregator, Ipv6DarknetCountsExactly) {
     EXPECT_EQ(s.at({kDay, "2001:db8:1::1"}).ports, 2u);
     EXPECT_EQ(s.at({kDay, "2001:db8:2::9"}).destinations, 1u);
     EXPECT_EQ(sink.meta().at({86400, kDay}).outside, 1u);
+}
+
+TEST(TelescopeAggregator, CountsFingerprintsPerSourceDay) {
+    Darknet dn = test_darknet();
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    for (int i = 0; i < 3; ++i) {
+        DecodedPacket p = tcp(at(10 + i), "7.7.7.7", "198.18.0.4", 23, kTcpSyn);
+        p.ip_version = 4;
+        if (i < 2) p.tcp_seq = p.dst.v4_value();  // Mirai: seq == destination
+        if (i == 2) p.ip_id = 54321;              // ZMap
+        agg.process(p);
+    }
+    agg.close_all();
+    const auto r = sink.sources().at({kDay, "7.7.7.7"});
+    EXPECT_EQ(r.fingerprints[kFpMirai], 2u);
+    EXPECT_EQ(r.fingerprints[kFpZmap], 1u);
+    EXPECT_EQ(r.fingerprints[kFpMasscan], 0u);
 }
