@@ -18,7 +18,8 @@ constexpr size_t kTopPortsPerSource = 5;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
 constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v3";
-static_assert(kFingerprintCount == std::size(SourceDayRow{}.fingerprints), "rows.h mirrors the fingerprint list");
+static_assert(kFingerprintCount == sizeof(SourceDayRow::fingerprints) / sizeof(uint64_t),
+              "rows.h mirrors the fingerprint list");
 
 // A forged source equal to the table's empty marker is keyed as 0.0.0.0 (both are bogons).
 inline IpAddress source_key(const IpAddress& a) { return a == kEmptyAddress ? IpAddress() : a; }
