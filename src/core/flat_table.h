@@ -1,7 +1,8 @@
 // FlatTable: an open-addressing hash map with linear probing, power-of-two capacity and no
 // tombstones (entries are only ever inserted, then the whole table is cleared at the end of an
 // interval). Keys and values live inline in one array, so a lookup is usually one cache miss.
-// Measured on this workload: ~6x faster than std::unordered_map, which allocates a node per entry.
+// The team's measurement on this workload (DEVELOPERS brief): 11.5 M packets/s against 1.9 M with
+// std::unordered_map, which allocates a node per entry.
 //
 // Contract: Key is trivially copyable with operator==; Value is default-constructible and movable
 // (it may own memory); Hash is a callable returning a well-mixed uint64_t; the key `empty_key`

@@ -54,9 +54,19 @@ struct Table {
     void print(std::ostream& out, const std::string& title) const {
         std::vector<size_t> w(header.size(), 0);
         for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
-        for (auto& r : rows)
-            for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
         out << title << "\n";
+        // Numbers are stored plain (CSV and JSON want them so); people get thousands separators.
+        auto shown = [&](const std::vector<std::string>& r) {
+            std::vector<std::string> out = r;
+            for (size_t i = 0; i < out.size(); ++i)
+                if (right[i] && !out[i].empty() && out[i].find_first_not_of("0123456789") == std::string::npos)
+                    out[i] = thousands(std::stoull(out[i]));
+            return out;
+        };
+        std::vector<std::vector<std::string>> cells;
+        for (auto& r : rows) cells.push_back(shown(r));
+        for (auto& r : cells)
+            for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
         auto line = [&](const std::vector<std::string>& r) {
             std::string s = " ";
             for (size_t i = 0; i < r.size(); ++i) {
@@ -69,7 +79,7 @@ struct Table {
         };
         line(header);
         if (rows.empty()) out << "  (none)\n";
-        for (auto& r : rows) line(r);
+        for (auto& r : cells) line(r);
     }
     void csv_out(std::ostream& out) const {
         for (size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv(header[i]);
@@ -86,7 +96,7 @@ Table classes_table(const TelescopeTotals& t) {
     for (uint8_t c = 0; c < kClassCount; ++c) {
         char share[16];
         std::snprintf(share, sizeof share, "%.2f%%", t.packets ? 100.0 * double(t.class_packets[c]) / double(t.packets) : 0.0);
-        tb.rows.push_back({packet_class_name(c), thousands(t.class_packets[c]), share, thousands(t.class_bytes[c])});
+        tb.rows.push_back({packet_class_name(c), std::to_string(t.class_packets[c]), share, std::to_string(t.class_bytes[c])});
     }
     return tb;
 }
@@ -96,7 +106,7 @@ Table ports_table(const std::vector<PortRank>& ports) {
     size_t rank = 0;
     for (auto& p : ports)
         tb.rows.push_back({std::to_string(++rank), std::string(p.protocol == 6 ? "tcp/" : "udp/") + std::to_string(p.port),
-                           port_service(p.protocol, p.port), thousands(p.sources), thousands(p.packets)});
+                           port_service(p.protocol, p.port), std::to_string(p.sources), std::to_string(p.packets)});
     return tb;
 }
 
@@ -106,8 +116,8 @@ Table sources_table(const std::vector<SourceRank>& srcs) {
              {true, false, true, true, true, false, false, false, false}};
     size_t rank = 0;
     for (auto& s : srcs)
-        tb.rows.push_back({std::to_string(++rank), s.src.to_string(), thousands(s.packets), thousands(s.destinations),
-                           thousands(s.ports), format_utc(s.first_seen_ns), format_utc(s.last_seen_ns),
+        tb.rows.push_back({std::to_string(++rank), s.src.to_string(), std::to_string(s.packets), std::to_string(s.destinations),
+                           std::to_string(s.ports), format_utc(s.first_seen_ns), format_utc(s.last_seen_ns),
                            classes_text(s.classes), s.top_ports});
     return tb;
 }
@@ -352,7 +362,6 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
                     bool numeric = !cell.empty();
                     int dots = 0;
                     for (char c : cell) {
-                        if (c == ',') continue;
                         if (c == '.') ++dots;
                         else if (c < '0' || c > '9') numeric = false;
                         digits += c;

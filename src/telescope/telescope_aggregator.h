@@ -8,8 +8,9 @@
 //
 // Why it is fast: one hash lookup per packet for all source-level state (the source's day record
 // remembers in which 5-min and 1-h bin it was last counted, so unique-source counts at every width
-// come from that one lookup), one more for (source, port) on TCP/UDP, and per-destination state in
-// flat arrays indexed by the darknet's dense address index.
+// come from that one lookup); everything else is sequential: (source, port) and (source,
+// destination) keys are appended to logs that are radix-sorted when bins close, and
+// per-destination state lives in flat arrays indexed by the darknet's dense address index.
 //
 // Packets older than the open 5-min bin (out-of-order input) are counted in the open bin and in the
 // `late` counter; they are never dropped.
@@ -58,7 +59,7 @@ struct AggregatorMemory {
     uint64_t active_sources = 0;
     uint64_t source_state_bytes = 0;     // fixed per-source record + index slot, all sources
     uint64_t destination_set_bytes = 0;  // heap of the per-source destination sets
-    uint64_t port_table_bytes = 0;       // (source, port) table
+    uint64_t port_table_bytes = 0;       // (source, port) logs of the open bins
     uint64_t fixed_bytes = 0;            // per-bin arrays (ports, destination masks)
     uint64_t total() const { return source_state_bytes + destination_set_bytes + port_table_bytes + fixed_bytes; }
 };
