@@ -13,9 +13,15 @@ PACKAGES=(
   libtomlplusplus-dev                 # configuration files
   libsvm-dev                          # DDoS classifier (SVM)
   python3                             # integration test helpers
+  libmaxminddb-dev mmdb-bin           # GeoIP/ASN enrichment (.mmdb), mmdblookup as a test oracle
+  libmaxmind-db-writer-perl           # builds .mmdb test fixtures and the default ASN database
+  iproute2 tshark zmap masscan nmap   # real scanners inside test-made network namespaces; tshark as oracle
 )
 
 missing=()
+# npm fetches the openly licensed default GeoIP/ASN data (@ip-location-db); a machine that already has
+# Node.js from elsewhere keeps its own npm (Debian's npm package conflicts with those builds).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
