@@ -13,6 +13,9 @@ PACKAGES=(
   libtomlplusplus-dev                 # configuration files
   libsvm-dev                          # DDoS classifier (SVM)
   python3                             # integration test helpers
+  libssl-dev                          # SHA-256 manifests, deterministic STIX ids (OpenSSL libcrypto)
+  nlohmann-json3-dev                  # JSON input (STIX bundles, partner feeds)
+  python3-jsonschema                  # tests validate STIX bundles against the STIX 2.1 JSON schemas
   libmaxminddb-dev mmdb-bin           # GeoIP/ASN enrichment (.mmdb), mmdblookup as a test oracle
   libmaxmind-db-writer-perl           # builds .mmdb test fixtures and the default ASN database
   iproute2 tshark zmap masscan nmap   # real scanners inside test-made network namespaces; tshark as oracle

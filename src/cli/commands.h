@@ -12,5 +12,8 @@ int cmd_report(int argc, char** argv);
 int cmd_gen(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_classify(int argc, char** argv);
+int cmd_alerts(int argc, char** argv);
+int cmd_evidence(int argc, char** argv);
+int cmd_retention(int argc, char** argv);
 
 }  // namespace iotwatch::cli

@@ -25,6 +25,10 @@ commands:
   gen       generate a deterministic sample darknet day (pcap + ground truth JSON)
   train     train the SVM DDoS-backscatter classifier on labelled captures
   classify  classify sources with the SVM; with labels, precision/recall/F1 beside the rules
+  alerts    write each organisation's daily list of infected addresses (CSV/JSONL/STIX) to its outbox;
+            --stats for alerted addresses per day (average, min, max)
+  evidence  import partner evidence (sinkhole / takedown logs as CSV or STIX 2.1) for the alerts
+  retention delete records older than the configuration's [retention] allows
   version   print the version
 
 `iotwatch COMMAND --help` explains each command's options.
@@ -56,6 +60,9 @@ int main(int argc, char** argv) {
         if (cmd == "gen") return cmd_gen(argc - 2, argv + 2);
         if (cmd == "train") return cmd_train(argc - 2, argv + 2);
         if (cmd == "classify") return cmd_classify(argc - 2, argv + 2);
+        if (cmd == "alerts") return cmd_alerts(argc - 2, argv + 2);
+        if (cmd == "evidence") return cmd_evidence(argc - 2, argv + 2);
+        if (cmd == "retention") return cmd_retention(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

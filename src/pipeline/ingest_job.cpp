@@ -117,6 +117,11 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
     }
 
     store_.begin();
+    {
+        std::vector<std::string> names;
+        for (const auto& sensor : darknet_.sensors()) names.push_back(sensor.name);
+        store_.put_sensor_names(names);
+    }
     std::set<std::string> completed;
     Position resume;
     if (auto cp = store_.load_checkpoint(); cp && !options_.reset) {

@@ -98,6 +98,9 @@ struct SourceDayRow {
     /// large_scanner): per-source labels that need no scan event (a Mirai bot sending only a few
     /// SYNs is still a Mirai bot).
     uint64_t fingerprints[4] = {};
+    /// Bit i set when sensor i (configuration order) saw this source; sensors past the 16th share
+    /// bit 15 (DAEDALUS attribution: which member's darknet was hit).
+    uint64_t sensors = 0;
 };
 
 /// State that lets an interrupted ingest resume: the processed inputs and the open aggregation
@@ -105,6 +108,57 @@ struct SourceDayRow {
 struct Checkpoint {
     std::vector<std::string> completed_inputs;  // identity strings of fully ingested inputs
     std::string state;                          // opaque serialized aggregation state
+};
+
+/// One daily alert row: an organisation's address judged infected on a UTC day, by one kind of
+/// evidence. Key: (day, org, address, kind). Only what the alert needs (DOMAIN.md section 1):
+/// no darknet destination addresses, no payload.
+struct AlertRow {
+    int64_t day = 0;           // seconds since epoch of 00:00Z
+    std::string org;           // organisation id
+    IpAddress address;
+    std::string kind;          // "mirai-fingerprint", "iot-port-scan", "external"
+    std::string family;        // "mirai" or a feed's family; "" when unknown
+    std::string confidence;    // "high", "medium", "low"
+    int64_t first_seen_ns = 0;
+    int64_t last_seen_ns = 0;
+    uint8_t protocol = 0;      // of the most-probed port (0 when none)
+    uint16_t port = 0;
+    std::string ports;         // every probed port, "tcp/23(telnet) tcp/2323(telnet)"
+    uint64_t packets = 0;      // probes behind this judgement (events for external evidence)
+    double mirai_fraction = 0;
+    std::string source;        // "telescope" or the external feed's name
+    std::string sensors;       // telescope sensors that saw it, comma-separated ("" for feeds)
+    uint32_t asn = 0;
+    std::string country, region, city;
+};
+
+/// Evidence imported from a partner feed (sinkhole, C&C takedown): address + time + family.
+/// Key: (feed, address, ts_ns, family): importing the same file twice adds nothing.
+struct ExternalEvidence {
+    std::string feed;
+    IpAddress address;
+    int64_t ts_ns = 0;
+    std::string family;
+    std::string detail;  // free text from the feed (e.g. the sinkhole's hostname), bounded
+};
+
+/// Who read what: one line per access to alert data (secrecy of communications, DOMAIN.md 1).
+struct AccessLogEntry {
+    int64_t ts_ns = 0;
+    std::string who;     // operator (login name or --operator)
+    std::string action;  // "alerts.write", "alerts.stats", "report.infected", ...
+    std::string object;  // what was read, e.g. "org=example-isp day=2026-11-24"
+};
+
+/// How long each kind of record is kept, in days; 0 keeps it forever.
+struct RetentionPolicy {
+    int64_t telescope_bins_days = 0;  // class_bin, port_bin, bin_meta, sensor_bin
+    int64_t source_days_days = 0;     // source_day (per-source addresses: personal data)
+    int64_t events_days = 0;          // scan_event, dos_attack
+    int64_t alerts_days = 0;          // alert
+    int64_t external_days = 0;        // external_evidence
+    int64_t access_log_days = 0;      // access_log
 };
 
 }  // namespace iotwatch

@@ -14,7 +14,7 @@
 namespace iotwatch {
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2: source_day fingerprint columns
+constexpr int kSchemaVersion = 3;  // 2: source_day fingerprint columns; 3: source_day.sensors, alerts, evidence, access log
 
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS class_bin (
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS source_day (
   packets INTEGER NOT NULL, bytes INTEGER NOT NULL, classes INTEGER NOT NULL, destinations INTEGER NOT NULL,
   ports INTEGER NOT NULL, top_ports TEXT NOT NULL,
   fp_mirai INTEGER NOT NULL DEFAULT 0, fp_zmap INTEGER NOT NULL DEFAULT 0, fp_masscan INTEGER NOT NULL DEFAULT 0,
-  fp_large_scanner INTEGER NOT NULL DEFAULT 0,
+  fp_large_scanner INTEGER NOT NULL DEFAULT 0, sensors INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (day, src)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS source_day_src ON source_day (src);
 CREATE TABLE IF NOT EXISTS scan_event (
@@ -53,6 +53,21 @@ CREATE TABLE IF NOT EXISTS dos_attack (
   attackers INTEGER NOT NULL, attacker_ports INTEGER NOT NULL, victim_ports TEXT NOT NULL,
   PRIMARY KEY (victim, protocol, start_ns)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dos_attack_start ON dos_attack (start_ns);
+CREATE TABLE IF NOT EXISTS alert (
+  day INTEGER NOT NULL, org TEXT NOT NULL, address TEXT NOT NULL, kind TEXT NOT NULL, family TEXT NOT NULL,
+  confidence TEXT NOT NULL, first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
+  protocol INTEGER NOT NULL, port INTEGER NOT NULL, ports TEXT NOT NULL, packets INTEGER NOT NULL,
+  mirai_fraction REAL NOT NULL, source TEXT NOT NULL, sensors TEXT NOT NULL, asn INTEGER NOT NULL,
+  country TEXT NOT NULL, region TEXT NOT NULL, city TEXT NOT NULL,
+  PRIMARY KEY (day, org, address, kind)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS external_evidence (
+  feed TEXT NOT NULL, address TEXT NOT NULL, ts_ns INTEGER NOT NULL, family TEXT NOT NULL, detail TEXT NOT NULL,
+  PRIMARY KEY (feed, address, ts_ns, family)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS external_evidence_ts ON external_evidence (ts_ns);
+CREATE TABLE IF NOT EXISTS sensor (idx INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS access_log (
+  ts_ns INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS access_log_ts ON access_log (ts_ns);
 CREATE TABLE IF NOT EXISTS checkpoint (
   id INTEGER PRIMARY KEY CHECK (id = 1), completed_inputs TEXT NOT NULL, state BLOB NOT NULL);
 )SQL";
@@ -149,6 +164,8 @@ public:
             for (const char* col : {"fp_mirai", "fp_zmap", "fp_masscan", "fp_large_scanner"})
                 exec(std::string("ALTER TABLE source_day ADD COLUMN ") + col + " INTEGER NOT NULL DEFAULT 0");
         }
+        if (version >= 1 && version <= 2)  // migrate: sensors that saw a source (new tables come from kSchema)
+            exec("ALTER TABLE source_day ADD COLUMN sensors INTEGER NOT NULL DEFAULT 0");
         exec(kSchema);
         exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     }
@@ -206,13 +223,14 @@ public:
     }
     void put_source_days(const std::vector<SourceDayRow>& rows) override {
         batch([&] {
-            Stmt& s = stmt("INSERT OR REPLACE INTO source_day VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            Stmt& s = stmt("INSERT OR REPLACE INTO source_day VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
             for (const auto& r : rows)
                 s.bind(1, r.day).bind(2, r.src.to_string()).bind(3, r.first_seen_ns).bind(4, r.last_seen_ns)
                     .bind(5, int64_t(r.packets)).bind(6, int64_t(r.bytes)).bind(7, r.classes)
                     .bind(8, int64_t(r.destinations)).bind(9, int64_t(r.ports)).bind(10, r.top_ports)
                     .bind(11, int64_t(r.fingerprints[0])).bind(12, int64_t(r.fingerprints[1]))
-                    .bind(13, int64_t(r.fingerprints[2])).bind(14, int64_t(r.fingerprints[3])).run();
+                    .bind(13, int64_t(r.fingerprints[2])).bind(14, int64_t(r.fingerprints[3]))
+                    .bind(15, int64_t(r.sensors)).run();
         }, rows.empty());
     }
 
@@ -248,7 +266,7 @@ public:
     std::vector<SourceDayRow> mirai_sources(const TimeRange& range) override {
         std::vector<SourceDayRow> out;
         Stmt& s = stmt("SELECT day, src, first_seen_ns, last_seen_ns, packets, top_ports, fp_mirai, fp_zmap, "
-                       "fp_masscan, fp_large_scanner FROM source_day WHERE day >= ? AND day < ? AND fp_mirai > 0 "
+                       "fp_masscan, fp_large_scanner, sensors FROM source_day WHERE day >= ? AND day < ? AND fp_mirai > 0 "
                        "ORDER BY src, day");
         s.bind(1, range.from).bind(2, range.to);
         while (s.step()) {
@@ -262,6 +280,7 @@ public:
             r.packets = uint64_t(s.i64(4));
             r.top_ports = s.text(5);
             for (int f = 0; f < 4; ++f) r.fingerprints[f] = uint64_t(s.i64(6 + f));
+            r.sensors = uint64_t(s.i64(10));
             out.push_back(std::move(r));
         }
         s.reset();
@@ -470,6 +489,166 @@ public:
         }
         s.reset();
         return out;
+    }
+
+    std::vector<SourceDayRow> source_days(const TimeRange& range) override {
+        std::vector<SourceDayRow> out;
+        Stmt& s = stmt("SELECT day, src, first_seen_ns, last_seen_ns, packets, bytes, top_ports, sensors, fp_mirai "
+                       "FROM source_day WHERE day >= ? AND day < ? ORDER BY day, src");
+        s.bind(1, range.from).bind(2, range.to);
+        while (s.step()) {
+            SourceDayRow r;
+            auto a = IpAddress::parse(s.text(1));
+            if (!a) continue;
+            r.day = s.i64(0);
+            r.src = *a;
+            r.first_seen_ns = s.i64(2);
+            r.last_seen_ns = s.i64(3);
+            r.packets = uint64_t(s.i64(4));
+            r.bytes = uint64_t(s.i64(5));
+            r.top_ports = s.text(6);
+            r.sensors = uint64_t(s.i64(7));
+            r.fingerprints[0] = uint64_t(s.i64(8));
+            out.push_back(std::move(r));
+        }
+        s.reset();
+        return out;
+    }
+
+    void put_sensor_names(const std::vector<std::string>& names) override {
+        batch([&] {
+            stmt("DELETE FROM sensor").run();
+            Stmt& s = stmt("INSERT INTO sensor VALUES (?,?)");
+            for (size_t i = 0; i < names.size(); ++i) s.bind(1, int64_t(i)).bind(2, names[i]).run();
+        }, false);
+    }
+    std::vector<std::string> sensor_names() override {
+        std::vector<std::string> out;
+        Stmt& s = stmt("SELECT name FROM sensor ORDER BY idx");
+        while (s.step()) out.push_back(s.text(0));
+        s.reset();
+        return out;
+    }
+
+    void replace_alerts(int64_t day, const std::vector<AlertRow>& rows) override {
+        batch([&] {
+            stmt("DELETE FROM alert WHERE day = ?").bind(1, day).run();
+            Stmt& s = stmt("INSERT OR REPLACE INTO alert VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.day).bind(2, r.org).bind(3, r.address.to_string()).bind(4, r.kind).bind(5, r.family)
+                    .bind(6, r.confidence).bind(7, r.first_seen_ns).bind(8, r.last_seen_ns).bind(9, r.protocol)
+                    .bind(10, r.port).bind(11, r.ports).bind(12, int64_t(r.packets)).bind_real(13, r.mirai_fraction)
+                    .bind(14, r.source).bind(15, r.sensors).bind(16, int64_t(r.asn)).bind(17, r.country)
+                    .bind(18, r.region).bind(19, r.city).run();
+        }, false);
+    }
+    std::vector<AlertRow> alerts(const TimeRange& range) override {
+        std::vector<AlertRow> out;
+        Stmt& s = stmt("SELECT day, org, address, kind, family, confidence, first_seen_ns, last_seen_ns, protocol, "
+                       "port, ports, packets, mirai_fraction, source, sensors, asn, country, region, city FROM alert "
+                       "WHERE day >= ? AND day < ? ORDER BY day, org, address, kind");
+        s.bind(1, range.from).bind(2, range.to);
+        while (s.step()) {
+            AlertRow r;
+            auto a = IpAddress::parse(s.text(2));
+            if (!a) continue;
+            r.day = s.i64(0);
+            r.org = s.text(1);
+            r.address = *a;
+            r.kind = s.text(3);
+            r.family = s.text(4);
+            r.confidence = s.text(5);
+            r.first_seen_ns = s.i64(6);
+            r.last_seen_ns = s.i64(7);
+            r.protocol = uint8_t(s.i64(8));
+            r.port = uint16_t(s.i64(9));
+            r.ports = s.text(10);
+            r.packets = uint64_t(s.i64(11));
+            r.mirai_fraction = s.dbl(12);
+            r.source = s.text(13);
+            r.sensors = s.text(14);
+            r.asn = uint32_t(s.i64(15));
+            r.country = s.text(16);
+            r.region = s.text(17);
+            r.city = s.text(18);
+            out.push_back(std::move(r));
+        }
+        s.reset();
+        return out;
+    }
+    size_t put_external_evidence(const std::vector<ExternalEvidence>& rows) override {
+        size_t added = 0;
+        batch([&] {
+            Stmt& s = stmt("INSERT OR IGNORE INTO external_evidence VALUES (?,?,?,?,?)");
+            for (const auto& r : rows) {
+                s.bind(1, r.feed).bind(2, r.address.to_string()).bind(3, r.ts_ns).bind(4, r.family).bind(5, r.detail).run();
+                added += size_t(sqlite3_changes(db_));
+            }
+        }, rows.empty());
+        return added;
+    }
+    std::vector<ExternalEvidence> external_evidence(const TimeRange& range) override {
+        std::vector<ExternalEvidence> out;
+        Stmt& s = stmt("SELECT feed, address, ts_ns, family, detail FROM external_evidence WHERE ts_ns >= ? AND ts_ns < ? "
+                       "ORDER BY address, ts_ns, feed, family");
+        s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
+        while (s.step()) {
+            auto a = IpAddress::parse(s.text(1));
+            if (!a) continue;
+            out.push_back({s.text(0), *a, s.i64(2), s.text(3), s.text(4)});
+        }
+        s.reset();
+        return out;
+    }
+    void log_access(const AccessLogEntry& e) override {
+        batch([&] {
+            stmt("INSERT INTO access_log VALUES (?,?,?,?)").bind(1, e.ts_ns).bind(2, e.who).bind(3, e.action)
+                .bind(4, e.object).run();
+        }, false);
+    }
+    std::vector<AccessLogEntry> access_log(const TimeRange& range) override {
+        std::vector<AccessLogEntry> out;
+        Stmt& s = stmt("SELECT ts_ns, who, action, object FROM access_log WHERE ts_ns >= ? AND ts_ns < ? "
+                       "ORDER BY ts_ns, rowid");
+        s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
+        while (s.step()) out.push_back({s.i64(0), s.text(1), s.text(2), s.text(3)});
+        s.reset();
+        return out;
+    }
+
+    std::vector<std::pair<std::string, uint64_t>> apply_retention(const RetentionPolicy& p, int64_t now_s) override {
+        std::vector<std::pair<std::string, uint64_t>> deleted;
+        // Each rule: table, its time column, the column's unit (1 = seconds, 1e9 = ns), days kept.
+        struct Rule {
+            const char* table;
+            const char* column;
+            int64_t unit;
+            int64_t days;
+        };
+        const Rule rules[] = {
+            {"class_bin", "bin_start", 1, p.telescope_bins_days},
+            {"port_bin", "bin_start", 1, p.telescope_bins_days},
+            {"bin_meta", "bin_start", 1, p.telescope_bins_days},
+            {"sensor_bin", "bin_start", 1, p.telescope_bins_days},
+            {"source_day", "day", 1, p.source_days_days},
+            {"scan_event", "start_ns", 1000000000, p.events_days},
+            {"dos_attack", "start_ns", 1000000000, p.events_days},
+            {"alert", "day", 1, p.alerts_days},
+            {"external_evidence", "ts_ns", 1000000000, p.external_days},
+            {"access_log", "ts_ns", 1000000000, p.access_log_days},
+        };
+        batch([&] {
+            for (const auto& r : rules) {
+                if (r.days <= 0) continue;
+                // Keep whole UTC days: everything before the start of the oldest kept day goes.
+                const int64_t cutoff_s = (now_s / 86400 - r.days + 1) * 86400;
+                const std::string sql = std::string("DELETE FROM ") + r.table + " WHERE " + r.column + " < " +
+                                        std::to_string(r.unit == 1 ? cutoff_s : ns_bound(cutoff_s));
+                exec(sql);
+                deleted.push_back({r.table, uint64_t(sqlite3_changes(db_))});
+            }
+        }, false);
+        return deleted;
     }
 
 private:

@@ -94,6 +94,31 @@ public:
     /// Events that started in the range, largest first (packets), at most n.
     virtual std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) = 0;
     virtual std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) = 0;
+    /// Every source-day row of the range (day, src, first/last seen, packets, bytes, top_ports), by
+    /// day then source: the input of per-country and per-ASN views.
+    virtual std::vector<SourceDayRow> source_days(const TimeRange& range) = 0;
+
+    /// The telescope's sensor names in configuration order: bit i of SourceDayRow::sensors.
+    virtual void put_sensor_names(const std::vector<std::string>& names) = 0;
+    virtual std::vector<std::string> sensor_names() = 0;
+
+    // Alerts and their evidence.
+    /// Replaces every alert row of `day` with `rows` (a re-run of a day never duplicates rows and
+    /// drops rows that no longer hold).
+    virtual void replace_alerts(int64_t day, const std::vector<AlertRow>& rows) = 0;
+    /// Alert rows of days in the range, by day, org, address, kind.
+    virtual std::vector<AlertRow> alerts(const TimeRange& range) = 0;
+    /// Inserts evidence rows not already present; returns how many were new.
+    virtual size_t put_external_evidence(const std::vector<ExternalEvidence>& rows) = 0;
+    /// Evidence with ts in the range, by address then time.
+    virtual std::vector<ExternalEvidence> external_evidence(const TimeRange& range) = 0;
+    virtual void log_access(const AccessLogEntry& entry) = 0;
+    virtual std::vector<AccessLogEntry> access_log(const TimeRange& range) = 0;
+
+    /// Deletes rows older than the policy keeps them, relative to `now_s`; returns rows deleted
+    /// per table name.
+    virtual std::vector<std::pair<std::string, uint64_t>> apply_retention(const RetentionPolicy& policy,
+                                                                          int64_t now_s) = 0;
 };
 
 /// Opens (creating if needed) the SQLite store at `path` (WAL mode; schema created or migrated).

@@ -17,7 +17,7 @@ constexpr size_t kPortSlots = 2 * 65536;  // [0, 65536) TCP, [65536, 131072) UDP
 constexpr size_t kTopPortsPerSource = 5;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
-constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v3";
+constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v4";  // v4: per-source sensor bits
 static_assert(kFingerprintCount == sizeof(SourceDayRow::fingerprints) / sizeof(uint64_t),
               "rows.h mirrors the fingerprint list");
 
@@ -140,6 +140,7 @@ struct TelescopeAggregator::SourceState {
     uint16_t classes_day = 0;
     uint16_t classes_5m = 0;
     uint16_t classes_1h = 0;
+    uint16_t sensors = 0;  // bit per sensor that saw it today (DAEDALUS attribution); fits the padding
     uint32_t fingerprints[kFingerprintCount] = {};  // packets matching each tool fingerprint today
 };
 
@@ -275,6 +276,8 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
     if (p.ts_ns > s.last_ns) s.last_ns = p.ts_ns;
     ++s.packets;
     s.bytes += bytes;
+    // Sensors past the 16th share the last bit (documented in SourceDayRow).
+    s.sensors |= static_cast<uint16_t>(1u << (match->sensor < 15 ? match->sensor : 15));
     if (const uint8_t fp = fingerprint_bits(p)) {
         for (int f = 0; f < kFingerprintCount; ++f) s.fingerprints[f] += (fp >> f) & 1;
     }
@@ -460,6 +463,7 @@ void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>
         r.packets = s.packets;
         r.bytes = s.bytes;
         r.classes = s.classes_day;
+        r.sensors = s.sensors;
         for (int f = 0; f < kFingerprintCount; ++f) r.fingerprints[f] = s.fingerprints[f];
         r.destinations = distinct[id];
         r.ports = port_counts[id];
@@ -613,6 +617,7 @@ std::string TelescopeAggregator::serialize() const {
         w.put(s.classes_day);
         w.put(s.classes_5m);
         w.put(s.classes_1h);
+        w.put(s.sensors);
         for (auto f : s.fingerprints) w.put(f);
     }
     w.put_vector(port_log5_);
@@ -714,6 +719,7 @@ void TelescopeAggregator::restore(const std::string& blob) {
         s.classes_day = r.get<uint16_t>();
         s.classes_5m = r.get<uint16_t>();
         s.classes_1h = r.get<uint16_t>();
+        s.sensors = r.get<uint16_t>();
         for (auto& f : s.fingerprints) f = r.get<uint32_t>();
         if ((s.classes_day | s.classes_5m | s.classes_1h) >> kClassCount) r.fail("source class bits out of range");
         bool inserted;

@@ -60,6 +60,31 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
             if (!known) throw ConfigError(path + ": unknown key detect." + std::string(k.str()));
         }
     }
+    if (auto retention = tbl["retention"]) {
+        auto t = retention.as_table();
+        if (!t) throw ConfigError(path + ": 'retention' must be a table ([retention])");
+        cfg.has_retention = true;
+        struct Key {
+            const char* name;
+            int64_t* out;
+        };
+        const Key keys[] = {{"telescope_bins_days", &cfg.retention.telescope_bins_days},
+                            {"source_days_days", &cfg.retention.source_days_days},
+                            {"events_days", &cfg.retention.events_days},
+                            {"alerts_days", &cfg.retention.alerts_days},
+                            {"external_days", &cfg.retention.external_days},
+                            {"access_log_days", &cfg.retention.access_log_days}};
+        for (auto& [k, v] : *t) {
+            const Key* key = nullptr;
+            for (const auto& candidate : keys)
+                if (k.str() == candidate.name) key = &candidate;
+            if (!key) throw ConfigError(path + ": unknown key retention." + std::string(k.str()));
+            auto days = v.value<int64_t>();
+            if (!days || *days < 0 || *days > 36500)
+                throw ConfigError(path + ": retention." + std::string(k.str()) + " must be a number of days (0..36500)");
+            *key->out = *days;
+        }
+    }
     if (auto sensors = tbl["sensor"]) {
         auto arr = sensors.as_array();
         if (!arr) throw ConfigError(path + ": 'sensor' must be an array of tables ([[sensor]])");

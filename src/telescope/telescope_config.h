@@ -14,6 +14,14 @@
 //   dos_window_s = 60
 //   dos_slide_s = 10
 //
+//   [retention]                    # days each kind of record is kept (0 or absent: forever);
+//   telescope_bins_days = 400      # enforced by ingest, alerts and `iotwatch retention`
+//   source_days_days = 90          # per-source rows (addresses: personal data)
+//   events_days = 400              # scan events, DoS attacks
+//   alerts_days = 400
+//   external_days = 90             # imported partner evidence
+//   access_log_days = 730
+//
 //   [[sensor]]                     # one table per sensor; several sensors can feed one run
 //   name = "tokyo-1"
 //   prefixes = ["198.18.0.0/16", "2001:db8:dead::/48"]
@@ -25,6 +33,7 @@
 
 #include "detect/backscatter_detector.h"
 #include "detect/scan_detector.h"
+#include "store/rows.h"
 #include "telescope/darknet.h"
 
 namespace iotwatch {
@@ -34,6 +43,8 @@ struct TelescopeConfig {
     std::string db_path;  // empty when not set
     ScanThresholds scan;
     BackscatterThresholds dos;
+    RetentionPolicy retention;
+    bool has_retention = false;  // a [retention] table was given
 
     /// Loads a TOML file; throws ConfigError naming the file, key and problem.
     static TelescopeConfig load(const std::string& path);

@@ -1,0 +1,230 @@
+#include "notify/evidence_feed.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "core/timestamp.h"
+
+namespace iotwatch {
+namespace {
+
+constexpr size_t kMaxErrors = 100;
+constexpr size_t kMaxDetail = 200;  // bytes of free text kept per record (data minimisation)
+
+void add_error(FeedParseResult& r, const std::string& msg) {
+    ++r.bad;
+    if (r.errors.size() < kMaxErrors) r.errors.push_back(msg);
+}
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+/// Splits one CSV line (RFC 4180 quoting, no embedded newlines). False on an unterminated quote.
+bool split_csv(std::string_view line, std::vector<std::string>& out) {
+    out.clear();
+    std::string cur;
+    bool quoted = false, was_quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (quoted) {
+            if (c == '"') {
+                if (i + 1 < line.size() && line[i + 1] == '"') {
+                    cur += '"';
+                    ++i;
+                } else {
+                    quoted = false;
+                }
+            } else {
+                cur += c;
+            }
+        } else if (c == '"' && trim(cur).empty()) {
+            quoted = was_quoted = true;
+            cur.clear();
+        } else if (c == ',') {
+            out.push_back(was_quoted ? cur : trim(cur));
+            cur.clear();
+            was_quoted = false;
+        } else {
+            cur += c;
+        }
+    }
+    if (quoted) return false;
+    out.push_back(was_quoted ? cur : trim(cur));
+    return true;
+}
+
+/// ISO 8601 UTC (T or space separator, optional Z / fraction) or Unix seconds.
+std::optional<int64_t> parse_time(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) && text.size() <= 12) {
+        int64_t s = 0;
+        std::from_chars(text.data(), text.data() + text.size(), s);
+        return s * kNanosPerSecond;
+    }
+    std::string t = text;
+    if (t.size() >= 19 && t[10] == ' ') t[10] = 'T';
+    if (t.size() >= 3 && t.compare(t.size() - 3, 3, "UTC") == 0) t = trim(t.substr(0, t.size() - 3));
+    if (t.size() >= 6 && (t.compare(t.size() - 6, 6, "+00:00") == 0)) t = t.substr(0, t.size() - 6);
+    if (!t.empty() && t.back() != 'Z' && t.size() > 10) t += 'Z';
+    return parse_utc(t);
+}
+
+std::string bounded(std::string s) {
+    if (s.size() > kMaxDetail) s.resize(kMaxDetail);
+    return s;
+}
+
+}  // namespace
+
+FeedParseResult parse_evidence_csv(const std::string& text, const std::string& name, const std::string& feed) {
+    FeedParseResult r;
+    size_t pos = 0, line_no = 0;
+    int col_addr = -1, col_time = -1, col_family = -1, col_detail = -1;
+    bool header = false;
+    std::vector<std::string> cells;
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        std::string_view line(text.data() + pos, end - pos);
+        pos = end + 1;
+        ++line_no;
+        const std::string where = name + ":" + std::to_string(line_no);
+        if (trim(line).empty() || line.front() == '#') continue;
+        if (!split_csv(line, cells)) {
+            add_error(r, where + ": unterminated quoted field");
+            continue;
+        }
+        if (!header) {
+            for (size_t i = 0; i < cells.size(); ++i) {
+                const std::string h = lower(trim(cells[i]));
+                int idx = static_cast<int>(i);
+                if ((h == "address" || h == "ip" || h == "src_ip") && col_addr < 0) col_addr = idx;
+                else if ((h == "timestamp" || h == "time" || h == "ts" || h == "first_seen") && col_time < 0) col_time = idx;
+                else if ((h == "family" || h == "infection" || h == "malware") && col_family < 0) col_family = idx;
+                else if ((h == "hostname" || h == "detail" || h == "url") && col_detail < 0) col_detail = idx;
+            }
+            if (col_addr < 0 || col_time < 0) {
+                add_error(r, where + ": header must name an address column (address, ip or src_ip) and a time "
+                                     "column (timestamp, time, ts or first_seen)");
+                return r;
+            }
+            header = true;
+            continue;
+        }
+        auto cell = [&](int i) { return i >= 0 && size_t(i) < cells.size() ? cells[size_t(i)] : std::string(); };
+        auto addr = IpAddress::parse(cell(col_addr));
+        if (!addr) {
+            add_error(r, where + ": field 'address': '" + bounded(cell(col_addr)) + "' is not an IP address");
+            continue;
+        }
+        auto ts = parse_time(cell(col_time));
+        if (!ts) {
+            add_error(r, where + ": field 'timestamp': '" + bounded(cell(col_time)) +
+                             "' is not an ISO 8601 UTC time or Unix seconds");
+            continue;
+        }
+        r.records.push_back({feed, *addr, *ts, lower(cell(col_family)), bounded(cell(col_detail))});
+    }
+    if (!header) add_error(r, name + ": empty feed (no header line)");
+    return r;
+}
+
+namespace {
+
+/// "[ipv4-addr:value = '192.0.2.1']" -> the address; also accepts ipv6-addr and double quotes.
+std::optional<IpAddress> pattern_address(const std::string& pattern) {
+    for (const char* type : {"ipv4-addr:value", "ipv6-addr:value"}) {
+        size_t at = pattern.find(type);
+        if (at == std::string::npos) continue;
+        size_t q = pattern.find_first_of("'\"", at);
+        if (q == std::string::npos) return std::nullopt;
+        size_t q2 = pattern.find(pattern[q], q + 1);
+        if (q2 == std::string::npos) return std::nullopt;
+        std::string v = pattern.substr(q + 1, q2 - q - 1);
+        if (auto slash = v.find('/'); slash != std::string::npos) {
+            if (v.substr(slash) != "/32" && v.substr(slash) != "/128") return std::nullopt;  // a range, not a host
+            v.resize(slash);
+        }
+        return IpAddress::parse(v);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+FeedParseResult parse_evidence_stix(const std::string& text, const std::string& name, const std::string& feed) {
+    FeedParseResult r;
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        add_error(r, name + ": byte " + std::to_string(e.byte) + ": not JSON: " + e.what());
+        return r;
+    }
+    if (!doc.is_object() || doc.value("type", "") != "bundle" || !doc.contains("objects") || !doc["objects"].is_array()) {
+        add_error(r, name + ": not a STIX 2.1 bundle (expected type \"bundle\" with an objects array)");
+        return r;
+    }
+    const auto& objects = doc["objects"];
+    // Address objects by id, for observed-data references.
+    std::vector<std::pair<std::string, IpAddress>> addresses;
+    for (const auto& o : objects) {
+        if (!o.is_object()) continue;
+        const std::string type = o.value("type", "");
+        if ((type == "ipv4-addr" || type == "ipv6-addr") && o.contains("id") && o["id"].is_string() &&
+            o.contains("value") && o["value"].is_string())
+            if (auto a = IpAddress::parse(o["value"].get<std::string>())) addresses.push_back({o["id"].get<std::string>(), *a});
+    }
+    auto str = [](const nlohmann::json& o, const char* key) {
+        return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+    };
+    size_t index = 0;
+    for (const auto& o : objects) {
+        const std::string where = name + ": objects[" + std::to_string(index++) + "]";
+        if (!o.is_object()) {
+            add_error(r, where + ": not an object");
+            continue;
+        }
+        const std::string type = str(o, "type");
+        std::string family;
+        if (o.contains("labels") && o["labels"].is_array() && !o["labels"].empty() && o["labels"][0].is_string())
+            family = lower(o["labels"][0].get<std::string>());
+        if (type == "indicator") {
+            auto addr = pattern_address(str(o, "pattern"));
+            if (!addr) continue;  // indicators of other things (URLs, hashes) are not address evidence
+            auto ts = parse_utc(str(o, "valid_from"));
+            if (!ts) {
+                add_error(r, where + ": field 'valid_from': '" + bounded(str(o, "valid_from")) + "' is not a STIX timestamp");
+                continue;
+            }
+            r.records.push_back({feed, *addr, *ts, family, bounded(str(o, "name"))});
+        } else if (type == "observed-data") {
+            auto ts = parse_utc(str(o, "first_observed"));
+            if (!ts) {
+                add_error(r, where + ": field 'first_observed': '" + bounded(str(o, "first_observed")) +
+                                 "' is not a STIX timestamp");
+                continue;
+            }
+            if (!o.contains("object_refs") || !o["object_refs"].is_array()) continue;
+            for (const auto& ref : o["object_refs"]) {
+                if (!ref.is_string()) continue;
+                for (const auto& [id, a] : addresses)
+                    if (id == ref.get<std::string>()) r.records.push_back({feed, a, *ts, family, ""});
+            }
+        }
+    }
+    return r;
+}
+
+}  // namespace iotwatch
