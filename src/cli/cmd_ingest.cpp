@@ -1,4 +1,5 @@
 // `iotwatch ingest`: captures -> telescope aggregates in the store.
+#include <chrono>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "cli/output.h"
 #include "core/error.h"
 #include "pipeline/ingest_job.h"
+#include "enrich/organisation_registry.h"
 #include "telescope/telescope_config.h"
 
 namespace iotwatch::cli {
@@ -24,6 +26,7 @@ int cmd_ingest(int argc, char** argv) {
     args.option("darknet", "CIDR", "monitored darknet prefix (IPv4 or IPv6)", true);
     args.option("config", "FILE", "TOML configuration ([[sensor]] name/prefixes, [store] db, [detect] thresholds)");
     args.option("db", "FILE", "SQLite store (default: the config's store.db, else iotwatch.db)");
+    args.option("orgs", "FILE", "organisation registry: members' darknet prefixes join as sensors named by id (DAEDALUS)");
     args.option("live", "IFACE", "capture live from a network interface (libpcap) instead of files");
     args.option("filter", "BPF", "capture filter for --live");
     args.option("reader", "auto|libpcap", "file reader: own fast walker (default) or libpcap's pcap_next_ex");
@@ -39,7 +42,21 @@ int cmd_ingest(int argc, char** argv) {
     TelescopeConfig cfg;
     if (args.has("config")) cfg = TelescopeConfig::load(args.get("config"));
     for (const auto& d : args.all("darknet")) cfg.add_darknet_prefix(d);
-    if (cfg.sensors.empty()) throw ConfigError("no darknet: give --darknet CIDR or a --config with [[sensor]] prefixes");
+    if (args.has("orgs")) {
+        // DAEDALUS: each member's contributed unused space is one more sensor, named by its id,
+        // so an alert can say whose darknet a subscriber's device hit.
+        const OrganisationRegistry registry = OrganisationRegistry::load(args.get("orgs"));
+        for (const auto& org : registry.organisations()) {
+            if (org.darknet.empty()) continue;
+            for (const auto& s : cfg.sensors)
+                if (s.name == org.id)
+                    throw ConfigError(args.get("orgs") + ": organisation '" + org.id +
+                                      "' has the name of a configured sensor; rename one of them");
+            cfg.sensors.push_back({org.id, org.darknet});
+        }
+    }
+    if (cfg.sensors.empty())
+        throw ConfigError("no darknet: give --darknet CIDR, a --config with [[sensor]] prefixes, or --orgs with darknet prefixes");
     Darknet darknet(cfg.sensors);
     const std::string db = args.get("db", cfg.db_path.empty() ? "iotwatch.db" : cfg.db_path);
 
@@ -67,6 +84,12 @@ int cmd_ingest(int argc, char** argv) {
     auto store = open_sqlite_store(db);
     IngestJob job(opts, darknet, *store);
     IngestResult r = job.run(&stop_requested(), std::cerr);
+    if (cfg.has_retention && !r.interrupted) {
+        const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+        for (const auto& [table, n] : store->apply_retention(cfg.retention, now_s))
+            if (n && !quiet) std::cerr << "iotwatch ingest: retention removed " << n << " old rows from " << table << "\n";
+    }
 
     if (!quiet) {
         if (args.has("json")) {

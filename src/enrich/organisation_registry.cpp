@@ -136,8 +136,7 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
         }
     }
 
-    // Overlaps: claimed prefixes against each other (across organisations: an organisation may list
-    // a more specific prefix of its own), darknet against everything (a darknet is unused space).
+    // Overlaps between organisations, claimed prefixes and contributed darknets alike.
     std::vector<Claim> claims;
     for (uint32_t i = 0; i < reg.orgs_.size(); ++i) {
         for (const auto& p : reg.orgs_[i].prefixes) claims.push_back({p, i, "prefixes"});
@@ -156,10 +155,9 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
     for (const auto& c : claims) {
         while (!open.empty() && !open.back()->prefix.contains(c.prefix.network())) open.pop_back();
         for (const Claim* enclosing : open) {
-            // An organisation may list a more specific prefix of its own claim (or of its own darknet);
-            // anything else overlapping is ambiguous.
-            const bool same_kind = std::string_view(enclosing->what) == c.what;
-            if (enclosing->org == c.org && same_kind) continue;
+            // Within one organisation nesting is fine: a more specific prefix of its own claim, or a
+            // DAEDALUS member's darknet inside its own allocation. Across organisations it is ambiguous.
+            if (enclosing->org == c.org) continue;
             problems.push_back("overlap: " + describe(*enclosing) + " and " + describe(c));
         }
         open.push_back(&c);
