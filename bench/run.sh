@@ -54,3 +54,5 @@ n = max(1, j["active_sources"])
 print("per-source state: %d B fixed record per active source (limit 128); %.0f B per source in all, incl. the "
       "exact distinct-destination pair log, the (source, port) logs and per-bin arrays (%d active sources)"
       % (j["bytes_per_source_record"], j["state_bytes"] / n, j["active_sources"]))'
+# Enrichment: longest-prefix match (GeoIP/ASN/sensor prefixes), PrefixTable vs a sorted-vector baseline.
+"$build/bench/bench_prefix_table"

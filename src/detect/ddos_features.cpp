@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/byte_buffer.h"
 #include "core/timestamp.h"
 
 namespace iotwatch {
@@ -53,6 +54,34 @@ void DdosFeatureExtractor::add(const DecodedPacket& p, const std::function<void(
 }
 
 void DdosFeatureExtractor::finish(const std::function<void(const SourceWindow&)>& out) { emit(out); }
+
+void DdosFeatureExtractor::expire(int64_t now_ns, const std::function<void(const SourceWindow&)>& out) {
+    if (window_start_ == INT64_MIN || bin_start_seconds(now_ns, window_s_) <= window_start_) return;
+    emit(out);
+    window_start_ = INT64_MIN;
+}
+
+void DdosFeatureExtractor::serialize(ByteWriter& w) const {
+    w.put(window_start_);
+    w.put<uint64_t>(by_source_.size());
+    for (const auto& [src, pkts] : by_source_) {
+        w.put(src.hi());
+        w.put(src.lo());
+        w.put_vector(pkts);
+    }
+}
+
+void DdosFeatureExtractor::restore(ByteReader& r) {
+    by_source_.clear();
+    window_start_ = r.get<int64_t>();
+    const uint64_t n = r.get<uint64_t>();
+    for (uint64_t i = 0; i < n; ++i) {
+        const uint64_t hi = r.get<uint64_t>(), lo = r.get<uint64_t>();
+        auto pkts = r.get_vector<Pkt>();
+        if (pkts.empty()) r.fail("feature window holds a source without packets");
+        by_source_[IpAddress::from_halves(hi, lo)] = std::move(pkts);
+    }
+}
 
 void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& out) {
     for (auto& [src, pkts] : by_source_) {

@@ -36,6 +36,11 @@ public:
     void add(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out);
     /// Emits the open window.
     void finish(const std::function<void(const SourceWindow&)>& out);
+    /// Emits the open window when `now_ns` lies past its end (interval boundaries in the pipeline).
+    void expire(int64_t now_ns, const std::function<void(const SourceWindow&)>& out);
+    /// Open window state for checkpoints; restore() throws InputError on damaged state.
+    void serialize(class ByteWriter& w) const;
+    void restore(class ByteReader& r);
 
     static const char* feature_name(size_t i);
 

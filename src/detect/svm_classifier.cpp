@@ -80,6 +80,20 @@ bool SvmClassifier::predict(const DdosFeatureVector& x) const {
     return svm_predict(model_, nodes) > 0;
 }
 
+double SvmClassifier::decision_value(const DdosFeatureVector& x) const {
+    if (!model_) throw ConfigError("no SVM model loaded");
+    auto s = scaled(x);
+    svm_node nodes[kDdosFeatureCount + 1];
+    for (size_t i = 0; i < kDdosFeatureCount; ++i) nodes[i] = svm_node{int(i + 1), s[i]};
+    nodes[kDdosFeatureCount] = svm_node{-1, 0};
+    double value = 0;
+    svm_predict_values(model_, nodes, &value);
+    // libsvm's value is positive toward its first label; orient it so positive means DDoS (> 0).
+    int labels[2] = {0, 0};
+    svm_get_labels(model_, labels);
+    return labels[0] > 0 ? value : -value;
+}
+
 void SvmClassifier::save(const std::string& path) const {
     if (!model_ || svm_save_model(path.c_str(), model_) != 0) throw StoreError(path + ": cannot write the SVM model");
     std::ofstream f(path + ".scale");

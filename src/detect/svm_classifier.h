@@ -38,6 +38,8 @@ public:
     /// Trains on labelled vectors (label true = DDoS). Throws ConfigError when a class is empty.
     void train(const std::vector<DdosFeatureVector>& x, const std::vector<bool>& y, double c = 10.0, double gamma = 0.5);
     bool predict(const DdosFeatureVector& x) const;
+    /// The decision value (positive: DDoS); its magnitude is the distance from the boundary.
+    double decision_value(const DdosFeatureVector& x) const;
     /// Throws StoreError / InputError naming the file on failure.
     void save(const std::string& path) const;
     void load(const std::string& path);

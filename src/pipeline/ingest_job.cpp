@@ -40,6 +40,7 @@ public:
         store_.put_source_days(rows.sources);
         store_.put_scan_events(rows.scans);
         store_.put_dos_attacks(rows.attacks);
+        store_.put_source_labels(rows.labels);
     }
 
 private:

@@ -62,6 +62,7 @@ BinRows RowMerger::merge(const std::vector<BinRows>& parts) {
         out.sources.insert(out.sources.end(), p.sources.begin(), p.sources.end());
         out.scans.insert(out.scans.end(), p.scans.begin(), p.scans.end());
         out.attacks.insert(out.attacks.end(), p.attacks.begin(), p.attacks.end());
+        out.labels.insert(out.labels.end(), p.labels.begin(), p.labels.end());
     }
     auto combine = [](auto& rows, auto key, auto add) {
         std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });

@@ -110,6 +110,17 @@ struct Checkpoint {
     std::string state;                          // opaque serialized aggregation state
 };
 
+/// A classifier's verdict on one source in one window (e.g. the SVM DDoS classifier).
+/// Key: (window_start_s, src, detector).
+struct SourceLabel {
+    int64_t window_start_s = 0;
+    IpAddress src;
+    std::string detector;  // "svm-ddos"
+    std::string label;     // "ddos" (only positive verdicts are stored)
+    double score = 0;      // the classifier's decision value
+    uint64_t packets = 0;  // packets of the source in the window
+};
+
 /// One daily alert row: an organisation's address judged infected on a UTC day, by one kind of
 /// evidence. Key: (day, org, address, kind). Only what the alert needs (DOMAIN.md section 1):
 /// no darknet destination addresses, no payload.

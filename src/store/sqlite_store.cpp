@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS dos_attack (
   attackers INTEGER NOT NULL, attacker_ports INTEGER NOT NULL, victim_ports TEXT NOT NULL,
   PRIMARY KEY (victim, protocol, start_ns)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dos_attack_start ON dos_attack (start_ns);
+CREATE TABLE IF NOT EXISTS source_label (
+  window_start INTEGER NOT NULL, src TEXT NOT NULL, detector TEXT NOT NULL, label TEXT NOT NULL,
+  score REAL NOT NULL, packets INTEGER NOT NULL,
+  PRIMARY KEY (window_start, src, detector)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alert (
   day INTEGER NOT NULL, org TEXT NOT NULL, address TEXT NOT NULL, kind TEXT NOT NULL, family TEXT NOT NULL,
   confidence TEXT NOT NULL, first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
@@ -491,6 +495,28 @@ public:
         return out;
     }
 
+    void put_source_labels(const std::vector<SourceLabel>& labels) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO source_label VALUES (?,?,?,?,?,?)");
+            for (const auto& l : labels)
+                s.bind(1, l.window_start_s).bind(2, l.src.to_string()).bind(3, l.detector).bind(4, l.label)
+                    .bind_real(5, l.score).bind(6, int64_t(l.packets)).run();
+        }, labels.empty());
+    }
+    std::vector<SourceLabel> source_labels(const TimeRange& range) override {
+        std::vector<SourceLabel> out;
+        Stmt& s = stmt("SELECT window_start, src, detector, label, score, packets FROM source_label "
+                       "WHERE window_start >= ? AND window_start < ? ORDER BY src, window_start, detector");
+        s.bind(1, range.from).bind(2, range.to);
+        while (s.step()) {
+            auto a = IpAddress::parse(s.text(1));
+            if (!a) continue;
+            out.push_back({s.i64(0), *a, s.text(2), s.text(3), s.dbl(4), uint64_t(s.i64(5))});
+        }
+        s.reset();
+        return out;
+    }
+
     std::vector<SourceDayRow> source_days(const TimeRange& range) override {
         std::vector<SourceDayRow> out;
         Stmt& s = stmt("SELECT day, src, first_seen_ns, last_seen_ns, packets, bytes, top_ports, sensors, fp_mirai "
@@ -633,6 +659,7 @@ public:
             {"source_day", "day", 1, p.source_days_days},
             {"scan_event", "start_ns", 1000000000, p.events_days},
             {"dos_attack", "start_ns", 1000000000, p.events_days},
+            {"source_label", "window_start", 1, p.events_days},
             {"alert", "day", 1, p.alerts_days},
             {"external_evidence", "ts_ns", 1000000000, p.external_days},
             {"access_log", "ts_ns", 1000000000, p.access_log_days},

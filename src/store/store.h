@@ -76,6 +76,8 @@ public:
     /// Detection events, keyed by (source, protocol, port, start) and (victim, protocol, start).
     virtual void put_scan_events(const std::vector<ScanEvent>& events) = 0;
     virtual void put_dos_attacks(const std::vector<DosAttack>& attacks) = 0;
+    /// Classifier verdicts, keyed by (window_start_s, src, detector).
+    virtual void put_source_labels(const std::vector<SourceLabel>& labels) = 0;
 
     // Checkpoint (written inside the caller's transaction).
     virtual std::optional<Checkpoint> load_checkpoint() = 0;
@@ -94,6 +96,8 @@ public:
     /// Events that started in the range, largest first (packets), at most n.
     virtual std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) = 0;
     virtual std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) = 0;
+    /// Verdicts of windows starting in the range, by source then window.
+    virtual std::vector<SourceLabel> source_labels(const TimeRange& range) = 0;
     /// Every source-day row of the range (day, src, first/last seen, packets, bytes, top_ports), by
     /// day then source: the input of per-country and per-ASN views.
     virtual std::vector<SourceDayRow> source_days(const TimeRange& range) = 0;

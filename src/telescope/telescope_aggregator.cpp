@@ -17,7 +17,7 @@ constexpr size_t kPortSlots = 2 * 65536;  // [0, 65536) TCP, [65536, 131072) UDP
 constexpr size_t kTopPortsPerSource = 5;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
-constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v4";  // v4: per-source sensor bits
+constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v5";  // v4: per-source sensor bits; v5: named detector states
 static_assert(kFingerprintCount == sizeof(SourceDayRow::fingerprints) / sizeof(uint64_t),
               "rows.h mirrors the fingerprint list");
 
@@ -62,8 +62,7 @@ void BinRows::clear() {
     meta.clear();
     sensors.clear();
     sources.clear();
-    scans.clear();
-    attacks.clear();
+    clear_detections();
 }
 
 // One open bin at one width. Additive counters (packets, bytes, ports, sensors, destination class
@@ -171,9 +170,29 @@ void TelescopeAggregator::start_bins(int64_t ts_s) {
     started_ = true;
 }
 
+void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> detectors) {
+    detectors_ = std::move(detectors);
+    source_detectors_.clear();
+    global_detectors_.clear();
+    for (auto& d : detectors_)
+        (d->scope() == Detector::Scope::kPerSource ? source_detectors_ : global_detectors_).push_back(d.get());
+}
+
 void TelescopeAggregator::enable_detection(ScanThresholds scans, BackscatterThresholds attacks) {
-    scan_detector_ = std::make_unique<ScanDetector>(darknet_, scans);
-    dos_detector_ = std::make_unique<BackscatterDetector>(darknet_, attacks);
+    DetectorConfig config;
+    config.scan = scans;
+    config.dos = attacks;
+    set_detectors(make_detectors({"scan", "backscatter"}, darknet_, config));
+}
+
+void TelescopeAggregator::take_detections() {
+    auto move_into = [](auto& from, auto& to) {
+        to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+        from.clear();
+    };
+    move_into(pending_.scans, rows_.scans);
+    move_into(pending_.attacks, rows_.attacks);
+    move_into(pending_.labels, rows_.labels);
 }
 
 void TelescopeAggregator::set_partition(uint32_t index, uint32_t count) {
@@ -203,14 +222,9 @@ bool TelescopeAggregator::advance(int64_t ts_ns) {
         emit_sources(rows_, port_logday_);
         reset_day();
     }
-    if (scan_detector_) {
-        scan_detector_->expire(s * kNanosPerSecond, pending_scans_);
-        dos_detector_->expire(s * kNanosPerSecond, pending_attacks_);
-        rows_.scans.swap(pending_scans_);
-        rows_.attacks.swap(pending_attacks_);
-        pending_scans_.clear();
-        pending_attacks_.clear();
-    }
+    for (auto& d : detectors_)
+        if (partition_index_ == 0 || d->scope() == Detector::Scope::kPerSource) d->end_interval(s * kNanosPerSecond, pending_);
+    take_detections();
     start_bins(s);
     sink_.on_rows(rows_, true);
     return false;
@@ -250,10 +264,10 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
             l5.dst_mask[match->dense_index] |= bit;
         else
             l5.dst_sparse[p.dst] |= bit;
-        if (dos_detector_) dos_detector_->observe(p, match->dense_index, pending_attacks_);
+        for (Detector* d : global_detectors_) d->observe(p, match->dense_index, pending_);
     }
     if (!owner) return;
-    if (scan_detector_) scan_detector_->observe(p, match->dense_index, pending_scans_);
+    for (Detector* d : source_detectors_) d->observe(p, match->dense_index, pending_);
     l5.any = true;
     l5.late += late;
     const uint64_t bytes = p.ip_bytes;
@@ -524,10 +538,7 @@ void TelescopeAggregator::flush_open() {
     close_level(day, rows_, false);
     emit_sources(rows_, pd);
     // Events that already ended are final: hand them over now (open ones stay in the state).
-    rows_.scans.swap(pending_scans_);
-    rows_.attacks.swap(pending_attacks_);
-    pending_scans_.clear();
-    pending_attacks_.clear();
+    take_detections();
     sink_.on_rows(rows_, false);
 }
 
@@ -540,14 +551,9 @@ void TelescopeAggregator::close_all() {
     for (auto& l : levels_) close_level(*l, rows_, true);
     emit_sources(rows_, port_logday_);
     reset_day();
-    if (scan_detector_) {
-        scan_detector_->finish(pending_scans_);
-        dos_detector_->finish(pending_attacks_);
-        rows_.scans.swap(pending_scans_);
-        rows_.attacks.swap(pending_attacks_);
-        pending_scans_.clear();
-        pending_attacks_.clear();
-    }
+    for (auto& d : detectors_)
+        if (partition_index_ == 0 || d->scope() == Detector::Scope::kPerSource) d->finish(pending_);
+    take_detections();
     started_ = false;
     cur5_ = cur1h_ = 0;
     sink_.on_rows(rows_, true);
@@ -648,10 +654,10 @@ std::string TelescopeAggregator::serialize() const {
         w.put(h);
     }
     // Open detector state (events that ended were handed over by flush_open before a checkpoint).
-    w.put<uint8_t>(scan_detector_ != nullptr);
-    if (scan_detector_) {
-        scan_detector_->serialize(w);
-        dos_detector_->serialize(w);
+    w.put<uint32_t>(static_cast<uint32_t>(detectors_.size()));
+    for (const auto& d : detectors_) {
+        w.put_string(std::string(d->name()));
+        d->serialize(w);
     }
     return std::move(w.data());
 }
@@ -768,16 +774,23 @@ void TelescopeAggregator::restore(const std::string& blob) {
         if (id >= next_source_id_) r.fail("destination pair names an unknown source");
         pairs6_.emplace_back(id, h);
     }
-    const bool detection = r.get<uint8_t>() != 0;
-    if (detection != (scan_detector_ != nullptr))
-        throw ConfigError(std::string("the checkpoint was made ") + (detection ? "with" : "without") +
-                          " detection (--detect); resume with the same options or --reset");
-    if (detection) {
-        scan_detector_->restore(r);
-        dos_detector_->restore(r);
+    const uint32_t n_detectors = r.get<uint32_t>();
+    auto configured = [&] {
+        std::string names;
+        for (const auto& d : detectors_) names += (names.empty() ? "" : ",") + std::string(d->name());
+        return names.empty() ? std::string("none") : names;
+    };
+    if (n_detectors != detectors_.size())
+        throw ConfigError("the checkpoint was made with " + std::to_string(n_detectors) + " detector(s), this run has " +
+                          configured() + "; resume with the same --detect/--detectors/--model or --reset");
+    for (auto& d : detectors_) {
+        const std::string name = r.get_string();
+        if (name != d->name())
+            throw ConfigError("the checkpoint was made with detector '" + name + "' where this run has '" +
+                              std::string(d->name()) + "'; resume with the same options or --reset");
+        d->restore(r);
     }
-    pending_scans_.clear();
-    pending_attacks_.clear();
+    pending_.clear_detections();
     if (!r.at_end()) r.fail("trailing bytes after the snapshot");
 }
 

@@ -23,25 +23,21 @@
 
 #include "capture/decoded_packet.h"
 #include "core/flat_table.h"
-#include "detect/backscatter_detector.h"
-#include "detect/scan_detector.h"
+#include "detect/detector.h"
 #include "store/rows.h"
 #include "telescope/darknet.h"
 
 namespace iotwatch {
 
 /// Rows of the bins closed (or flushed) together.
-struct BinRows {
+/// The rows of one close event, and what the detectors emitted since the previous one.
+struct BinRows : DetectionOutput {
     std::vector<ClassBinRow> classes;
     std::vector<PortBinRow> ports;
     std::vector<BinMetaRow> meta;
     std::vector<SensorBinRow> sensors;
     std::vector<SourceDayRow> sources;
-    std::vector<ScanEvent> scans;       // scan events that ended (detection enabled)
-    std::vector<DosAttack> attacks;     // backscatter attacks that ended
-    bool empty() const {
-        return classes.empty() && meta.empty() && sources.empty() && scans.empty() && attacks.empty();
-    }
+    bool empty() const { return classes.empty() && meta.empty() && sources.empty() && detections_empty(); }
     void clear();
 };
 
@@ -78,10 +74,13 @@ public:
     /// Merging the workers' rows is then a sum per key (RowMerger). Call before the first packet.
     void set_partition(uint32_t index, uint32_t count);
 
-    /// Runs the scan-event and backscatter detectors on the darknet packets (issue 3). Ended events
-    /// are handed to the sink with the rows of the next bin close (or flush). Call before the first
-    /// packet. In partitioned mode each worker detects scans of its own sources and worker 0 detects
-    /// backscatter for all victims.
+    /// Runs `detectors` on the darknet packets (detect/detector.h). What they emit is handed to the
+    /// sink with the rows of the next bin close (or flush). Call before the first packet. In
+    /// partitioned mode per-source detectors see the worker's own sources and all-packet detectors
+    /// run on worker 0 only. Every worker must be given the same detector list.
+    void set_detectors(std::vector<std::unique_ptr<Detector>> detectors);
+    /// The scan-event and backscatter detectors with these thresholds (what --detect turns on
+    /// without a model).
     void enable_detection(ScanThresholds scans = {}, BackscatterThresholds attacks = {});
 
     /// Counts one decoded frame (any DecodeStatus; non-IP and undecodable frames are counted too).
@@ -160,10 +159,13 @@ private:
     std::vector<uint64_t> pairs_;   // IPv4 destinations: id << 32 | (dense index or address)
     std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
     size_t pairs_compacted_ = 0;    // pairs_[0, pairs_compacted_) is sorted and unique
-    std::unique_ptr<ScanDetector> scan_detector_;
-    std::unique_ptr<BackscatterDetector> dos_detector_;
-    std::vector<ScanEvent> pending_scans_;    // ended, not yet handed to the sink
-    std::vector<DosAttack> pending_attacks_;
+    /// Hands what the detectors emitted since the last close to rows_.
+    void take_detections();
+
+    std::vector<std::unique_ptr<Detector>> detectors_;  // in registry order
+    std::vector<Detector*> source_detectors_;           // scope kPerSource: fed the owned sources
+    std::vector<Detector*> global_detectors_;           // scope kAllPackets: fed everything on worker 0
+    DetectionOutput pending_;                           // emitted, not yet handed to the sink
     uint64_t packets_seen_ = 0;
     uint32_t partition_index_ = 0;
     uint32_t partition_count_ = 1;

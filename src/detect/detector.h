@@ -1,0 +1,83 @@
+// Detector: the one interface every telescope detector implements (the shape of CAIDA corsaro's
+// per-interval plugins and ZMap's modules). The aggregator owns the detectors it is asked for and
+// drives them:
+//   observe(packet)        for every darknet packet the detector's scope gives it, in time order;
+//   end_interval(now)      at every 5-minute bin boundary (expire idle state, emit what ended);
+//   finish()               at the end of input (emit everything still open);
+//   serialize()/restore()  open state for checkpoints (a restored detector continues exactly).
+// Contract: a detector emits only into the DetectionOutput it is handed, never keeps references to
+// packets, keeps no global state, and its output for a packet sequence does not depend on where
+// checkpoints fall. Scope kPerSource detectors see only the sources their worker owns (so they
+// scale with --threads); kAllPackets detectors run once, on worker 0, and see every darknet packet
+// (backscatter victims are keyed by a source, but an attack needs all its packets).
+// Modules are listed in one registry, detector_modules().
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capture/decoded_packet.h"
+#include "detect/backscatter_detector.h"
+#include "detect/scan_detector.h"
+#include "store/rows.h"
+#include "telescope/darknet.h"
+
+namespace iotwatch {
+
+class ByteWriter;
+class ByteReader;
+
+/// What detectors emit; the aggregator hands it to the store with the bin rows.
+struct DetectionOutput {
+    std::vector<ScanEvent> scans;       // scan events that ended
+    std::vector<DosAttack> attacks;     // backscatter attacks that ended
+    std::vector<SourceLabel> labels;    // per-source verdicts of classifiers (e.g. the SVM)
+    bool detections_empty() const { return scans.empty() && attacks.empty() && labels.empty(); }
+    void clear_detections() {
+        scans.clear();
+        attacks.clear();
+        labels.clear();
+    }
+};
+
+class Detector {
+public:
+    enum class Scope { kPerSource, kAllPackets };
+    virtual ~Detector() = default;
+    virtual std::string_view name() const = 0;
+    virtual Scope scope() const = 0;
+    /// `dense_index` is the darknet match's dense index (meaningless when the darknet is not dense).
+    virtual void observe(const DecodedPacket& p, uint64_t dense_index, DetectionOutput& out) = 0;
+    virtual void end_interval(int64_t now_ns, DetectionOutput& out) = 0;
+    virtual void finish(DetectionOutput& out) = 0;
+    virtual void serialize(ByteWriter& w) const = 0;
+    /// Throws InputError on a damaged state (the reader names it).
+    virtual void restore(ByteReader& r) = 0;
+};
+
+/// Everything a detector may be configured with ([detect] in the TOML, --model).
+struct DetectorConfig {
+    ScanThresholds scan;
+    BackscatterThresholds dos;
+    std::string svm_model;  // model file of the SVM classifier (its .scale file beside it)
+    int64_t svm_window_s = 600;
+};
+
+struct DetectorModule {
+    const char* name;         // "scan", "backscatter", "svm-ddos"
+    const char* description;  // one line for --help
+    bool needs_model;         // only enabled when DetectorConfig::svm_model is set
+    std::unique_ptr<Detector> (*make)(const Darknet& darknet, const DetectorConfig& config);
+};
+
+/// Every detector module, in the order they run.
+const std::vector<DetectorModule>& detector_modules();
+/// Builds the named detectors (in registry order); throws ConfigError on an unknown name.
+std::vector<std::unique_ptr<Detector>> make_detectors(const std::vector<std::string>& names, const Darknet& darknet,
+                                                      const DetectorConfig& config);
+/// The detectors `--detect` turns on: every module that needs no model, plus svm-ddos when a
+/// model is given.
+std::vector<std::string> default_detector_names(const DetectorConfig& config);
+
+}  // namespace iotwatch
