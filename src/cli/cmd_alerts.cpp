@@ -12,6 +12,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/geo_options.h"
 #include "core/error.h"
 #include "core/json_writer.h"
 #include "core/timestamp.h"
@@ -156,6 +157,7 @@ int cmd_alerts(int argc, char** argv) {
     args.option("iot-ports", "FILE", "IoT port taxonomy TSV (default: data/iot-ports.tsv, built in)");
     args.option("research-scanners", "FILE", "research-scanner list TSV (default: data/research-scanners.tsv, built in)");
     args.option("operator", "NAME", "who runs this, for the access log (default: the login name)");
+    add_geo_options(args);
     args.flag("stats", "national statistics instead of alert files");
     args.option("from", "YYYY-MM-DD", "--stats: first day (default: the first day with alerts)");
     args.option("to", "YYYY-MM-DD", "--stats: day after the last (default: after the last day with alerts)");
@@ -180,7 +182,9 @@ int cmd_alerts(int argc, char** argv) {
     const std::string outbox = args.get("outbox", "outbox");
     const std::string who = operator_name(args);
 
+    std::unique_ptr<GeoEnricher> geo = open_geo(args, cfg);
     DailyAlertsInput in;
+    if (geo) in.geo = [&geo](const IpAddress& a) { return geo->lookup(a); };
     in.registry = &registry;
     in.iot_ports = &iot_ports;
     in.research = &research;

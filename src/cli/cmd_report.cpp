@@ -3,6 +3,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/geo_options.h"
 #include "core/error.h"
 #include "core/timestamp.h"
 #include "report/telescope_report.h"
@@ -15,14 +16,18 @@ int cmd_report(int argc, char** argv) {
                    "Prints the NICTER-style telescope views from the store: totals per class, top TCP and UDP\n"
                    "destination ports by unique hosts, top sources (view 'summary', the default), or one of\n"
                    "'classes', 'ports', 'sources', 'series' (per-bin class counts, --width 300|3600|86400),\n"
-                   "'scans' (scan events), 'dos' (backscatter DoS victims) or 'infected' (sources judged\n"
-                   "infected, with evidence and confidence), the last three after ingest --detect.\n"
+                   "'countries' / 'asns' (unique hosts per country / AS, with a GeoIP/ASN database; the\n"
+                   "summary then also shows the top countries), 'scans' (scan events), 'dos' (backscatter\n"
+                   "DoS victims), 'labels' (SVM verdicts, after ingest --model) or 'infected' (sources judged\n"
+                   "infected, with evidence and confidence), the last four after ingest --detect.\n"
                    "Times are UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; --to is exclusive.");
     args.option("db", "FILE", "SQLite store (default iotwatch.db)");
     args.flag("json", "one JSON object (the stable scripting interface; see README)");
     args.flag("jsonl", "JSON lines, one object per row of the view");
     args.flag("csv", "CSV with a header line");
-    args.option("view", "VIEW", "summary (default), classes, ports, sources, series, scans, dos, infected");
+    args.option("view", "VIEW", std::string("one of ") + report_views() + " (default summary)");
+    args.option("config", "FILE", "configuration: [geo] databases");
+    add_geo_options(args);
     args.option("iot-ports", "FILE", "IoT port taxonomy TSV for --view infected (default: data/iot-ports.tsv, built in)");
     args.option("research-scanners", "FILE",
                 "research-scanner list TSV for --view infected (default: data/research-scanners.tsv, built in)");
@@ -63,7 +68,11 @@ int cmd_report(int argc, char** argv) {
     opts.iot_ports_file = args.get("iot-ports");
     opts.research_scanners_file = args.get("research-scanners");
 
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    TelescopeConfig cfg;
+    if (args.has("config")) cfg = TelescopeConfig::load(args.get("config"));
+    std::unique_ptr<GeoEnricher> geo = open_geo(args, cfg);
+    if (geo) opts.geo = [&geo](const IpAddress& a) { return geo->lookup(a); };
+    auto store = open_sqlite_store(args.get("db", cfg.db_path.empty() ? "iotwatch.db" : cfg.db_path));
     write_report(*store, opts, std::cout);
     std::cout.flush();
     return std::cout ? kExitOk : kExitFailure;

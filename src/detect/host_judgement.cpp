@@ -69,11 +69,20 @@ ResearchScannerList ResearchScannerList::parse(const std::string& text, const st
     for (auto& [line, cols] : tsv_rows(text)) {
         const std::string where = name + ":" + std::to_string(line);
         if (cols.size() < 3 || cols[2].empty())
-            throw ConfigError(where + ": expected prefix<TAB>name<TAB>source (every entry needs its source)");
+            throw ConfigError(where + ": expected prefix-or-ASN<TAB>name<TAB>source (every entry needs its source)");
+        if (cols[0].size() > 2 && (cols[0][0] == 'A' || cols[0][0] == 'a') && (cols[0][1] == 'S' || cols[0][1] == 's')) {
+            const std::string digits = cols[0].substr(2);
+            char* end = nullptr;
+            const unsigned long long asn = std::strtoull(digits.c_str(), &end, 10);
+            if (digits.empty() || *end || asn == 0 || asn > 4294967295ULL)
+                throw ConfigError(where + ": '" + cols[0] + "' is not an AS number (AS1..AS4294967295)");
+            r.entries_.push_back({Prefix(), static_cast<uint32_t>(asn), cols[1], cols[2]});
+            continue;
+        }
         std::string err;
         auto p = Prefix::parse(cols[0], &err);
         if (!p) throw ConfigError(where + ": " + err);
-        r.entries_.push_back({*p, cols[1], cols[2]});
+        r.entries_.push_back({*p, 0, cols[1], cols[2]});
     }
     return r;
 }
@@ -82,20 +91,23 @@ ResearchScannerList ResearchScannerList::builtin() {
     return parse(kDefaultResearchScannersTsv, "data/research-scanners.tsv");
 }
 
-const std::string* ResearchScannerList::match(const IpAddress& a) const {
+const std::string* ResearchScannerList::match(const IpAddress& a, uint32_t asn) const {
     for (const auto& e : entries_)
-        if (e.prefix.contains(a)) return &e.name;
+        if (e.asn ? (asn != 0 && e.asn == asn) : e.prefix.contains(a)) return &e.name;
     return nullptr;
 }
 
 std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& events, const PortTaxonomy& iot_ports,
                                                const ResearchScannerList& research, uint64_t* excluded,
-                                               const std::vector<SourceDayRow>& fingerprinted) {
+                                               const std::vector<SourceDayRow>& fingerprinted,
+                                               const std::function<uint32_t(const IpAddress&)>& asn_of) {
+    // Research-list ASN entries need the source's origin AS; without a lookup they never match.
+    auto is_research = [&](const IpAddress& a) { return research.match(a, asn_of ? asn_of(a) : 0) != nullptr; };
     std::map<std::pair<IpAddress, std::string>, InfectedHost> hosts;
     std::map<std::pair<IpAddress, std::string>, uint64_t> mirai_probes;
     std::map<IpAddress, bool> dropped;
     for (const ScanEvent& e : events) {
-        if (research.match(e.src)) {
+        if (is_research(e.src)) {
             dropped[e.src] = true;
             continue;
         }
@@ -125,7 +137,7 @@ std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& eve
     for (const SourceDayRow& r : fingerprinted) {
         const uint64_t mirai = r.fingerprints[kFpMirai];
         if (mirai < 2 || mirai * 10 < r.packets) continue;
-        if (research.match(r.src)) {
+        if (is_research(r.src)) {
             dropped[r.src] = true;
             continue;
         }

@@ -8,6 +8,7 @@
 // compiled in as defaults and replaceable by files of the same format.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,19 +39,22 @@ private:
     std::vector<Entry> entries_;
 };
 
-/// Known research scanners by prefix, each with the source that vouches for it.
+/// Known research scanners by prefix or by origin AS ("AS398324"), each with the source that
+/// vouches for it.
 class ResearchScannerList {
 public:
     static ResearchScannerList parse(const std::string& text, const std::string& name);
     static ResearchScannerList load(const std::string& path);
     static ResearchScannerList builtin();
-    /// Name of the scanner owning `a` ("Censys"), or nullptr.
-    const std::string* match(const IpAddress& a) const;
+    /// Name of the scanner owning `a` ("Censys") by prefix, or by `asn` (its origin AS, 0 when
+    /// unknown) for ASN entries; nullptr when none.
+    const std::string* match(const IpAddress& a, uint32_t asn = 0) const;
     size_t size() const { return entries_.size(); }
 
 private:
     struct Entry {
-        Prefix prefix;
+        Prefix prefix;     // when asn == 0
+        uint32_t asn = 0;  // an ASN entry
         std::string name;
         std::string source;
     };
@@ -73,6 +77,7 @@ struct InfectedHost {
 /// evidence kind), ordered by source then evidence.
 std::vector<InfectedHost> judge_infected_hosts(const std::vector<ScanEvent>& events, const PortTaxonomy& iot_ports,
                                                const ResearchScannerList& research, uint64_t* excluded = nullptr,
-                                               const std::vector<SourceDayRow>& fingerprinted = {});
+                                               const std::vector<SourceDayRow>& fingerprinted = {},
+                                               const std::function<uint32_t(const IpAddress&)>& asn_of = {});
 
 }  // namespace iotwatch

@@ -61,7 +61,9 @@ DailyAlertsResult build_daily_alerts(Store& store, int64_t day_s, const DailyAle
     const auto events = store.scan_events(range, SIZE_MAX);
     const auto fingerprinted = store.mirai_sources(range);
     const auto hosts =
-        judge_infected_hosts(events, *in.iot_ports, *in.research, &result.research_excluded, fingerprinted);
+        judge_infected_hosts(events, *in.iot_ports, *in.research, &result.research_excluded, fingerprinted,
+                             in.geo ? std::function<uint32_t(const IpAddress&)>([&](const IpAddress& a) { return in.geo(a).asn; })
+                                    : std::function<uint32_t(const IpAddress&)>());
     result.judged = hosts.size();
     for (const auto& h : hosts) {
         AlertRow row;

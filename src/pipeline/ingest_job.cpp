@@ -114,7 +114,8 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         aggs.push_back(std::make_unique<TelescopeAggregator>(darknet_, merger.worker_sink(i)));
         aggs.back()->set_partition(i, n_workers);
         aggs.back()->reserve(expected_packets);
-        if (options_.detect) aggs.back()->enable_detection(options_.scan_thresholds, options_.dos_thresholds);
+        if (!options_.detectors.empty())
+            aggs.back()->set_detectors(make_detectors(options_.detectors, darknet_, options_.detector_config));
     }
 
     store_.begin();

@@ -12,6 +12,7 @@
 // a barrier every kSyncRecords records, where checkpoints and stop requests are handled with every
 // worker at the same record. A checkpoint names its worker count; resume with the same --threads.
 #pragma once
+#include "detect/detector.h"
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -37,9 +38,9 @@ struct IngestOptions {
     bool reset = false;                  // ignore (and replace) an existing checkpoint
     bool progress = false;               // progress lines on stderr
     unsigned threads = 1;                // worker threads for files (stdin and live use one)
-    bool detect = false;                 // run the scan-event and backscatter detectors
-    ScanThresholds scan_thresholds;      // their thresholds (config [detect])
-    BackscatterThresholds dos_thresholds;
+    /// Detector modules to run (detect/detector.h registry names); empty: none.
+    std::vector<std::string> detectors;
+    DetectorConfig detector_config;      // thresholds (config [detect]) and the SVM model
 };
 
 /// Records between worker barriers (checkpoint/stop/progress points).

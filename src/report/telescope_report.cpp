@@ -1,3 +1,4 @@
+#include <map>
 #include "report/telescope_report.h"
 
 // GCC 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
@@ -148,6 +149,57 @@ void source_json(JsonWriter& w, const SourceRank& s) {
     w.end_object();
 }
 
+/// Unique sources and packets per country or per AS over the range (each source counted once).
+struct GeoRank {
+    std::string key;     // country code, or AS number
+    std::string as_org;  // for ASNs
+    uint64_t sources = 0;
+    uint64_t packets = 0;
+};
+std::vector<GeoRank> geo_ranks(Store& store, const ReportOptions& o, bool by_asn) {
+    std::vector<std::pair<IpAddress, uint64_t>> per_source;  // (source, packets) over the range
+    for (const auto& r : store.source_days(o.range)) per_source.push_back({r.src, r.packets});
+    std::sort(per_source.begin(), per_source.end());
+    std::map<std::string, GeoRank> ranks;
+    for (size_t i = 0; i < per_source.size();) {
+        size_t j = i;
+        uint64_t packets = 0;
+        for (; j < per_source.size() && per_source[j].first == per_source[i].first; ++j) packets += per_source[j].second;
+        const GeoInfo g = o.geo(per_source[i].first);
+        std::string key = by_asn ? (g.asn ? std::to_string(g.asn) : "unknown") : (g.country.empty() ? "unknown" : g.country);
+        GeoRank& r = ranks[key];
+        r.key = key;
+        if (by_asn && r.as_org.empty()) r.as_org = g.as_org;
+        ++r.sources;
+        r.packets += packets;
+        i = j;
+    }
+    std::vector<GeoRank> out;
+    for (auto& [k, r] : ranks) out.push_back(r);
+    std::sort(out.begin(), out.end(), [](const GeoRank& a, const GeoRank& b) {
+        return a.sources != b.sources ? a.sources > b.sources : a.key < b.key;
+    });
+    return out;
+}
+
+Table geo_table(const std::vector<GeoRank>& ranks, size_t top, bool by_asn, uint64_t total_sources) {
+    Table tb{by_asn ? std::vector<std::string>{"rank", "asn", "as_org", "unique_hosts", "share", "packets"}
+                    : std::vector<std::string>{"rank", "country", "unique_hosts", "share", "packets"},
+             {},
+             by_asn ? std::vector<bool>{true, false, false, true, true, true} : std::vector<bool>{true, false, true, true, true}};
+    size_t rank = 0;
+    for (const auto& r : ranks) {
+        if (rank == top) break;
+        char share[16];
+        std::snprintf(share, sizeof share, "%.2f%%", total_sources ? 100.0 * double(r.sources) / double(total_sources) : 0.0);
+        if (by_asn)
+            tb.rows.push_back({std::to_string(++rank), r.key, r.as_org, std::to_string(r.sources), share, std::to_string(r.packets)});
+        else
+            tb.rows.push_back({std::to_string(++rank), r.key, std::to_string(r.sources), share, std::to_string(r.packets)});
+    }
+    return tb;
+}
+
 void summary_json(Store& store, const ReportOptions& o, std::ostream& out) {
     const TelescopeTotals t = store.totals(o.range);
     JsonWriter w(out);
@@ -181,6 +233,19 @@ void summary_json(Store& store, const ReportOptions& o, std::ostream& out) {
     w.key("top_sources").begin_array();
     for (auto& s : store.top_sources(o.top, o.range)) source_json(w, s);
     w.end_array();
+    if (o.geo) {
+        w.key("top_countries").begin_array();
+        size_t n = 0;
+        for (const auto& r : geo_ranks(store, o, false)) {
+            if (n++ == o.top) break;
+            w.begin_object();
+            w.key("country").value(r.key);
+            w.key("unique_hosts").value(r.sources);
+            w.key("packets").value(r.packets);
+            w.end_object();
+        }
+        w.end_array();
+    }
     w.key("sensors").begin_array();
     for (auto& s : store.sensor_totals(o.range)) {
         w.begin_object();
@@ -219,12 +284,16 @@ const char* port_service(uint8_t protocol, uint16_t port) {
     return "";
 }
 
+const char* report_views() { return "summary, classes, ports, sources, countries, asns, series, scans, dos, labels, infected"; }
+
 void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
     const std::string& v = o.view;
     if (v != "summary" && v != "classes" && v != "ports" && v != "sources" && v != "series" && v != "scans" &&
-        v != "dos" && v != "infected")
-        throw ConfigError("--view must be summary, classes, ports, sources, series, scans, dos or infected, not '" + v +
-                          "'");
+        v != "dos" && v != "infected" && v != "countries" && v != "asns" && v != "labels")
+        throw ConfigError(std::string("--view must be one of ") + report_views() + ", not '" + v + "'");
+    if ((v == "countries" || v == "asns") && !o.geo)
+        throw ConfigError("--view " + v + " needs a GeoIP/ASN database (--city-db / --asn-db, [geo] in the config, or "
+                          "IOTWATCH_GEO_DIR; scripts/install-geo-data.sh installs open defaults)");
 
     if (o.format == ReportFormat::kJson && v == "summary") return summary_json(store, o, out);
 
@@ -237,6 +306,19 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         tables.push_back({"top_udp_ports", ports_table(store.top_ports(17, o.top, o.range))});
     }
     if (v == "summary" || v == "sources") tables.push_back({"top_sources", sources_table(store.top_sources(o.top, o.range))});
+    if ((v == "summary" && o.geo) || v == "countries")
+        tables.push_back({"countries", geo_table(geo_ranks(store, o, false), o.top, false, t.sources)});
+    if (v == "asns") tables.push_back({"asns", geo_table(geo_ranks(store, o, true), o.top, true, t.sources)});
+    if (v == "labels") {
+        Table tb{{"source", "window_start", "detector", "label", "score", "packets"}, {}, {false, false, false, false, true, true}};
+        for (const auto& l : store.source_labels(o.range)) {
+            char score[32];
+            std::snprintf(score, sizeof score, "%.4f", l.score);
+            tb.rows.push_back({l.src.to_string(), format_utc(l.window_start_s * kNanosPerSecond), l.detector, l.label, score,
+                               std::to_string(l.packets)});
+        }
+        tables.push_back({"labels", tb});
+    }
     if (v == "scans") {
         Table tb{{"rank", "source", "port", "start", "end", "packets", "destinations", "rate_pps", "mirai", "zmap",
                   "masscan", "large_scanner", "tool"},
@@ -292,8 +374,10 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
                                                  ? ResearchScannerList::builtin()
                                                  : ResearchScannerList::load(o.research_scanners_file);
         // Every scan event of the range (not only the top N): the judgement needs them all.
+        std::function<uint32_t(const IpAddress&)> asn_of;
+        if (o.geo) asn_of = [&](const IpAddress& a) { return o.geo(a).asn; };
         auto hosts = judge_infected_hosts(store.scan_events(o.range, SIZE_MAX >> 1), ports, research, nullptr,
-                                          store.mirai_sources(o.range));
+                                          store.mirai_sources(o.range), asn_of);
         Table tb{{"source", "evidence", "confidence", "first_seen", "last_seen", "probes", "mirai_fraction", "ports"},
                  {},
                  {false, false, false, false, false, true, true, false}};
@@ -331,6 +415,9 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
             if (title == "top_udp_ports") title = "top " + std::to_string(o.top) + " UDP destination ports by unique hosts";
             if (title == "top_sources") title = "top " + std::to_string(o.top) + " sources by packets";
             if (title == "classes") title = "packets per class (NICTER)";
+            if (title == "countries") title = "top " + std::to_string(o.top) + " countries by unique hosts";
+            if (title == "asns") title = "top " + std::to_string(o.top) + " autonomous systems by unique hosts";
+            if (title == "labels") title = "per-source classifier verdicts (SVM DDoS backscatter, per window)";
             if (title == "infected")
                 title = "sources judged infected (Mirai fingerprint: high; scan on an IoT port: medium; research scanners excluded)";
             if (title == "scans") title = "scan events (Durumeric: >= 100 destinations, >= 10 pps Internet-wide, 480 s idle ends)";

@@ -4,9 +4,11 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
+#include "enrich/geo_info.h"
 #include "store/store.h"
 
 namespace iotwatch {
@@ -24,7 +26,13 @@ struct ReportOptions {
     /// For the `infected` view: data files to use instead of the compiled-in defaults ("" = default).
     std::string iot_ports_file;
     std::string research_scanners_file;
+    /// Country/ASN of an address, for the `countries` and `asns` views and the summary's top
+    /// countries (unset: those need it and say so).
+    std::function<GeoInfo(const IpAddress&)> geo;
 };
+
+/// The views, for --help and validation.
+const char* report_views();
 
 /// Writes the view. Throws ConfigError for an unknown view.
 void write_report(Store& store, const ReportOptions& options, std::ostream& out);

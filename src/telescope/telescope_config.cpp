@@ -60,6 +60,17 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
             if (!known) throw ConfigError(path + ": unknown key detect." + std::string(k.str()));
         }
     }
+    if (auto geo = tbl["geo"]) {
+        auto t = geo.as_table();
+        if (!t) throw ConfigError(path + ": 'geo' must be a table ([geo])");
+        for (auto& [k, v] : *t) {
+            std::string* out = k.str() == "city_db" ? &cfg.city_db : k.str() == "asn_db" ? &cfg.asn_db : nullptr;
+            if (!out) throw ConfigError(path + ": unknown key geo." + std::string(k.str()) + " (city_db, asn_db)");
+            auto text = v.value<std::string>();
+            if (!text || text->empty()) throw ConfigError(path + ": geo." + std::string(k.str()) + " must be a file name");
+            *out = *text;
+        }
+    }
     if (auto retention = tbl["retention"]) {
         auto t = retention.as_table();
         if (!t) throw ConfigError(path + ": 'retention' must be a table ([retention])");

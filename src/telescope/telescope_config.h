@@ -22,6 +22,10 @@
 //   external_days = 90             # imported partner evidence
 //   access_log_days = 730
 //
+//   [geo]                          # GeoIP/ASN databases (.mmdb) for reports and alerts
+//   city_db = "data/geo/country.mmdb"
+//   asn_db = "data/geo/asn.mmdb"
+//
 //   [[sensor]]                     # one table per sensor; several sensors can feed one run
 //   name = "tokyo-1"
 //   prefixes = ["198.18.0.0/16", "2001:db8:dead::/48"]
@@ -45,6 +49,7 @@ struct TelescopeConfig {
     BackscatterThresholds dos;
     RetentionPolicy retention;
     bool has_retention = false;  // a [retention] table was given
+    std::string city_db, asn_db;   // [geo]; empty when not set
 
     /// Loads a TOML file; throws ConfigError naming the file, key and problem.
     static TelescopeConfig load(const std::string& path);

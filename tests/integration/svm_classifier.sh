@@ -18,6 +18,13 @@ for k in ("svm", "rules"):
     assert s["f1"] >= 0.9, (k, s)
 print("svm f1 %.3f, rules f1 %.3f on %d windows" % (e["svm"]["f1"], e["rules"]["f1"], e["windows"]))
 PY
+# The same model inside the pipeline (ingest --model, two workers): the sources it labels equal
+# the offline classification's.
+"$IOTWATCH" classify --darknet 198.18.0.0/16 --model m.svm d6.pcap | tail -n +2 | sort > offline.txt
+"$IOTWATCH" ingest --quiet --detect --model m.svm --threads 2 --darknet 198.18.0.0/16 --db p.db d6.pcap
+"$IOTWATCH" report --db p.db --view labels --jsonl | python3 -c "import json,sys; print('\n'.join(sorted({json.loads(l)['source'] for l in sys.stdin})))" > pipeline.txt
+[ -s pipeline.txt ] && cmp -s offline.txt pipeline.txt || fail "pipeline SVM labels differ from classify: $(diff offline.txt pipeline.txt | head)"
+sort d6.labels | cmp -s - pipeline.txt || echo "note: SVM sources differ from the generator's victims: $(sort d6.labels | diff - pipeline.txt | head -3)"
 # A model file that is not one is a clear error, not a crash.
 echo "garbage" > bad.svm; echo "0 1" > bad.svm.scale
 set +e
