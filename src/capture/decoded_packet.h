@@ -42,7 +42,8 @@ struct QuotedHeader {
     IpAddress src;
     IpAddress dst;
     uint8_t protocol = 0;
-    uint16_t sport = 0;  // 0 when not present
+    bool has_ports = false;  // the quote reached the TCP/UDP ports (routers may quote less)
+    uint16_t sport = 0;      // 0 when not present
     uint16_t dport = 0;
 };
 

@@ -134,6 +134,7 @@ void transport(uint8_t proto, const uint8_t* t, uint32_t len, uint32_t declared,
             out.quoted.protocol = q[9];
             out.has_quoted = true;
             if (ihl >= 20 && qlen >= ihl + 4 && (q[9] == kProtoTcp || q[9] == kProtoUdp)) {
+                out.quoted.has_ports = true;
                 out.quoted.sport = be16(q + ihl);
                 out.quoted.dport = be16(q + ihl + 2);
             }
@@ -143,6 +144,7 @@ void transport(uint8_t proto, const uint8_t* t, uint32_t len, uint32_t declared,
             out.quoted.protocol = q[6];
             out.has_quoted = true;
             if (qlen >= 44 && (q[6] == kProtoTcp || q[6] == kProtoUdp)) {
+                out.quoted.has_ports = true;
                 out.quoted.sport = be16(q + 40);
                 out.quoted.dport = be16(q + 42);
             }

@@ -28,7 +28,7 @@ int cmd_report(int argc, char** argv) {
     args.option("view", "VIEW", std::string("one of ") + report_views() + " (default summary)");
     args.option("config", "FILE", "configuration: [geo] databases");
     add_geo_options(args);
-    args.option("iot-ports", "FILE", "IoT port taxonomy TSV for --view infected (default: data/iot-ports.tsv, built in)");
+    args.option("iot-ports", "FILE", "IoT port taxonomy TSV for --view infected and the scans view's iot_category (default: data/iot-ports.tsv, built in)");
     args.option("research-scanners", "FILE",
                 "research-scanner list TSV for --view infected (default: data/research-scanners.tsv, built in)");
     args.option("day", "YYYY-MM-DD", "only this UTC day");

@@ -76,13 +76,14 @@ void BackscatterDetector::observe(const DecodedPacket& p, uint64_t dense_index, 
     if (p.protocol == kProtoTcp || p.protocol == kProtoUdp) {
         v.attacker_ports.add(p.dport, 65536);
         if (v.victim_ports.size() < 64 || v.victim_ports.count(p.sport)) ++v.victim_ports[p.sport];
-    } else if (p.has_quoted && (p.quoted.protocol == kProtoTcp || p.quoted.protocol == kProtoUdp)) {
+    } else if (p.has_quoted && p.quoted.has_ports) {
+        // A quote cut before the ports names no port: counting it as port 0 would invent one.
         v.attacker_ports.add(p.quoted.sport, 65536);
         if (v.victim_ports.size() < 64 || v.victim_ports.count(p.quoted.dport)) ++v.victim_ports[p.quoted.dport];
     }
 }
 
-void BackscatterDetector::close(const Key& k, Vector& v, std::vector<DosAttack>& out) {
+bool BackscatterDetector::qualifying_attack(const Key& k, const Vector& v, DosAttack& a) const {
     const size_t per_window = static_cast<size_t>(std::max<int64_t>(1, t_.window_s / t_.slide_s));
     uint64_t best = 0, sum = 0;
     for (size_t i = 0; i < v.slots.size(); ++i) {
@@ -91,25 +92,36 @@ void BackscatterDetector::close(const Key& k, Vector& v, std::vector<DosAttack>&
         best = std::max(best, sum);
     }
     const int64_t duration_ns = v.last_ns - v.start_ns;
-    if (v.packets >= t_.min_packets && duration_ns >= t_.min_duration_s * 1'000'000'000LL &&
-        best >= t_.min_window_packets) {
-        DosAttack a;
-        a.victim = IpAddress::from_halves(k.hi, k.lo);
-        a.protocol = static_cast<uint8_t>(k.protocol);
-        a.start_ns = v.start_ns;
-        a.end_ns = v.last_ns;
-        a.packets = v.packets;
-        a.max_window_packets = best;
-        a.rate_pps = double(v.packets) / std::max(1.0, double(duration_ns) / 1e9) * darknet_.extrapolation_factor();
-        a.attackers = v.attackers.count();
-        a.attacker_ports = v.attacker_ports.count();
-        a.victim_ports.assign(v.victim_ports.begin(), v.victim_ports.end());
-        std::sort(a.victim_ports.begin(), a.victim_ports.end(),
-                  [](auto& x, auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
-        if (a.victim_ports.size() > 5) a.victim_ports.resize(5);
-        out.push_back(std::move(a));
-    }
+    if (v.packets < t_.min_packets || duration_ns < t_.min_duration_s * 1'000'000'000LL || best < t_.min_window_packets)
+        return false;
+    a = DosAttack{};
+    a.victim = IpAddress::from_halves(k.hi, k.lo);
+    a.protocol = static_cast<uint8_t>(k.protocol);
+    a.start_ns = v.start_ns;
+    a.end_ns = v.last_ns;
+    a.packets = v.packets;
+    a.max_window_packets = best;
+    a.rate_pps = double(v.packets) / std::max(1.0, double(duration_ns) / 1e9) * darknet_.extrapolation_factor();
+    a.attackers = v.attackers.count();
+    a.attacker_ports = v.attacker_ports.count();
+    a.victim_ports.assign(v.victim_ports.begin(), v.victim_ports.end());
+    std::sort(a.victim_ports.begin(), a.victim_ports.end(),
+              [](auto& x, auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
+    if (a.victim_ports.size() > 5) a.victim_ports.resize(5);
+    return true;
+}
+
+void BackscatterDetector::close(const Key& k, Vector& v, std::vector<DosAttack>& out) {
+    DosAttack a;
+    if (qualifying_attack(k, v, a)) out.push_back(std::move(a));
     v = Vector{};
+}
+
+void BackscatterDetector::open_attacks(std::vector<DosAttack>& out) const {
+    vectors_.for_each([&](const Key& k, const Vector& v) {
+        DosAttack a;
+        if (v.live && qualifying_attack(k, v, a)) out.push_back(std::move(a));
+    });
 }
 
 void BackscatterDetector::expire(int64_t now_ns, std::vector<DosAttack>& out) {

@@ -49,6 +49,10 @@ public:
     void observe(const DecodedPacket& p, uint64_t dense_index, std::vector<DosAttack>& out);
     void expire(int64_t now_ns, std::vector<DosAttack>& out);
     void finish(std::vector<DosAttack>& out);
+    /// Appends the attack vectors still open that already qualify, as they stand, without closing
+    /// them (checkpoints at run ends; see ScanDetector::open_events). Every threshold only grows
+    /// with the vector, so the final attack qualifies too and replaces the row (same key).
+    void open_attacks(std::vector<DosAttack>& out) const;
     /// Open attack vectors (for checkpoints).
     void serialize(class ByteWriter& w) const;
     void restore(class ByteReader& r);
@@ -72,6 +76,8 @@ private:
         std::map<uint16_t, uint64_t> victim_ports;
     };
     void close(const Key& k, Vector& v, std::vector<DosAttack>& out);
+    /// The attack of vector `v` when it meets every threshold.
+    bool qualifying_attack(const Key& k, const Vector& v, DosAttack& a) const;
 
     const Darknet& darknet_;
     BackscatterThresholds t_;

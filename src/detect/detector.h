@@ -4,6 +4,7 @@
 //   observe(packet)        for every darknet packet the detector's scope gives it, in time order;
 //   end_interval(now)      at every 5-minute bin boundary (expire idle state, emit what ended);
 //   finish()               at the end of input (emit everything still open);
+//   open_results()         at checkpoints: what is open but already qualifies, not closed;
 //   serialize()/restore()  open state for checkpoints (a restored detector continues exactly).
 // Contract: a detector emits only into the DetectionOutput it is handed, never keeps references to
 // packets, keeps no global state, and its output for a packet sequence does not depend on where
@@ -51,6 +52,10 @@ public:
     virtual void observe(const DecodedPacket& p, uint64_t dense_index, DetectionOutput& out) = 0;
     virtual void end_interval(int64_t now_ns, DetectionOutput& out) = 0;
     virtual void finish(DetectionOutput& out) = 0;
+    /// Emits what is still open but already qualifies, as it stands, without closing it (at
+    /// checkpoints, so a run that ends mid-event still reports it); the final version must replace
+    /// it in the store (same key). Default: nothing.
+    virtual void open_results(DetectionOutput& out) const {}
     virtual void serialize(ByteWriter& w) const = 0;
     /// Throws InputError on a damaged state (the reader names it).
     virtual void restore(ByteReader& r) = 0;

@@ -21,6 +21,7 @@ public:
     void observe(const DecodedPacket& p, uint64_t dense, DetectionOutput& out) override { impl_.observe(p, dense, out.scans); }
     void end_interval(int64_t now_ns, DetectionOutput& out) override { impl_.expire(now_ns, out.scans); }
     void finish(DetectionOutput& out) override { impl_.finish(out.scans); }
+    void open_results(DetectionOutput& out) const override { impl_.open_events(out.scans); }
     void serialize(ByteWriter& w) const override { impl_.serialize(w); }
     void restore(ByteReader& r) override { impl_.restore(r); }
 
@@ -39,6 +40,7 @@ public:
     }
     void end_interval(int64_t now_ns, DetectionOutput& out) override { impl_.expire(now_ns, out.attacks); }
     void finish(DetectionOutput& out) override { impl_.finish(out.attacks); }
+    void open_results(DetectionOutput& out) const override { impl_.open_attacks(out.attacks); }
     void serialize(ByteWriter& w) const override { impl_.serialize(w); }
     void restore(ByteReader& r) override { impl_.restore(r); }
 

@@ -47,23 +47,37 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
         s.destinations.add(p.dst.hash(), 0);
 }
 
-void ScanDetector::close(const Key& k, State& s, std::vector<ScanEvent>& out) {
+bool ScanDetector::qualifying_event(const Key& k, const State& s, ScanEvent& e) const {
     const double seconds = std::max(1.0, double(s.last_ns - s.start_ns) / 1e9);
     const double rate = double(s.packets) / seconds * darknet_.extrapolation_factor();
-    if (s.destinations.count() >= thresholds_.min_destinations && rate >= thresholds_.min_rate_pps) {
-        ScanEvent e;
-        e.src = IpAddress::from_halves(k.hi, k.lo);
-        e.protocol = static_cast<uint8_t>(k.proto_port >> 16);
-        e.port = static_cast<uint16_t>(k.proto_port & 0xFFFF);
-        e.start_ns = s.start_ns;
-        e.end_ns = s.last_ns;
-        e.packets = s.packets;
-        e.destinations = s.destinations.count();
-        e.rate_pps = rate;
-        for (int f = 0; f < kFingerprintCount; ++f) e.fingerprint_packets[f] = s.fp[f];
-        out.push_back(e);
-    }
+    if (s.destinations.count() < thresholds_.min_destinations || rate < thresholds_.min_rate_pps) return false;
+    e = ScanEvent{};
+    e.src = IpAddress::from_halves(k.hi, k.lo);
+    e.protocol = static_cast<uint8_t>(k.proto_port >> 16);
+    e.port = static_cast<uint16_t>(k.proto_port & 0xFFFF);
+    e.start_ns = s.start_ns;
+    e.end_ns = s.last_ns;
+    e.packets = s.packets;
+    e.destinations = s.destinations.count();
+    e.rate_pps = rate;
+    for (int f = 0; f < kFingerprintCount; ++f) e.fingerprint_packets[f] = s.fp[f];
+    return true;
+}
+
+void ScanDetector::close(const Key& k, State& s, std::vector<ScanEvent>& out) {
+    ScanEvent e;
+    if (qualifying_event(k, s, e)) out.push_back(e);
     s = State{};  // keeps the slot (no tombstones); a later probe reopens it
+}
+
+void ScanDetector::open_events(std::vector<ScanEvent>& out) const {
+    // Lowest rate a scan continued by probes at most idle_timeout_s apart can fall to.
+    const double floor_rate = darknet_.extrapolation_factor() / double(std::max<int64_t>(1, thresholds_.idle_timeout_s));
+    if (floor_rate < thresholds_.min_rate_pps) return;
+    open_.for_each([&](const Key& k, const State& s) {
+        ScanEvent e;
+        if (s.live && qualifying_event(k, s, e)) out.push_back(e);
+    });
 }
 
 void ScanDetector::expire(int64_t now_ns, std::vector<ScanEvent>& out) {

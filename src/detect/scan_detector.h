@@ -47,6 +47,14 @@ public:
     void expire(int64_t now_ns, std::vector<ScanEvent>& out);
     /// Closes everything (end of input).
     void finish(std::vector<ScanEvent>& out);
+    /// Appends the scans still open that already qualify, as they stand, without closing them: a
+    /// run that ends (checkpoint) would otherwise report nothing of a capture shorter than the idle
+    /// timeout. They are stored like final events; the final event replaces the row (same source,
+    /// protocol and port, overlapping time). Only scans that no later probe can disqualify are
+    /// given: destinations only grow, and the rate of a scan continued with gaps <= idle_timeout_s
+    /// stays >= min(rate now, extrapolation factor / idle_timeout_s), so when that second term is
+    /// below min_rate_pps (darknets larger than ~/13 with the defaults) nothing is given.
+    void open_events(std::vector<ScanEvent>& out) const;
 
     /// Open scans (for checkpoints): written to / read from a ByteWriter/ByteReader.
     void serialize(class ByteWriter& w) const;
@@ -72,6 +80,8 @@ private:
         bool live = false;
     };
     void close(const Key& k, State& s, std::vector<ScanEvent>& out);
+    /// The event of state `s` when it meets both thresholds.
+    bool qualifying_event(const Key& k, const State& s, ScanEvent& e) const;
     uint64_t universe() const { return darknet_.dense() ? darknet_.dense_size() : 0; }
 
     const Darknet& darknet_;

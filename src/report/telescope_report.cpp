@@ -320,10 +320,13 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         tables.push_back({"labels", tb});
     }
     if (v == "scans") {
+        // Each event is tagged with the IoT taxonomy's category of its port ("" when not an IoT port).
+        const PortTaxonomy taxonomy =
+            o.iot_ports_file.empty() ? PortTaxonomy::builtin() : PortTaxonomy::load(o.iot_ports_file);
         Table tb{{"rank", "source", "port", "start", "end", "packets", "destinations", "rate_pps", "mirai", "zmap",
-                  "masscan", "large_scanner", "tool"},
+                  "masscan", "large_scanner", "tool", "iot_category"},
                  {},
-                 {true, false, false, false, false, true, true, true, true, true, true, true, false}};
+                 {true, false, false, false, false, true, true, true, true, true, true, true, false, false}};
         size_t rank = 0;
         for (const auto& e : store.scan_events(o.range, o.top)) {
             auto frac = [&](Fingerprint f) {
@@ -343,7 +346,8 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
             tb.rows.push_back({std::to_string(++rank), e.src.to_string(), proto + (e.protocol == 6 || e.protocol == 17 ? std::to_string(e.port) : ""),
                                format_utc(e.start_ns), format_utc(e.end_ns), std::to_string(e.packets),
                                std::to_string(e.destinations), std::to_string(uint64_t(e.rate_pps)), frac(kFpMirai),
-                               frac(kFpZmap), frac(kFpMasscan), frac(kFpLargeScanner), tool});
+                               frac(kFpZmap), frac(kFpMasscan), frac(kFpLargeScanner), tool,
+                               e.protocol == 6 || e.protocol == 17 ? taxonomy.category(e.protocol, e.port) : std::string()});
         }
         tables.push_back({"scans", tb});
     }

@@ -240,13 +240,20 @@ public:
 
     void put_scan_events(const std::vector<ScanEvent>& events) override {
         batch([&] {
+            // An event replaces any stored one of its source, protocol and port that starts within
+            // it: that is the same scan stored while still open (ScanDetector::open_events), whose
+            // start a late (out-of-order) probe may since have moved earlier. Scans of one key are
+            // separated by more than the idle timeout, so no other scan can start within it.
+            Stmt& del = stmt("DELETE FROM scan_event WHERE src = ? AND protocol = ? AND port = ? AND start_ns BETWEEN ? AND ?");
             Stmt& s = stmt("INSERT OR REPLACE INTO scan_event VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-            for (const auto& e : events)
+            for (const auto& e : events) {
+                del.bind(1, e.src.to_string()).bind(2, e.protocol).bind(3, e.port).bind(4, e.start_ns).bind(5, e.end_ns).run();
                 s.bind(1, e.src.to_string()).bind(2, e.protocol).bind(3, e.port).bind(4, e.start_ns).bind(5, e.end_ns)
                     .bind(6, int64_t(e.packets)).bind(7, int64_t(e.destinations)).bind_real(8, e.rate_pps)
                     .bind(9, int64_t(e.fingerprint_packets[kFpMirai])).bind(10, int64_t(e.fingerprint_packets[kFpZmap]))
                     .bind(11, int64_t(e.fingerprint_packets[kFpMasscan]))
                     .bind(12, int64_t(e.fingerprint_packets[kFpLargeScanner])).run();
+            }
         }, events.empty());
     }
     void put_dos_attacks(const std::vector<DosAttack>& attacks) override {

@@ -539,6 +539,11 @@ void TelescopeAggregator::flush_open() {
     emit_sources(rows_, pd);
     // Events that already ended are final: hand them over now (open ones stay in the state).
     take_detections();
+    // Open events that qualify as they stand are stored too, like the open bins: without them a
+    // capture shorter than the idle timeouts reports no scan and no attack at all. Their final
+    // version replaces them (the store keys events by source/victim, protocol and start).
+    for (auto& d : detectors_)
+        if (partition_index_ == 0 || d->scope() == Detector::Scope::kPerSource) d->open_results(rows_);
     sink_.on_rows(rows_, false);
 }
 

@@ -144,6 +144,7 @@ TEST(Decoder, IcmpErrorQuotesTheInnerHeader) {
     EXPECT_EQ(p.quoted.protocol, kProtoTcp);
     EXPECT_EQ(p.quoted.sport, 4444);
     EXPECT_EQ(p.quoted.dport, 80);
+    EXPECT_TRUE(p.quoted.has_ports);
     auto echo = decode(kLinkRaw, ipv4(1, 2, 1, {8, 0, 0, 0, 0, 1, 0, 1}));
     EXPECT_FALSE(echo.has_quoted);
 }

@@ -2,6 +2,7 @@
 
 #include "core/timestamp.h"
 #include "detect/scan_detector.h"
+#include "telescope/packet_classifier.h"
 
 using namespace iotwatch;
 
@@ -104,4 +105,62 @@ TEST(ScanDetector, BackscatterIsNotAProbe) {
     }
     det.finish(out);
     EXPECT_TRUE(out.empty());
+}
+
+// An ECN-setup SYN (ECE+CWR, RFC 3168) is still a SYN: classified as one, a probe, fingerprinted.
+TEST(ScanDetector, SynWithEceAndCwrIsAProbeAndFingerprinted) {
+    DecodedPacket p = syn(kT0, 1, 0xC6120005, 23);
+    p.tcp_flags = kTcpSyn | kTcpEce | kTcpCwr;
+    p.tcp_seq = 0xC6120005;
+    EXPECT_EQ(classify_packet(p), kClassSyn);
+    EXPECT_TRUE(is_bare_syn(p));
+    EXPECT_EQ(fingerprint_bits(p), 1u << kFpMirai);
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});
+    ScanDetector det(dn);
+    std::vector<ScanEvent> out;
+    for (uint32_t i = 0; i < 100; ++i) {
+        DecodedPacket q = syn(kT0 + i, 1, 0xC6120000 + i, 23);
+        q.tcp_flags = kTcpSyn | kTcpEce | kTcpCwr;
+        q.tcp_seq = q.dst.v4_value();
+        det.observe(q, i, out);
+    }
+    det.finish(out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].packets, 100u);
+    EXPECT_EQ(out[0].fingerprint_packets[kFpMirai], 100u);
+}
+
+// A run that ends while a scan is open (a capture shorter than the idle timeout) still shows it:
+// open_events gives it as it stands without closing it, and the closed event has the same key.
+TEST(ScanDetector, OpenScansAreGivenAsTheyStandWithoutClosing) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.5.0/24")}}});
+    ScanDetector det(dn);
+    std::vector<ScanEvent> out;
+    for (uint32_t i = 0; i < 256; ++i) det.observe(syn(kT0 + i * 1'000'000LL, 11, 0xC6120500 + i, 23), i, out);
+    for (uint32_t i = 0; i < 50; ++i) det.observe(syn(kT0 + i, 12, 0xC6120500 + i, 23), i, out);  // too few
+    std::vector<ScanEvent> open;
+    det.open_events(open);
+    ASSERT_EQ(open.size(), 1u);
+    EXPECT_EQ(open[0].packets, 256u);
+    EXPECT_EQ(open[0].destinations, 256u);
+    det.observe(syn(kT0 + 400 * kNanosPerSecond, 11, 0xC6120500, 23), 0, out);  // still the same scan
+    EXPECT_TRUE(out.empty());
+    det.finish(out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].start_ns, open[0].start_ns);
+    EXPECT_EQ(out[0].packets, 257u);
+}
+
+// On a darknet so large that a scan continued with 480 s gaps could fall below the rate threshold
+// (factor 256 / 480 s = 0.53 pps < 10), an open scan could still be disqualified: none is given.
+TEST(ScanDetector, OpenScansThatLaterProbesCouldDisqualifyAreNotGiven) {
+    Darknet dn({{"d", {*Prefix::parse("198.0.0.0/8")}}});
+    ScanDetector det(dn);
+    std::vector<ScanEvent> out;
+    for (uint32_t i = 0; i < 200; ++i) det.observe(syn(kT0 + i, 7, 0xC6000000 + i, 22), i, out);
+    std::vector<ScanEvent> open;
+    det.open_events(open);
+    EXPECT_TRUE(open.empty());
+    det.finish(out);
+    EXPECT_EQ(out.size(), 1u);  // closed now, it qualifies
 }

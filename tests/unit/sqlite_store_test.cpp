@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 #include "core/error.h"
 #include "report/telescope_report.h"
@@ -186,4 +188,33 @@ TEST(SqliteStore, MigratesSchemaVersion1) {
     EXPECT_EQ(m[0].src.to_string(), "9.9.9.9");
     EXPECT_EQ(m[0].fingerprints[kFpMirai], 10u);
     EXPECT_EQ(s->totals({}).sources, 2u);  // the old row is still there
+}
+
+// A scan stored while still open is replaced by its final version, even when a late probe moved
+// its start earlier; other scans of the same source and port (later, past the idle gap) stay.
+TEST(SqliteStore, FinalScanEventReplacesTheOpenOneItOverlaps) {
+    TempDb db;
+    auto s = open_sqlite_store(db.path);
+    auto event = [](int64_t start_s, int64_t end_s, uint64_t packets, uint16_t port = 23) {
+        ScanEvent e;
+        e.src = *IpAddress::parse("1.2.3.4");
+        e.protocol = 6;
+        e.port = port;
+        e.start_ns = (kDay + start_s) * 1000000000LL;
+        e.end_ns = (kDay + end_s) * 1000000000LL;
+        e.packets = e.destinations = packets;
+        e.rate_pps = 100;
+        return e;
+    };
+    s->begin();
+    s->put_scan_events({event(100, 200, 150), event(100, 200, 150, 2323), event(5000, 5100, 300)});
+    s->put_scan_events({event(90, 400, 500)});  // the final 23/tcp scan, started 10 s earlier
+    s->commit();
+    auto events = s->scan_events({}, 100);
+    std::sort(events.begin(), events.end(), [](auto& a, auto& b) { return std::tie(a.port, a.start_ns) < std::tie(b.port, b.start_ns); });
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[0].packets, 500u);
+    EXPECT_EQ(events[0].start_ns, (kDay + 90) * 1000000000LL);
+    EXPECT_EQ(events[1].packets, 300u);
+    EXPECT_EQ(events[2].port, 2323);
 }
