@@ -1,3 +1,5 @@
+#include <functional>
+#include <set>
 #include <map>
 #include "report/telescope_report.h"
 
@@ -123,6 +125,23 @@ Table sources_table(const std::vector<SourceRank>& srcs) {
     return tb;
 }
 
+/// The sources view: the summary's columns plus per-tool fingerprint packets and whether the
+/// infected-host judgement names the source (the documented scripting keys of issue 3).
+Table sources_view_table(const std::vector<SourceRank>& srcs, const std::set<IpAddress>& infected) {
+    Table tb{{"rank", "src", "packets", "mirai_packets", "zmap_packets", "masscan_packets", "infected", "destinations",
+              "ports", "first_seen", "last_seen", "classes", "top_ports"},
+             {},
+             {true, false, true, true, true, true, false, true, true, false, false, false, false}};
+    size_t rank = 0;
+    for (auto& s : srcs)
+        tb.rows.push_back({std::to_string(++rank), s.src.to_string(), std::to_string(s.packets),
+                           std::to_string(s.fingerprints[kFpMirai]), std::to_string(s.fingerprints[kFpZmap]),
+                           std::to_string(s.fingerprints[kFpMasscan]), infected.count(s.src) ? "true" : "false",
+                           std::to_string(s.destinations), std::to_string(s.ports), format_utc(s.first_seen_ns),
+                           format_utc(s.last_seen_ns), classes_text(s.classes), s.top_ports});
+    return tb;
+}
+
 void port_json(JsonWriter& w, const PortRank& p) {
     w.begin_object();
     w.key("port").value(p.port);
@@ -139,6 +158,9 @@ void source_json(JsonWriter& w, const SourceRank& s) {
     w.key("bytes").value(s.bytes);
     w.key("destinations").value(s.destinations);
     w.key("ports").value(s.ports);
+    w.key("mirai_packets").value(s.fingerprints[kFpMirai]);
+    w.key("zmap_packets").value(s.fingerprints[kFpZmap]);
+    w.key("masscan_packets").value(s.fingerprints[kFpMasscan]);
     w.key("classes").begin_array();
     for (uint8_t c = 0; c < kClassCount; ++c)
         if (s.classes >> c & 1) w.value(packet_class_name(c));
@@ -284,6 +306,17 @@ const char* port_service(uint8_t protocol, uint16_t port) {
     return "";
 }
 
+/// The infected-host judgement over the range (every event, not only the top N).
+std::vector<InfectedHost> judge_range(Store& store, const ReportOptions& o) {
+    const PortTaxonomy ports = o.iot_ports_file.empty() ? PortTaxonomy::builtin() : PortTaxonomy::load(o.iot_ports_file);
+    const ResearchScannerList research =
+        o.research_scanners_file.empty() ? ResearchScannerList::builtin() : ResearchScannerList::load(o.research_scanners_file);
+    std::function<uint32_t(const IpAddress&)> asn_of;
+    if (o.geo) asn_of = [&](const IpAddress& a) { return o.geo(a).asn; };
+    return judge_infected_hosts(store.scan_events(o.range, SIZE_MAX >> 1), ports, research, nullptr,
+                                store.mirai_sources(o.range), asn_of);
+}
+
 const char* report_views() { return "summary, classes, ports, sources, countries, asns, series, scans, dos, labels, infected"; }
 
 void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
@@ -305,7 +338,12 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         tables.push_back({"top_tcp_ports", ports_table(store.top_ports(6, o.top, o.range))});
         tables.push_back({"top_udp_ports", ports_table(store.top_ports(17, o.top, o.range))});
     }
-    if (v == "summary" || v == "sources") tables.push_back({"top_sources", sources_table(store.top_sources(o.top, o.range))});
+    if (v == "summary") tables.push_back({"top_sources", sources_table(store.top_sources(o.top, o.range))});
+    if (v == "sources") {
+        std::set<IpAddress> infected;
+        for (const auto& h : judge_range(store, o)) infected.insert(h.src);
+        tables.push_back({"top_sources", sources_view_table(store.top_sources(o.top, o.range), infected)});
+    }
     if ((v == "summary" && o.geo) || v == "countries")
         tables.push_back({"countries", geo_table(geo_ranks(store, o, false), o.top, false, t.sources)});
     if (v == "asns") tables.push_back({"asns", geo_table(geo_ranks(store, o, true), o.top, true, t.sources)});
@@ -323,10 +361,10 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         // Each event is tagged with the IoT taxonomy's category of its port ("" when not an IoT port).
         const PortTaxonomy taxonomy =
             o.iot_ports_file.empty() ? PortTaxonomy::builtin() : PortTaxonomy::load(o.iot_ports_file);
-        Table tb{{"rank", "source", "port", "start", "end", "packets", "destinations", "rate_pps", "mirai", "zmap",
+        Table tb{{"rank", "src", "proto", "dport", "start", "end", "packets", "unique_dsts", "est_rate", "mirai", "zmap",
                   "masscan", "large_scanner", "tool", "iot_category"},
                  {},
-                 {true, false, false, false, false, true, true, true, true, true, true, true, false, false}};
+                 {true, false, false, true, false, false, true, true, true, true, true, true, true, false, false}};
         size_t rank = 0;
         for (const auto& e : store.scan_events(o.range, o.top)) {
             auto frac = [&](Fingerprint f) {
@@ -342,8 +380,8 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
                 const double fr = e.fraction(Fingerprint(f));
                 if (fr >= 0.5 && fr > best) best = fr, tool = fingerprint_name(f);
             }
-            const std::string proto = e.protocol == 6 ? "tcp/" : e.protocol == 17 ? "udp/" : "icmp";
-            tb.rows.push_back({std::to_string(++rank), e.src.to_string(), proto + (e.protocol == 6 || e.protocol == 17 ? std::to_string(e.port) : ""),
+            const std::string proto = e.protocol == 6 ? "tcp" : e.protocol == 17 ? "udp" : e.protocol == 58 ? "icmp6" : "icmp";
+            tb.rows.push_back({std::to_string(++rank), e.src.to_string(), proto, std::to_string(e.port),
                                format_utc(e.start_ns), format_utc(e.end_ns), std::to_string(e.packets),
                                std::to_string(e.destinations), std::to_string(uint64_t(e.rate_pps)), frac(kFpMirai),
                                frac(kFpZmap), frac(kFpMasscan), frac(kFpLargeScanner), tool,
@@ -352,7 +390,7 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         tables.push_back({"scans", tb});
     }
     if (v == "dos") {
-        Table tb{{"rank", "victim", "protocol", "start", "end", "packets", "max_window_packets", "rate_pps", "attackers",
+        Table tb{{"rank", "victim", "proto", "start", "end", "packets", "max_ppm", "est_rate", "attackers",
                   "attacker_ports", "victim_ports"},
                  {},
                  {true, false, false, false, false, true, true, true, true, true, false}};
@@ -372,17 +410,8 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
         tables.push_back({"dos", tb});
     }
     if (v == "infected") {
-        const PortTaxonomy ports =
-            o.iot_ports_file.empty() ? PortTaxonomy::builtin() : PortTaxonomy::load(o.iot_ports_file);
-        const ResearchScannerList research = o.research_scanners_file.empty()
-                                                 ? ResearchScannerList::builtin()
-                                                 : ResearchScannerList::load(o.research_scanners_file);
-        // Every scan event of the range (not only the top N): the judgement needs them all.
-        std::function<uint32_t(const IpAddress&)> asn_of;
-        if (o.geo) asn_of = [&](const IpAddress& a) { return o.geo(a).asn; };
-        auto hosts = judge_infected_hosts(store.scan_events(o.range, SIZE_MAX >> 1), ports, research, nullptr,
-                                          store.mirai_sources(o.range), asn_of);
-        Table tb{{"source", "evidence", "confidence", "first_seen", "last_seen", "probes", "mirai_fraction", "ports"},
+        auto hosts = judge_range(store, o);
+        Table tb{{"src", "evidence", "confidence", "first_seen", "last_seen", "probes", "mirai_fraction", "ports"},
                  {},
                  {false, false, false, false, false, true, true, false}};
         for (const auto& h : hosts) {
@@ -457,7 +486,9 @@ void write_report(Store& store, const ReportOptions& o, std::ostream& out) {
                         else if (c < '0' || c > '9') numeric = false;
                         digits += c;
                     }
-                    if (numeric && tb.right[i] && dots == 0)
+                    if (!tb.right[i] && (cell == "true" || cell == "false"))
+                        w.key(tb.header[i]).value(cell == "true");
+                    else if (numeric && tb.right[i] && dots == 0)
                         w.key(tb.header[i]).value(static_cast<uint64_t>(std::stoull(digits)));
                     else if (numeric && tb.right[i] && dots == 1)
                         w.key(tb.header[i]).value(std::stod(digits));

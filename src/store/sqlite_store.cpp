@@ -451,7 +451,8 @@ public:
     std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) override {
         std::vector<SourceRank> out;
         Stmt& s = stmt("SELECT src, SUM(packets), SUM(bytes), MAX(destinations), MAX(ports), MIN(first_seen_ns), "
-                       "MAX(last_seen_ns) FROM source_day WHERE day >= ? AND day < ? GROUP BY src "
+                       "MAX(last_seen_ns), SUM(fp_mirai), SUM(fp_zmap), SUM(fp_masscan), SUM(fp_large_scanner) "
+                       "FROM source_day WHERE day >= ? AND day < ? GROUP BY src "
                        "ORDER BY SUM(packets) DESC, src ASC LIMIT ?");
         s.bind(1, range.from).bind(2, range.to).bind(3, int64_t(n));
         while (s.step()) {
@@ -465,6 +466,7 @@ public:
             r.ports = uint64_t(s.i64(4));
             r.first_seen_ns = s.i64(5);
             r.last_seen_ns = s.i64(6);
+            for (int f = 0; f < 4; ++f) r.fingerprints[f] = uint64_t(s.i64(7 + f));
             out.push_back(r);
         }
         s.reset();

@@ -56,6 +56,7 @@ struct SourceRank {
     int64_t first_seen_ns = 0;
     int64_t last_seen_ns = 0;
     std::string top_ports;      // of the busiest day
+    uint64_t fingerprints[4] = {};  // packets per tool fingerprint (mirai, zmap, masscan, large_scanner)
 };
 
 class Store {

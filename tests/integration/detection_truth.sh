@@ -19,7 +19,7 @@ import json
 t = json.load(open("truth.json"))
 dos = [json.loads(l) for l in open("dos.jsonl")]
 scans = [json.loads(l) for l in open("scans.jsonl")]
-got = {(d["victim"], d["protocol"]): d for d in dos}
+got = {(d["victim"], d["proto"]): d for d in dos}
 for v in t["dos_victims"]:
     d = got.get((v["victim"], v["protocol"]))
     assert d is not None, f"victim {v} not detected"
@@ -27,7 +27,7 @@ for v in t["dos_victims"]:
 assert len(dos) == len(t["dos_victims"]), f"{len(dos)} attacks reported, truth has {len(t['dos_victims'])}"
 by_src = {}
 for s in scans:
-    by_src.setdefault(s["source"], []).append(s)
+    by_src.setdefault(s["src"], []).append(s)
 for r in t["research_scanners"]:
     if r["packets"] < 100:
         continue
@@ -35,12 +35,12 @@ for r in t["research_scanners"]:
     assert events, f"research scanner {r} has no scan event"
     assert all(e["tool"] == r["tool"] for e in events), (r, events)
 mirai_srcs = {b["src"] for b in t["mirai_bots"]}
-mirai_events = [s for s in scans if s["source"] in mirai_srcs]
+mirai_events = [s for s in scans if s["src"] in mirai_srcs]
 assert len(mirai_events) >= 10, f"only {len(mirai_events)} Mirai scan events"
 assert all(e["mirai"] == 1.0 and e["tool"] == "mirai" for e in mirai_events)
-assert not [s for s in scans if s["tool"] == "mirai" and s["source"] not in mirai_srcs]
+assert not [s for s in scans if s["tool"] == "mirai" and s["src"] not in mirai_srcs]
 infected = [json.loads(l) for l in open("infected.jsonl")]
-high = {h["source"] for h in infected if h["evidence"] == "mirai-fingerprint"}
+high = {h["src"] for h in infected if h["evidence"] == "mirai-fingerprint"}
 bots = {b["src"] for b in t["mirai_bots"] if b["packets"] >= 2}
 assert high == bots, f"judged high: {len(high)}, Mirai bots with >= 2 packets: {len(bots)}; diff {sorted(high ^ bots)[:5]}"
 assert all(h["confidence"] == "high" for h in infected if h["evidence"] == "mirai-fingerprint")

@@ -242,7 +242,7 @@ assert summary["undecodable"] == summary["truncated"] == 0, summary
 assert summary["sources"] == len(src), (summary["sources"], len(src))
 
 # ---- per source ----
-rows = {r["source"]: r for r in jsonl("sources.jsonl")}
+rows = {r["src"]: r for r in jsonl("sources.jsonl")}
 full = {r["src"]: r for r in summary["top_sources"]}
 db = sqlite3.connect("x.db")
 fpdb = {row[0]: dict(zip(("mirai", "zmap", "masscan", "large_scanner"), row[1:]))
@@ -257,6 +257,12 @@ for s, r in src.items():
     assert (g2["first_seen"], g2["last_seen"]) == (utc(r["first"], 6), utc(r["last"], 6)), (s, g2, r["first"], r["last"])
     want_fp = {f: r["fp"][f] for f in ("mirai", "zmap", "masscan", "large_scanner")}
     assert fpdb[s] == want_fp, (s, fpdb[s], want_fp)
+    # The documented scripting keys of --view sources carry the same counts.
+    assert (got["mirai_packets"], got["zmap_packets"], got["masscan_packets"]) == \
+        (want_fp["mirai"], want_fp["zmap"], want_fp["masscan"]), (s, got, want_fp)
+    # Every scanner here probes IoT ports of the taxonomy (telnet 23/2323, ssh 22, web admin 80/8080)
+    # and none is on the research list, so the judgement names them; the DoS victim only answers.
+    assert got["infected"] is (s != victim), (s, got)
 
 # ---- scan events: every (source, port) with >= 100 distinct destinations among its SYN probes ----
 # (the rate threshold always holds on a /24: 2^32/256 x packets/s). Exact equality of packets,
@@ -272,15 +278,15 @@ for k, p in want_scans.items():
     rate = p["packets"] / max(1.0, (p["last"] - p["first"]) / 1e9) * 2**32 / DARKNET_SIZE
     assert abs(e[7] - rate) <= 1e-9 * rate, (k, e[7], rate)
     assert e[8:12] == tuple(p["fp"][f] for f in ("mirai", "zmap", "masscan", "large_scanner")), (k, e, p["fp"])
-tools = {(r["source"], r["port"]): r for r in jsonl("scans.jsonl")}
+tools = {(r["src"], r["proto"], r["dport"]): r for r in jsonl("scans.jsonl")}
 expect_tool = {zmap_src: "zmap", masscan_src: "masscan", nmap_src: "-"}
 expect_ports = {zmap_src: {23, 2323}, masscan_src: {23, 2323}, nmap_src: {22, 80, 8080}}
 for s, ports in expect_ports.items():
     assert {k[2] for k in want_scans if k[0] == s} == ports, (s, sorted(k for k in want_scans if k[0] == s))
     for port in ports:
-        r = tools[(s, f"tcp/{port}")]
+        r = tools[(s, "tcp", port)]
         assert r["tool"] == expect_tool[s], (s, port, r)
-        assert r["destinations"] == len(probes[(s, 6, port)]["dsts"]), (s, port, r)
+        assert r["unique_dsts"] == len(probes[(s, 6, port)]["dsts"]), (s, port, r)
         assert r["packets"] == probes[(s, 6, port)]["packets"], (s, port, r)
 assert len(tools) == len(want_scans), sorted(tools)
 
