@@ -2,7 +2,8 @@
 # Telescope ingest benchmark (issue 2). On one generated capture (page-cached, default 20 M packets)
 # it measures, in the same run: a bare libpcap pcap_next_ex loop (the baseline), tcpdump -r FILE
 # -w /dev/null, and `iotwatch ingest` doing everything (decode, classify, bins, ports, sources,
-# SQLite writes), and prints packets/s and the ratio to the bare loop, plus per-source state size.
+# SQLite writes), with and without --detect, and prints packets/s and the ratio to the bare loop,
+# the detection overhead (time with --detect / time without, same run), plus per-source state size.
 # Each figure is the best of REPEAT runs. Not a test: nothing here asserts a time.
 set -euo pipefail
 build=${1:-build}
@@ -36,6 +37,7 @@ tcpd=$(best tcpdump -r "$cap" -w /dev/null)
 ing1=$(best ingest --threads 1)
 ing2=$(best ingest --threads 2)
 ingd=$(best ingest --threads 2 --detect)
+ingd1=$(best ingest --threads 1 --detect)
 rm -f "$dir/bench.db"*
 summary=$("$bin" ingest --json --progress --darknet 198.18.0.0/16 --db "$dir/bench.db" "$cap" 2>/dev/null)
 rm -f "$dir/bench.db"*
@@ -47,6 +49,11 @@ row "tcpdump -r FILE -w /dev/null" "$tcpd"
 row "iotwatch ingest, 1 worker (end to end)" "$ing1"
 row "iotwatch ingest, 2 workers (end to end)" "$ing2"
 row "iotwatch ingest --detect, 2 workers" "$ingd"
+row "iotwatch ingest --detect, 1 worker" "$ingd1"
+# Detection overhead (detection issue: <= 1.25x the time of ingest alone), from the figures above.
+ratio() { awk -v name="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%s: %.2fx time (target <= 1.25x)\n", name, d / p }'; }
+ratio "detection overhead (--detect vs plain, 2 workers)" "$ingd" "$ing2"
+ratio "detection overhead (--detect vs plain, 1 worker)" "$ingd1" "$ing1"
 echo "$summary" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)

@@ -19,6 +19,7 @@ PACKAGES=(
   libmaxminddb-dev mmdb-bin           # GeoIP/ASN enrichment (.mmdb), mmdblookup as a test oracle
   libmaxmind-db-writer-perl           # builds .mmdb test fixtures and the default ASN database
   iproute2 tshark zmap masscan nmap   # real scanners inside test-made network namespaces; tshark as oracle
+  unbound bind9 bind9-dnsutils        # RPZ tests: real resolvers on loopback load the generated zone
 )
 
 missing=()

@@ -29,6 +29,7 @@ commands:
             --stats for alerted addresses per day (average, min, max)
   evidence  import partner evidence (sinkhole / takedown logs as CSV or STIX 2.1) for the alerts
   retention delete records older than the configuration's [retention] allows
+  sites     malicious-site list (ACTIVE): import feeds, export a DNS RPZ for resolvers, plain lists
   geo       look addresses up in GeoIP/ASN databases (.mmdb): country, region, city, location, AS
   version   print the version
 
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
         if (cmd == "evidence") return cmd_evidence(argc - 2, argv + 2);
         if (cmd == "retention") return cmd_retention(argc - 2, argv + 2);
         if (cmd == "geo") return cmd_geo(argc - 2, argv + 2);
+        if (cmd == "sites") return cmd_sites(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

@@ -162,6 +162,17 @@ struct AccessLogEntry {
     std::string object;  // what was read, e.g. "org=example-isp day=2026-11-24"
 };
 
+/// A malicious site (ACTIVE) as stored: key (domain, url, source); importing again widens
+/// first/last seen. The value type lives in sharing/malicious_site.h; this is its row.
+struct MaliciousSiteRow {
+    std::string domain;
+    std::string url;
+    std::string category;
+    std::string source;
+    int64_t first_seen_ns = 0;
+    int64_t last_seen_ns = 0;
+};
+
 /// How long each kind of record is kept, in days; 0 keeps it forever.
 struct RetentionPolicy {
     int64_t telescope_bins_days = 0;  // class_bin, port_bin, bin_meta, sensor_bin
@@ -170,6 +181,7 @@ struct RetentionPolicy {
     int64_t alerts_days = 0;          // alert
     int64_t external_days = 0;        // external_evidence
     int64_t access_log_days = 0;      // access_log
+    int64_t sites_days = 0;           // malicious_site (by last seen)
 };
 
 }  // namespace iotwatch

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS external_evidence (
   PRIMARY KEY (feed, address, ts_ns, family)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS external_evidence_ts ON external_evidence (ts_ns);
 CREATE TABLE IF NOT EXISTS sensor (idx INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS malicious_site (
+  domain TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL, category TEXT NOT NULL,
+  first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
+  PRIMARY KEY (domain, url, source)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS access_log (
   ts_ns INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS access_log_ts ON access_log (ts_ns);
@@ -635,6 +639,34 @@ public:
         s.reset();
         return out;
     }
+    size_t put_malicious_sites(const std::vector<MaliciousSiteRow>& rows) override {
+        size_t added = 0;
+        batch([&] {
+            Stmt& ins = stmt("INSERT OR IGNORE INTO malicious_site VALUES (?,?,?,?,?,?)");
+            Stmt& widen = stmt("UPDATE malicious_site SET first_seen_ns = MIN(first_seen_ns, ?), "
+                               "last_seen_ns = MAX(last_seen_ns, ?), category = ? WHERE domain = ? AND url = ? AND source = ?");
+            for (const auto& r : rows) {
+                ins.bind(1, r.domain).bind(2, r.url).bind(3, r.source).bind(4, r.category).bind(5, r.first_seen_ns)
+                    .bind(6, r.last_seen_ns).run();
+                if (sqlite3_changes(db_) > 0) {
+                    ++added;
+                    continue;
+                }
+                widen.bind(1, r.first_seen_ns).bind(2, r.last_seen_ns).bind(3, r.category).bind(4, r.domain)
+                    .bind(5, r.url).bind(6, r.source).run();
+            }
+        }, rows.empty());
+        return added;
+    }
+    std::vector<MaliciousSiteRow> malicious_sites() override {
+        std::vector<MaliciousSiteRow> out;
+        Stmt& s = stmt("SELECT domain, url, category, source, first_seen_ns, last_seen_ns FROM malicious_site "
+                       "ORDER BY domain, url, source");
+        while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.i64(5)});
+        s.reset();
+        return out;
+    }
+
     void log_access(const AccessLogEntry& e) override {
         batch([&] {
             stmt("INSERT INTO access_log VALUES (?,?,?,?)").bind(1, e.ts_ns).bind(2, e.who).bind(3, e.action)
@@ -672,6 +704,7 @@ public:
             {"alert", "day", 1, p.alerts_days},
             {"external_evidence", "ts_ns", 1000000000, p.external_days},
             {"access_log", "ts_ns", 1000000000, p.access_log_days},
+            {"malicious_site", "last_seen_ns", 1000000000, p.sites_days},
         };
         batch([&] {
             for (const auto& r : rules) {

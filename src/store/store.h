@@ -118,6 +118,10 @@ public:
     /// Evidence with ts in the range, by address then time.
     virtual std::vector<ExternalEvidence> external_evidence(const TimeRange& range) = 0;
     virtual void log_access(const AccessLogEntry& entry) = 0;
+    /// Malicious sites: inserts new ones, widens first/last seen of known ones; returns how many were new.
+    virtual size_t put_malicious_sites(const std::vector<MaliciousSiteRow>& rows) = 0;
+    /// Every site, by domain then url then source.
+    virtual std::vector<MaliciousSiteRow> malicious_sites() = 0;
     virtual std::vector<AccessLogEntry> access_log(const TimeRange& range) = 0;
 
     /// Deletes rows older than the policy keeps them, relative to `now_s`; returns rows deleted

@@ -84,7 +84,8 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
                             {"events_days", &cfg.retention.events_days},
                             {"alerts_days", &cfg.retention.alerts_days},
                             {"external_days", &cfg.retention.external_days},
-                            {"access_log_days", &cfg.retention.access_log_days}};
+                            {"access_log_days", &cfg.retention.access_log_days},
+                            {"sites_days", &cfg.retention.sites_days}};
         for (auto& [k, v] : *t) {
             const Key* key = nullptr;
             for (const auto& candidate : keys)
