@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -260,8 +261,9 @@ int cmd_alerts(int argc, char** argv) {
                     (unsigned long long)result.external, (unsigned long long)result.research_excluded,
                     (unsigned long long)result.unattributed);
         for (const auto& o : per_org)
-            std::printf("  %-24s %6zu rows %6zu addresses  %s/%s/%s/\n", o.org->id.c_str(), o.rows, o.addresses,
-                        outbox.c_str(), o.org->id.c_str(), day_text.c_str());
+            std::printf("  %-24s %6zu rows %6zu addresses  %s\n", o.org->id.c_str(), o.rows, o.addresses,
+                        o.files.empty() ? "(no formats)"
+                                        : std::filesystem::path(o.files[0].path).parent_path().string().c_str());
     }
     std::cout.flush();
     return std::cout ? kExitOk : kExitFailure;

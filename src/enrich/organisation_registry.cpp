@@ -77,6 +77,7 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
             if (o.kind != "isp" && o.kind != "daedalus")
                 problems.push_back(where + ".kind must be \"isp\" or \"daedalus\", not \"" + o.kind + "\"");
             str("contact", o.contact, false);
+            str("outbox", o.outbox, false);
             if (auto n = (*t)["asns"]) {
                 auto a = n.as_array();
                 if (!a) problems.push_back(where + ".asns must be an array of integers");
@@ -125,7 +126,7 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
                 o.formats = known_formats();
             }
             for (auto& [k, v] : *t) {
-                static const char* const kKnown[] = {"id", "name", "kind", "contact", "asns", "prefixes", "darknet", "formats"};
+                static const char* const kKnown[] = {"id", "name", "kind", "contact", "asns", "prefixes", "darknet", "formats", "outbox"};
                 bool known = false;
                 for (const char* n : kKnown) known = known || k.str() == n;
                 if (!known) problems.push_back(where + ": unknown key '" + std::string(k.str()) + "'");

@@ -14,6 +14,7 @@
 //   prefixes = ["192.0.2.0/24", "2001:db8::/32"]
 //   darknet = ["198.51.100.0/24"]      # DAEDALUS: unused space it contributes (optional)
 //   formats = ["shadowserver-csv", "jsonl", "stix"]   # default: all three
+//   outbox = "/srv/alerts/example-isp"  # delivery folder (default: <alerts --outbox>/<id>)
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,6 +34,7 @@ struct Organisation {
     std::vector<Prefix> prefixes;
     std::vector<Prefix> darknet;
     std::vector<std::string> formats;
+    std::string outbox;  // delivery folder for its daily files; "" = the run's outbox/<id>
 };
 
 class OrganisationRegistry {

@@ -28,10 +28,12 @@ void write_atomically(const std::filesystem::path& path, const std::string& byte
 
 }  // namespace
 
-std::vector<OutboxFile> write_outbox(const std::string& outbox_dir, const AlertFileContext& ctx,
+std::vector<OutboxFile> write_outbox(const std::string& run_outbox, const AlertFileContext& ctx,
                                      const std::vector<AlertRow>& rows) {
     const std::string day = format_utc_day(ctx.day_s * kNanosPerSecond);
-    const std::filesystem::path dir = std::filesystem::path(outbox_dir) / ctx.org->id / day;
+    const std::filesystem::path org_dir =
+        ctx.org->outbox.empty() ? std::filesystem::path(run_outbox) / ctx.org->id : std::filesystem::path(ctx.org->outbox);
+    const std::filesystem::path dir = org_dir / day;
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw StoreError(dir.string() + ": cannot create the outbox folder: " + ec.message());

@@ -1,6 +1,7 @@
 // Outbox: the per-organisation delivery folder of the daily alert files.
-//   <outbox>/<org-id>/<YYYY-MM-DD>/iotwatch-<org-id>-<YYYY-MM-DD>.csv|.jsonl|.stix.json
-//   <outbox>/<org-id>/<YYYY-MM-DD>/manifest.json   (sha256, rows and bytes of each file)
+//   <org folder>/<YYYY-MM-DD>/iotwatch-<org-id>-<YYYY-MM-DD>.csv|.jsonl|.stix.json
+//   <org folder>/<YYYY-MM-DD>/manifest.json   (sha256, rows and bytes of each file)
+// The org folder is the registry's `outbox` for the organisation, else <run outbox>/<org-id>.
 // Every file is written to a temporary name and renamed, so a reader (or a crash) never sees half
 // a file; the contents depend only on the rows, so re-running a day rewrites identical bytes.
 // An organisation with no rows that day still gets its (empty) files: "nothing found" is news.
@@ -22,7 +23,7 @@ struct OutboxFile {
 
 /// Writes one organisation's files for one day in each of its formats plus the manifest; returns
 /// what was written (manifest excluded). Throws StoreError naming the path on I/O failure.
-std::vector<OutboxFile> write_outbox(const std::string& outbox_dir, const AlertFileContext& ctx,
+std::vector<OutboxFile> write_outbox(const std::string& run_outbox, const AlertFileContext& ctx,
                                      const std::vector<AlertRow>& rows);
 
 }  // namespace iotwatch

@@ -22,6 +22,7 @@ name = "High Half ISP"
 kind = "daedalus"
 prefixes = ["128.0.0.0/1", "2001:db8::/32"]
 formats = ["shadowserver-csv", "stix"]
+outbox = "delivery/high"   # its own delivery folder
 TOML
 bot=$(json_get truth.json "[b['src'] for b in j['mirai_bots'] if int(b['src'].split('.')[0]) >= 128][0]")
 cat > feed.csv <<CSV
@@ -51,9 +52,9 @@ again=$("$IOTWATCH" evidence --feed partner-stix --db d.db --json feed.json | js
 [ "$again" = 0 ] || fail "importing the same bundle twice added $again records"
 
 "$IOTWATCH" alerts --orgs orgs.toml --day 2026-01-01 --db d.db --outbox out --operator tester --json > run1.json
-find out -type f | sort | xargs sha256sum > sums1
+find out delivery -type f | sort | xargs sha256sum > sums1
 "$IOTWATCH" alerts --orgs orgs.toml --day 2026-01-01 --db d.db --outbox out --operator tester --json > run2.json
-find out -type f | sort | xargs sha256sum > sums2
+find out delivery -type f | sort | xargs sha256sum > sums2
 cmp -s sums1 sums2 || fail "re-running the day changed the files: $(diff sums1 sums2 | head -5)"
 rows=$(sqlite3 d.db "SELECT COUNT(*) FROM alert")
 [ "$rows" = "$(json_get run1.json "j['rows']")" ] || fail "the alert table holds $rows rows after two runs"
@@ -64,7 +65,7 @@ data, bot = sys.argv[1], sys.argv[2]
 truth = json.load(open("truth.json"))
 fields = json.load(open(os.path.join(data, "alerts/shadowserver-honeypot-darknet.json")))["event4_honeypot_darknet"]["fields"]
 low = list(csv.DictReader(open("out/low-isp/2026-01-01/iotwatch-low-isp-2026-01-01.csv")))
-high = list(csv.DictReader(open("out/high-isp/2026-01-01/iotwatch-high-isp-2026-01-01.csv")))
+high = list(csv.DictReader(open("delivery/high/2026-01-01/iotwatch-high-isp-2026-01-01.csv")))
 with open("out/low-isp/2026-01-01/iotwatch-low-isp-2026-01-01.csv") as f:
     assert next(csv.reader(f)) == fields, "CSV header differs from Shadowserver's Honeypot-Darknet fields"
 # Attribution: every address in the organisation's half, and every Mirai bot (>= 2 packets) alerted to its owner.
@@ -85,18 +86,18 @@ assert len(alerted) == len(low) + len(high), "one row per (address, evidence kin
 # JSONL carries the advice; the high ISP asked for CSV and STIX only.
 jl = [json.loads(l) for l in open("out/low-isp/2026-01-01/iotwatch-low-isp-2026-01-01.jsonl")]
 assert len(jl) == len(low) and all("change" in j["advice"] and "firmware" in j["advice"] for j in jl)
-assert not os.path.exists("out/high-isp/2026-01-01/iotwatch-high-isp-2026-01-01.jsonl")
+assert not os.path.exists("delivery/high/2026-01-01/iotwatch-high-isp-2026-01-01.jsonl")
 # DAEDALUS: the telescope sensor that saw it.
 assert all(j["sensors"] == "default" for j in jl if j["source"] == "telescope")
 # Manifests match the files.
-for org in ("low-isp", "high-isp"):
-    m = json.load(open(f"out/{org}/2026-01-01/manifest.json"))
+for folder in ("out/low-isp", "delivery/high"):
+    m = json.load(open(f"{folder}/2026-01-01/manifest.json"))
     for f in m["files"]:
-        b = open(f"out/{org}/2026-01-01/{f['file']}", "rb").read()
+        b = open(f"{folder}/2026-01-01/{f['file']}", "rb").read()
         assert hashlib.sha256(b).hexdigest() == f["sha256"] and len(b) == f["bytes"], f
 print(f"low-isp {len(low)} rows, high-isp {len(high)} rows")
 PY
-"$PY" -W ignore "$(dirname "$0")/../lib/validate_stix.py" "$DATA/stix2-schemas" out/high-isp/2026-01-01/iotwatch-high-isp-2026-01-01.stix.json \
+"$PY" -W ignore "$(dirname "$0")/../lib/validate_stix.py" "$DATA/stix2-schemas" delivery/high/2026-01-01/iotwatch-high-isp-2026-01-01.stix.json \
   || fail "STIX bundle does not validate against the STIX 2.1 schemas"
 
 # Statistics: the day's national count is the distinct alerted addresses.
