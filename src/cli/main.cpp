@@ -30,6 +30,7 @@ commands:
   evidence  import partner evidence (sinkhole / takedown logs as CSV or STIX 2.1) for the alerts
   retention delete records older than the configuration's [retention] allows
   sites     malicious-site list (ACTIVE): import feeds, export a DNS RPZ for resolvers, plain lists
+  share     information-sharing hub: anonymised submissions, published findings, TLP-checked reads
   geo       look addresses up in GeoIP/ASN databases (.mmdb): country, region, city, location, AS
   version   print the version
 
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
         if (cmd == "retention") return cmd_retention(argc - 2, argv + 2);
         if (cmd == "geo") return cmd_geo(argc - 2, argv + 2);
         if (cmd == "sites") return cmd_sites(argc - 2, argv + 2);
+        if (cmd == "share") return cmd_share(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

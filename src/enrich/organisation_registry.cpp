@@ -78,6 +78,20 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
                 problems.push_back(where + ".kind must be \"isp\" or \"daedalus\", not \"" + o.kind + "\"");
             str("contact", o.contact, false);
             str("outbox", o.outbox, false);
+            str("token_sha256", o.token_sha256, false);
+            if (!o.token_sha256.empty() &&
+                (o.token_sha256.size() != 64 || o.token_sha256.find_first_not_of("0123456789abcdef") != std::string::npos))
+                problems.push_back(where + ".token_sha256 must be 64 lower-case hex digits (sha256sum of the token)");
+            if (auto n = (*t)["sectors"]) {
+                auto a = n.as_array();
+                if (!a) problems.push_back(where + ".sectors must be an array of strings");
+                else
+                    for (auto& e : *a) {
+                        auto v = e.value<std::string>();
+                        if (!v || v->empty()) problems.push_back(where + ".sectors holds a non-string value");
+                        else o.sectors.push_back(*v);
+                    }
+            }
             if (auto n = (*t)["asns"]) {
                 auto a = n.as_array();
                 if (!a) problems.push_back(where + ".asns must be an array of integers");
@@ -126,7 +140,8 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
                 o.formats = known_formats();
             }
             for (auto& [k, v] : *t) {
-                static const char* const kKnown[] = {"id", "name", "kind", "contact", "asns", "prefixes", "darknet", "formats", "outbox"};
+                static const char* const kKnown[] = {"id", "name", "kind", "contact", "asns", "prefixes", "darknet", "formats", "outbox",
+                                                     "sectors", "token_sha256"};
                 bool known = false;
                 for (const char* n : kKnown) known = known || k.str() == n;
                 if (!known) problems.push_back(where + ": unknown key '" + std::string(k.str()) + "'");
@@ -205,6 +220,13 @@ uint32_t OrganisationRegistry::owner(const IpAddress& a, uint32_t asn) const {
 uint32_t OrganisationRegistry::darknet_owner(const IpAddress& a) const {
     uint32_t i = by_darknet_.lookup(a);
     return i == PrefixTable::kNoMatch ? kNone : i;
+}
+
+uint32_t OrganisationRegistry::find_by_token_hash(const std::string& token_sha256) const {
+    if (token_sha256.empty()) return kNone;
+    for (uint32_t i = 0; i < orgs_.size(); ++i)
+        if (orgs_[i].token_sha256 == token_sha256) return i;
+    return kNone;
 }
 
 uint32_t OrganisationRegistry::find(const std::string& id) const {

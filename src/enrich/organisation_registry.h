@@ -15,6 +15,8 @@
 //   darknet = ["198.51.100.0/24"]      # DAEDALUS: unused space it contributes (optional)
 //   formats = ["shadowserver-csv", "jsonl", "stix"]   # default: all three
 //   outbox = "/srv/alerts/example-isp"  # delivery folder (default: <alerts --outbox>/<id>)
+//   sectors = ["information-communication"]  # sharing-hub sectors it belongs to
+//   token_sha256 = "..."               # API/TAXII token, stored as its SHA-256 only
 #pragma once
 #include <cstdint>
 #include <string>
@@ -35,6 +37,8 @@ struct Organisation {
     std::vector<Prefix> darknet;
     std::vector<std::string> formats;
     std::string outbox;  // delivery folder for its daily files; "" = the run's outbox/<id>
+    std::vector<std::string> sectors;  // sharing-hub sectors (AMBER sector objects reach their members)
+    std::string token_sha256;          // lower-case hex SHA-256 of its API token, "" when none
 };
 
 class OrganisationRegistry {
@@ -51,6 +55,8 @@ public:
     uint32_t owner(const IpAddress& a, uint32_t asn = 0) const;
     /// Index of the organisation whose contributed darknet contains `a`, or kNone.
     uint32_t darknet_owner(const IpAddress& a) const;
+    /// Index of the organisation whose token hashes to `token_sha256`, or kNone.
+    uint32_t find_by_token_hash(const std::string& token_sha256) const;
     /// Index of the organisation with this id, or kNone.
     uint32_t find(const std::string& id) const;
 

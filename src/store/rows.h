@@ -173,6 +173,30 @@ struct MaliciousSiteRow {
     int64_t last_seen_ns = 0;
 };
 
+/// One STIX object in a sharing-hub collection. Key: (collection, id). `dedup_key` finds the same
+/// finding submitted twice; `reports` counts the submissions merged into it.
+struct ShareObjectRow {
+    std::string collection;
+    std::string id;
+    std::string type;
+    std::string dedup_key;
+    int64_t added_ns = 0;
+    std::string tlp;         // "TLP:GREEN", ...
+    std::string publisher;   // organisation id, "" for the hub itself
+    std::string recipients;  // comma-separated organisation ids
+    uint64_t reports = 1;
+    std::string json;        // the object, anonymised
+};
+
+/// The sealed mapping of an anonymised submission: which organisation submitted which object
+/// (readable by the operator only).
+struct ShareSealRow {
+    std::string object_id;
+    std::string submitter;
+    int64_t submitted_ns = 0;
+    std::string status_id;
+};
+
 /// How long each kind of record is kept, in days; 0 keeps it forever.
 struct RetentionPolicy {
     int64_t telescope_bins_days = 0;  // class_bin, port_bin, bin_meta, sensor_bin

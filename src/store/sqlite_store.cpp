@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS external_evidence (
   PRIMARY KEY (feed, address, ts_ns, family)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS external_evidence_ts ON external_evidence (ts_ns);
 CREATE TABLE IF NOT EXISTS sensor (idx INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS share_object (
+  collection TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, dedup_key TEXT NOT NULL, added_ns INTEGER NOT NULL,
+  tlp TEXT NOT NULL, publisher TEXT NOT NULL, recipients TEXT NOT NULL, reports INTEGER NOT NULL, json TEXT NOT NULL,
+  PRIMARY KEY (collection, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS share_object_dedup ON share_object (collection, dedup_key);
+CREATE TABLE IF NOT EXISTS share_seal (
+  object_id TEXT NOT NULL, submitter TEXT NOT NULL, submitted_ns INTEGER NOT NULL, status_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS malicious_site (
   domain TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL, category TEXT NOT NULL,
   first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
@@ -663,6 +670,51 @@ public:
         Stmt& s = stmt("SELECT domain, url, category, source, first_seen_ns, last_seen_ns FROM malicious_site "
                        "ORDER BY domain, url, source");
         while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.i64(5)});
+        s.reset();
+        return out;
+    }
+
+    bool put_share_object(const ShareObjectRow& r) override {
+        bool added = false;
+        batch([&] {
+            Stmt& find = stmt("SELECT id FROM share_object WHERE collection = ? AND dedup_key = ?");
+            find.bind(1, r.collection).bind(2, r.dedup_key);
+            const bool exists = find.step();
+            const std::string existing = exists ? find.text(0) : std::string();
+            find.reset();
+            if (exists && existing != r.id) {
+                stmt("UPDATE share_object SET reports = reports + 1 WHERE collection = ? AND id = ?")
+                    .bind(1, r.collection).bind(2, existing).run();
+                return;
+            }
+            stmt("INSERT OR REPLACE INTO share_object VALUES (?,?,?,?,?,?,?,?,?,?)")
+                .bind(1, r.collection).bind(2, r.id).bind(3, r.type).bind(4, r.dedup_key).bind(5, r.added_ns)
+                .bind(6, r.tlp).bind(7, r.publisher).bind(8, r.recipients).bind(9, int64_t(r.reports)).bind(10, r.json).run();
+            added = true;
+        }, false);
+        return added;
+    }
+    std::vector<ShareObjectRow> share_objects(const std::string& collection, int64_t added_after_ns) override {
+        std::vector<ShareObjectRow> out;
+        Stmt& s = stmt("SELECT collection, id, type, dedup_key, added_ns, tlp, publisher, recipients, reports, json "
+                       "FROM share_object WHERE (? = '' OR collection = ?) AND added_ns > ? ORDER BY added_ns, id");
+        s.bind(1, collection).bind(2, collection).bind(3, added_after_ns);
+        while (s.step())
+            out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.text(5), s.text(6), s.text(7),
+                           uint64_t(s.i64(8)), s.text(9)});
+        s.reset();
+        return out;
+    }
+    void put_share_seal(const ShareSealRow& r) override {
+        batch([&] {
+            stmt("INSERT INTO share_seal VALUES (?,?,?,?)").bind(1, r.object_id).bind(2, r.submitter)
+                .bind(3, r.submitted_ns).bind(4, r.status_id).run();
+        }, false);
+    }
+    std::vector<ShareSealRow> share_seals() override {
+        std::vector<ShareSealRow> out;
+        Stmt& s = stmt("SELECT object_id, submitter, submitted_ns, status_id FROM share_seal ORDER BY submitted_ns, rowid");
+        while (s.step()) out.push_back({s.text(0), s.text(1), s.i64(2), s.text(3)});
         s.reset();
         return out;
     }

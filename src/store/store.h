@@ -118,6 +118,13 @@ public:
     /// Evidence with ts in the range, by address then time.
     virtual std::vector<ExternalEvidence> external_evidence(const TimeRange& range) = 0;
     virtual void log_access(const AccessLogEntry& entry) = 0;
+    /// Sharing hub: stores an object; when an object with the same collection and dedup_key exists,
+    /// increments its reports instead and returns false.
+    virtual bool put_share_object(const ShareObjectRow& row) = 0;
+    /// Objects of a collection ("" = all) added after `added_after_ns`, by added time then id.
+    virtual std::vector<ShareObjectRow> share_objects(const std::string& collection, int64_t added_after_ns) = 0;
+    virtual void put_share_seal(const ShareSealRow& row) = 0;
+    virtual std::vector<ShareSealRow> share_seals() = 0;
     /// Malicious sites: inserts new ones, widens first/last seen of known ones; returns how many were new.
     virtual size_t put_malicious_sites(const std::vector<MaliciousSiteRow>& rows) = 0;
     /// Every site, by domain then url then source.
