@@ -20,6 +20,10 @@ PACKAGES=(
   libmaxmind-db-writer-perl           # builds .mmdb test fixtures and the default ASN database
   iproute2 tshark zmap masscan nmap   # real scanners inside test-made network namespaces; tshark as oracle
   unbound bind9 bind9-dnsutils        # RPZ tests: real resolvers on loopback load the generated zone
+  libssh-dev                          # survey: ssh probe (libssh)
+  busybox-static inetutils-telnetd    # survey tests: real telnet servers on 127.x addresses
+  lighttpd lighttpd-mod-openssl       # survey tests: real HTTP(S) Basic/Digest servers on 127.x addresses
+  dropbear-bin                        # survey tests: a real ssh server (ssh probe not yet written)
 )
 
 missing=()

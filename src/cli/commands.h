@@ -18,5 +18,6 @@ int cmd_retention(int argc, char** argv);
 int cmd_geo(int argc, char** argv);
 int cmd_sites(int argc, char** argv);
 int cmd_share(int argc, char** argv);
+int cmd_survey(int argc, char** argv);
 
 }  // namespace iotwatch::cli

@@ -85,6 +85,16 @@ CREATE TABLE IF NOT EXISTS access_log (
 CREATE INDEX IF NOT EXISTS access_log_ts ON access_log (ts_ns);
 CREATE TABLE IF NOT EXISTS checkpoint (
   id INTEGER PRIMARY KEY CHECK (id = 1), completed_inputs TEXT NOT NULL, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS survey_campaign (
+  id TEXT PRIMARY KEY, created_ns INTEGER NOT NULL, source_address TEXT NOT NULL, contact TEXT NOT NULL,
+  seed INTEGER NOT NULL, scope TEXT NOT NULL, ports TEXT NOT NULL, credentials TEXT NOT NULL,
+  total INTEGER NOT NULL, position INTEGER NOT NULL, emitted INTEGER NOT NULL, finished INTEGER NOT NULL,
+  loopback_test INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS survey_result (
+  campaign TEXT NOT NULL, address TEXT NOT NULL, port INTEGER NOT NULL, protocol TEXT NOT NULL,
+  idx INTEGER NOT NULL, outcome TEXT NOT NULL, credential_id TEXT NOT NULL, attempts INTEGER NOT NULL,
+  started_ns INTEGER NOT NULL, ended_ns INTEGER NOT NULL, source_address TEXT NOT NULL, detail TEXT NOT NULL,
+  PRIMARY KEY (campaign, address, port, protocol)) WITHOUT ROWID;
 )SQL";
 
 /// A prepared statement, reset after each use.
@@ -770,6 +780,65 @@ public:
             }
         }, false);
         return deleted;
+    }
+
+    void put_survey_campaign(const SurveyCampaign& c) override {
+        batch([&] {
+            stmt("INSERT OR REPLACE INTO survey_campaign VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                .bind(1, c.id).bind(2, c.created_ns).bind(3, c.source_address).bind(4, c.contact)
+                .bind(5, int64_t(c.seed)).bind(6, c.scope).bind(7, c.ports).bind(8, c.credentials)
+                .bind(9, int64_t(c.total)).bind(10, int64_t(c.position)).bind(11, int64_t(c.emitted))
+                .bind(12, int64_t(c.finished)).bind(13, int64_t(c.loopback_test)).run();
+        }, false);
+    }
+    std::optional<SurveyCampaign> survey_campaign(const std::string& id) override {
+        Stmt& s = stmt("SELECT id, created_ns, source_address, contact, seed, scope, ports, credentials, total, position, "
+                       "emitted, finished, loopback_test FROM survey_campaign WHERE id = ?");
+        s.bind(1, id);
+        std::optional<SurveyCampaign> out;
+        if (s.step())
+            out = SurveyCampaign{s.text(0), s.i64(1), s.text(2), s.text(3), uint64_t(s.i64(4)), s.text(5), s.text(6),
+                                 s.text(7), uint64_t(s.i64(8)), uint64_t(s.i64(9)), uint64_t(s.i64(10)), s.i64(11) != 0,
+                                 s.i64(12) != 0};
+        s.reset();
+        return out;
+    }
+    void put_survey_results(const std::vector<SurveyResult>& rows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO survey_result VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.campaign).bind(2, r.address.to_string()).bind(3, r.port).bind(4, r.protocol)
+                    .bind(5, int64_t(r.index)).bind(6, std::string(outcome_name(r.outcome))).bind(7, r.credential_id)
+                    .bind(8, int64_t(r.attempts)).bind(9, r.started_ns).bind(10, r.ended_ns).bind(11, r.source_address)
+                    .bind(12, r.detail).run();
+        }, rows.empty());
+    }
+    std::vector<SurveyResult> survey_results(const std::string& campaign) override {
+        std::vector<SurveyResult> out;
+        Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
+                       "ended_ns, source_address, detail FROM survey_result WHERE campaign = ? ORDER BY idx");
+        s.bind(1, campaign);
+        while (s.step()) {
+            auto a = IpAddress::parse(s.text(1));
+            auto o = outcome_from_name(s.text(5));
+            if (!a || !o) continue;
+            SurveyResult r;
+            r.campaign = s.text(0);
+            r.address = *a;
+            r.port = uint16_t(s.i64(2));
+            r.protocol = s.text(3);
+            r.index = uint64_t(s.i64(4));
+            r.outcome = *o;
+            r.credential_id = s.text(6);
+            r.attempts = uint32_t(s.i64(7));
+            r.started_ns = s.i64(8);
+            r.ended_ns = s.i64(9);
+            r.source_address = s.text(10);
+            r.detail = s.text(11);
+            out.push_back(std::move(r));
+        }
+        s.reset();
+        return out;
     }
 
 private:

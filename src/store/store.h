@@ -11,6 +11,8 @@
 #include "detect/backscatter_detector.h"
 #include "detect/scan_detector.h"
 #include "store/rows.h"
+#include "survey/survey_campaign.h"
+#include "survey/survey_outcome.h"
 
 namespace iotwatch {
 
@@ -135,6 +137,15 @@ public:
     /// per table name.
     virtual std::vector<std::pair<std::string, uint64_t>> apply_retention(const RetentionPolicy& policy,
                                                                           int64_t now_s) = 0;
+
+    // Weak-credential survey (NOTICE). A result never holds a password, only a credential id.
+    /// Inserts or replaces the campaign record (keyed by id): created at start, position updated.
+    virtual void put_survey_campaign(const SurveyCampaign& c) = 0;
+    virtual std::optional<SurveyCampaign> survey_campaign(const std::string& id) = 0;
+    /// Results keyed by (campaign, address, port, protocol); a put replaces the same key.
+    virtual void put_survey_results(const std::vector<SurveyResult>& rows) = 0;
+    /// Every result of a campaign, by address then port.
+    virtual std::vector<SurveyResult> survey_results(const std::string& campaign) = 0;
 };
 
 /// Opens (creating if needed) the SQLite store at `path` (WAL mode; schema created or migrated).
