@@ -94,6 +94,8 @@ std::optional<int64_t> parse_utc(std::string_view t) {
         if (pos < t.size() && t[pos] == 'Z') ++pos;
         if (pos != t.size()) return std::nullopt;
     }
+    // Nanoseconds since the epoch in an int64 span 1677-09-21 .. 2262-04-11.
+    if (y < 1678 || y > 2261) return std::nullopt;
     int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
     return ((days * 86400 + h * 3600 + mi * 60 + s) * kNanosPerSecond) + frac;
 }

@@ -2,9 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_read.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 
 #include "core/timestamp.h"
 
@@ -70,6 +73,7 @@ std::optional<int64_t> parse_time(const std::string& text) {
     if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) && text.size() <= 12) {
         int64_t s = 0;
         std::from_chars(text.data(), text.data() + text.size(), s);
+        if (s > INT64_MAX / kNanosPerSecond) return std::nullopt;  // past 2262: not a time we can hold
         return s * kNanosPerSecond;
     }
     std::string t = text;
@@ -171,8 +175,11 @@ FeedParseResult parse_evidence_stix(const std::string& text, const std::string& 
     } catch (const nlohmann::json::parse_error& e) {
         add_error(r, name + ": byte " + std::to_string(e.byte) + ": not JSON: " + e.what());
         return r;
+    } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range
+        add_error(r, name + ": not JSON: " + e.what());
+        return r;
     }
-    if (!doc.is_object() || doc.value("type", "") != "bundle" || !doc.contains("objects") || !doc["objects"].is_array()) {
+    if (!doc.is_object() || json_string(doc, "type") != "bundle" || !doc.contains("objects") || !doc["objects"].is_array()) {
         add_error(r, name + ": not a STIX 2.1 bundle (expected type \"bundle\" with an objects array)");
         return r;
     }
@@ -181,7 +188,7 @@ FeedParseResult parse_evidence_stix(const std::string& text, const std::string& 
     std::vector<std::pair<std::string, IpAddress>> addresses;
     for (const auto& o : objects) {
         if (!o.is_object()) continue;
-        const std::string type = o.value("type", "");
+        const std::string type = json_string(o, "type");
         if ((type == "ipv4-addr" || type == "ipv6-addr") && o.contains("id") && o["id"].is_string() &&
             o.contains("value") && o["value"].is_string())
             if (auto a = IpAddress::parse(o["value"].get<std::string>())) addresses.push_back({o["id"].get<std::string>(), *a});

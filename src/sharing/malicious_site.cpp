@@ -2,9 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_read.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 
 #include "core/ip_address.h"
 #include "core/timestamp.h"
@@ -69,6 +72,7 @@ std::optional<int64_t> parse_time(const std::string& text) {
     if (text.size() <= 12 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         int64_t s = 0;
         std::from_chars(text.data(), text.data() + text.size(), s);
+        if (s > INT64_MAX / kNanosPerSecond) return std::nullopt;  // past 2262: not a time we can hold
         return s * kNanosPerSecond;
     }
     std::string t = text;
@@ -206,6 +210,9 @@ SiteParseResult parse_sites_stix(const std::string& text, const std::string& nam
     } catch (const nlohmann::json::parse_error& e) {
         add_error(r, name + ": byte " + std::to_string(e.byte) + ": not JSON");
         return r;
+    } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range
+        add_error(r, name + ": not JSON: " + e.what());
+        return r;
     }
     if (!doc.is_object() || !doc.contains("objects") || !doc["objects"].is_array()) {
         add_error(r, name + ": not a STIX 2.1 bundle (no objects array)");
@@ -214,7 +221,7 @@ SiteParseResult parse_sites_stix(const std::string& text, const std::string& nam
     size_t index = 0;
     for (const auto& o : doc["objects"]) {
         const std::string where = name + ": objects[" + std::to_string(index++) + "]";
-        if (!o.is_object() || o.value("type", "") != "indicator" || !o.contains("pattern") || !o["pattern"].is_string()) continue;
+        if (!o.is_object() || json_string(o, "type") != "indicator" || !o.contains("pattern") || !o["pattern"].is_string()) continue;
         const std::string pattern = o["pattern"].get<std::string>();
         const bool is_url = pattern.find("url:value") != std::string::npos;
         const bool is_domain = pattern.find("domain-name:value") != std::string::npos;
@@ -235,7 +242,7 @@ SiteParseResult parse_sites_stix(const std::string& text, const std::string& nam
         }
         s.domain = *domain;
         if (is_url) s.url = value;
-        auto t = parse_utc(o.value("valid_from", ""));
+        auto t = parse_utc(json_string(o, "valid_from"));
         if (!t) {
             add_error(r, where + ": field 'valid_from': not a STIX timestamp");
             continue;

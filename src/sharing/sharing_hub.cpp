@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_read.h"
+
 #include <algorithm>
 #include <set>
 
@@ -24,11 +26,11 @@ std::vector<std::string> strings_of(const nlohmann::json& o, const char* key) {
 /// What makes two submissions "the same finding": an indicator's pattern, an observable's value,
 /// another object's type and name; else its id.
 std::string dedup_key(const nlohmann::json& o) {
-    const std::string type = o.value("type", "");
+    const std::string type = json_string(o, "type");
     if (type == "indicator" && o.contains("pattern") && o["pattern"].is_string()) return "indicator|" + o["pattern"].get<std::string>();
     if (o.contains("value") && o["value"].is_string()) return type + "|" + o["value"].get<std::string>();
     if (o.contains("name") && o["name"].is_string()) return type + "|" + o["name"].get<std::string>();
-    return "id|" + o.value("id", "");
+    return "id|" + json_string(o, "id");
 }
 
 /// Replaces every reference (a *_ref string or *_refs array) to a dropped identity with `hub`.
@@ -76,8 +78,10 @@ SubmissionResult SharingHub::submit(const std::string& bundle_text, const std::s
         bundle = nlohmann::json::parse(bundle_text);
     } catch (const nlohmann::json::parse_error& e) {
         throw InputError(name, e.byte, "not JSON");
+    } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range
+        throw InputError(name, UINT64_MAX, std::string("not JSON: ") + e.what());
     }
-    if (!bundle.is_object() || bundle.value("type", "") != "bundle" || !bundle.contains("objects") ||
+    if (!bundle.is_object() || json_string(bundle, "type") != "bundle" || !bundle.contains("objects") ||
         !bundle["objects"].is_array())
         throw InputError(name, UINT64_MAX, "not a STIX 2.1 bundle (type \"bundle\" with an objects array)");
     SubmissionResult result;
@@ -86,7 +90,7 @@ SubmissionResult SharingHub::submit(const std::string& bundle_text, const std::s
     // The submitter's identities: every identity object of the bundle.
     std::set<std::string> dropped;
     for (const auto& o : bundle["objects"])
-        if (o.is_object() && o.value("type", "") == "identity" && o.contains("id") && o["id"].is_string())
+        if (o.is_object() && json_string(o, "type") == "identity" && o.contains("id") && o["id"].is_string())
             dropped.insert(o["id"].get<std::string>());
     result.dropped_identities = dropped.size();
 
@@ -128,7 +132,7 @@ SubmissionResult SharingHub::submit(const std::string& bundle_text, const std::s
             continue;
         }
         // Severity from the content (documented in the header).
-        if (type == "malware" || (type == "indicator" && o.value("confidence", 0) >= 80)) {
+        if (type == "malware" || (type == "indicator" && json_int(o, "confidence", 0) >= 80)) {
             if (result.severity < 3) result.severity = 3, result.severity_reason = "high: " + type + (type == "indicator" ? " with confidence >= 80" : "");
         } else if (type == "indicator" && result.severity < 2) {
             result.severity = 2, result.severity_reason = "medium: indicator";
@@ -163,7 +167,7 @@ SubmissionResult SharingHub::submit(const std::string& bundle_text, const std::s
 void SharingHub::publish(const std::string& collection, const std::string& object_json, const std::string& publisher,
                          const std::vector<std::string>& recipients, int64_t now_ns) {
     const nlohmann::json o = nlohmann::json::parse(object_json);
-    store_.put_share_object({collection, o.value("id", ""), o.value("type", ""), dedup_key(o), now_ns, tlp_name(tlp_of(o)),
+    store_.put_share_object({collection, json_string(o, "id"), json_string(o, "type"), dedup_key(o), now_ns, tlp_name(tlp_of(o)),
                              publisher, join(recipients), 1, object_json});
 }
 
