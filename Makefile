@@ -8,12 +8,17 @@ FUZZ_SECONDS ?= 30
 DEMO_DIR  ?= demo-out
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build asan fuzz-build test unit-asan fuzz demo bench clean
+.PHONY: all deps web build asan fuzz-build test unit-asan fuzz demo bench clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+
+# The dashboard's front-end libraries (npm, pinned by web/package-lock.json) into web/vendor/.
+# Optional: without the npm registry the server still runs and the browser test skips.
+web:
+	@bash scripts/install-web-assets.sh || echo "make: web assets not installed (dashboard without libraries; browser test skips)" >&2
 
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -29,7 +34,7 @@ fuzz-build: deps
 
 # Every test: unit + integration (Release); unit and fast integration tests again under ASan+UBSan
 # (the slow kill -9 test only in Release); each fuzzer for FUZZ_SECONDS.
-test: build asan fuzz-build
+test: build web asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE slow
@@ -42,7 +47,8 @@ fuzz: fuzz-build
 	bash scripts/run-fuzzers.sh $(FUZZBUILD) $(FUZZ_SECONDS)
 
 # The main job on the embedded default: generate a sample darknet day, ingest it into SQLite, report.
-demo: build
+# On a terminal (or with DEMO_SERVE=1) the demo ends by serving the dashboard until Ctrl-C.
+demo: build web
 	bash scripts/demo.sh $(BUILD)/iotwatch $(DEMO_DIR)
 
 bench: build

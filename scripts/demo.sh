@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make demo: generate a sample darknet day, ingest it into the embedded SQLite store with the
 # detectors on, print the telescope summary (with countries when the open GeoIP/ASN data could be
-# installed), then write the day's alert files for the example organisations.
+# installed), then write the day's alert files for the example organisations. On a terminal (or
+# with DEMO_SERVE=1) it ends by serving the dashboard on 127.0.0.1 (DEMO_PORT, 8080) over that day,
+# with the generated capture replayed on the live map, until Ctrl-C; run non-interactively (CI,
+# scripts) it terminates.
 set -euo pipefail
 bin=${1:-build/iotwatch}
 out=${2:-demo-out}
@@ -32,3 +35,17 @@ echo "== daily alerts for the example organisations (examples/organisations.toml
 echo
 echo "alert files:        find $out/outbox -type f"
 echo "machine-readable:   $bin report --db $out/demo.db --json"
+# On a terminal the demo ends by serving the dashboard (Ctrl-C stops it); run non-interactively
+# (CI, scripts) it terminates unless DEMO_SERVE=1.
+serve_default=0; [ -t 0 ] && [ -t 1 ] && serve_default=1
+if [ "${DEMO_SERVE:-$serve_default}" = 1 ]; then
+  port=${DEMO_PORT:-8080}
+  token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+  echo
+  echo "== dashboard: http://127.0.0.1:$port/#token=$token"
+  echo "   admin token: $token   (Ctrl-C stops the server)"
+  exec "$bin" serve --db "$out/demo.db" --listen "127.0.0.1:$port" --admin-token "$token" --outbox "$out/outbox" \
+    --web-root "$root/web" --replay "$out/darknet-day.pcap" --replay-speed 60 --darknet 198.18.0.0/16
+else
+  echo "dashboard:          make demo on a terminal, or DEMO_SERVE=1 make demo   (or: $bin serve --db $out/demo.db --outbox $out/outbox --replay $out/darknet-day.pcap)"
+fi

@@ -24,10 +24,14 @@ PACKAGES=(
   busybox-static inetutils-telnetd    # survey tests: real telnet servers on 127.x addresses
   lighttpd lighttpd-mod-openssl       # survey tests: real HTTP(S) Basic/Digest servers on 127.x addresses
   dropbear-bin                        # survey tests: a real ssh server (ssh probe not yet written)
+  libcpp-httplib-dev curl             # iotwatch serve (HTTP/HTTPS via OpenSSL); curl drives its API test
+  chromium                            # the dashboard's browser test (playwright-core drives Debian's build)
+  wrk                                 # load test of the API (bench/)
 )
 
 missing=()
-# npm fetches the openly licensed default GeoIP/ASN data (@ip-location-db); a machine that already has
+# npm fetches the openly licensed default GeoIP/ASN data (@ip-location-db) and the dashboard's front-end
+# libraries (scripts/install-web-assets.sh); a machine that already has
 # Node.js from elsewhere keeps its own npm (Debian's npm package conflicts with those builds).
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 for p in "${PACKAGES[@]}"; do

@@ -19,5 +19,6 @@ int cmd_geo(int argc, char** argv);
 int cmd_sites(int argc, char** argv);
 int cmd_share(int argc, char** argv);
 int cmd_survey(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 }  // namespace iotwatch::cli

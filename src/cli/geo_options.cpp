@@ -11,7 +11,7 @@ void add_geo_options(ArgParser& args) {
     args.option("asn-db", "FILE", "ASN database (.mmdb; default: [geo] asn_db, else $IOTWATCH_GEO_DIR/asn.mmdb)");
 }
 
-std::unique_ptr<GeoEnricher> open_geo(const ArgParser& args, const TelescopeConfig& cfg) {
+GeoEnricher::Options geo_paths(const ArgParser& args, const TelescopeConfig& cfg) {
     GeoEnricher::Options o;
     o.location_db = args.has("city-db") ? args.get("city-db") : cfg.city_db;
     o.asn_db = args.has("asn-db") ? args.get("asn-db") : cfg.asn_db;
@@ -23,6 +23,11 @@ std::unique_ptr<GeoEnricher> open_geo(const ArgParser& args, const TelescopeConf
             if (stat(asn.c_str(), &st) == 0) o.asn_db = asn;
         }
     }
+    return o;
+}
+
+std::unique_ptr<GeoEnricher> open_geo(const ArgParser& args, const TelescopeConfig& cfg) {
+    const GeoEnricher::Options o = geo_paths(args, cfg);
     if (o.location_db.empty() && o.asn_db.empty()) return nullptr;
     return std::make_unique<GeoEnricher>(o);
 }

@@ -11,6 +11,9 @@
 namespace iotwatch::cli {
 
 void add_geo_options(ArgParser& args);
+/// Where the databases are (both paths empty when none is configured anywhere), for callers that
+/// open one enricher per thread.
+GeoEnricher::Options geo_paths(const ArgParser& args, const TelescopeConfig& cfg);
 /// The enricher, or nullptr when no database is configured anywhere. Throws ConfigError naming a
 /// database file that cannot be opened.
 std::unique_ptr<GeoEnricher> open_geo(const ArgParser& args, const TelescopeConfig& cfg);

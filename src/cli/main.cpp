@@ -31,6 +31,7 @@ commands:
   retention delete records older than the configuration's [retention] allows
   sites     malicious-site list (ACTIVE): import feeds, export a DNS RPZ for resolvers, plain lists
   share     information-sharing hub: anonymised submissions, published findings, TLP-checked reads
+  serve     the web dashboard and JSON API (HTTP/HTTPS, bearer tokens), with a live map from --replay
   geo       look addresses up in GeoIP/ASN databases (.mmdb): country, region, city, location, AS
   survey    weak-credential survey of allow-listed space (telnet, http, https): closed, no-auth,
             auth-prompt, login-ok per (address, port, protocol); --dry-run lists targets, sends nothing
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
         if (cmd == "sites") return cmd_sites(argc - 2, argv + 2);
         if (cmd == "share") return cmd_share(argc - 2, argv + 2);
         if (cmd == "survey") return cmd_survey(argc - 2, argv + 2);
+        if (cmd == "serve") return cmd_serve(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

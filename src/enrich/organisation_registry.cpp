@@ -148,6 +148,10 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
             }
             for (const auto& other : reg.orgs_)
                 if (!o.id.empty() && other.id == o.id) problems.push_back(where + ": duplicate id '" + o.id + "'");
+            // One token, one organisation: a shared token would let one read the other's alerts.
+            for (const auto& other : reg.orgs_)
+                if (!o.token_sha256.empty() && other.token_sha256 == o.token_sha256)
+                    problems.push_back(where + ": same token_sha256 as '" + other.id + "'");
             reg.orgs_.push_back(std::move(o));
         }
     }

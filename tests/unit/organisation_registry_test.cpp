@@ -103,3 +103,30 @@ TEST(OrganisationRegistry, OwnMoreSpecificPrefixIsNotAnOverlap) {
 
 }  // namespace
 }  // namespace iotwatch
+
+namespace iotwatch {
+namespace {
+
+TEST(OrganisationRegistry, TokenSha256IsOptionalValidatedAndUnique) {
+    const std::string h(64, 'a');
+    auto reg = OrganisationRegistry::parse(
+        "[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [1]\ntoken_sha256 = \"" + h + "\"\n"
+        "[[organisation]]\nid = \"y\"\nname = \"y\"\nasns = [2]\n",
+        "orgs.toml");
+    EXPECT_EQ(reg.organisations()[0].token_sha256, h);
+    EXPECT_EQ(reg.organisations()[1].token_sha256, "");
+    EXPECT_THROW(OrganisationRegistry::parse("[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [1]\ntoken_sha256 = \"ABC\"\n",
+                                             "orgs.toml"),
+                 ConfigError);
+    try {
+        OrganisationRegistry::parse("[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [1]\ntoken_sha256 = \"" + h +
+                                        "\"\n[[organisation]]\nid = \"y\"\nname = \"y\"\nasns = [2]\ntoken_sha256 = \"" + h + "\"\n",
+                                    "orgs.toml");
+        ADD_FAILURE() << "a shared token must be rejected";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("same token_sha256 as 'x'"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace iotwatch

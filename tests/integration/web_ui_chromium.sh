@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The dashboard in Debian's headless Chromium, driven by playwright-core (web/node_modules, from
+# scripts/install-web-assets.sh; it never downloads a browser): the page loads without console
+# errors, the map draws the countries and animates packets of a replay (sources with GeoIP
+# coordinates from the committed fixtures), and the chart and tables show the API's numbers.
+# A screenshot is saved and copied to <build>/test-artifacts/. Skips (77) without chromium or the
+# vendored web assets.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/../lib/common.sh"
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || { echo "SKIP: $CHROMIUM missing (apt-get install chromium)"; exit 77; }
+command -v node >/dev/null || { echo "SKIP: node missing"; exit 77; }
+[ -d "$ROOT/web/node_modules/playwright-core" ] && [ -s "$ROOT/web/vendor/countries-110m.json" ] ||
+  { echo "SKIP: web assets missing (run scripts/install-web-assets.sh)"; exit 77; }
+command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
+
+"$IOTWATCH" gen --seed 4 --packets 40000 --darknet 198.18.0.0/16 -o day.pcap > /dev/null
+"$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --db d.db day.pcap
+"$IOTWATCH" alerts --orgs "$ROOT/examples/organisations.toml" --day 2026-01-01 --db d.db --outbox out > /dev/null
+# The replay: packets of every class from sources the city fixture locates (JP, US, DE).
+python3 - <<'PY'
+import struct
+def ip(s): return bytes(int(x) for x in s.split("."))
+def pkt(src, dst, t, proto=6, flags=0x02, dport=23):
+    body = struct.pack("!HHIIBBHHH", 40000, dport, 1, 0, 0x50, flags, 1024, 0, 0) if proto == 6 else \
+           struct.pack("!HHHH", 40000, dport, 8, 0) if proto == 17 else struct.pack("!BBHI", 8, 0, 0, 0)
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0, 64, proto, 0, ip(src), ip(dst))
+    p = h + body
+    return struct.pack("<IIII", int(t), int(t % 1 * 1e6), len(p), len(p)) + p
+srcs = ["203.0.113.9", "198.51.100.7", "198.51.100.200"]
+kinds = [(6, 0x02), (6, 0x12), (6, 0x10), (6, 0x01), (6, 0x04), (6, 0x18), (17, 0), (1, 0)]
+out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)]
+t0 = 1767225600
+for i in range(2000):
+    proto, flags = kinds[i % len(kinds)]
+    out.append(pkt(srcs[i % 3], f"198.18.{i % 200}.{i % 250 + 1}", t0 + i * 0.05, proto, flags))
+open("replay.pcap", "wb").write(b"".join(out))
+PY
+
+ADMIN=admin-token-for-the-browser-test-1
+"$IOTWATCH" serve --db d.db --listen 127.0.0.1:0 --admin-token "$ADMIN" --outbox out --web-root "$ROOT/web" \
+  --city-db "$DATA/geo/city.mmdb" --asn-db "$DATA/geo/asn.mmdb" --replay replay.pcap --replay-speed 1 > serve.out 2> serve.err &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 100); do grep -q '^iotwatch serve: http' serve.out 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's|^iotwatch serve: \(http://[^ ]*\) .*|\1|p' serve.out)
+[ -n "$URL" ] || fail "serve did not start: $(cat serve.out serve.err)"
+curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/top/ports?proto=tcp" > tcp.json
+curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/series?width=3600" > series.json
+
+cat > ui.mjs <<'JS'
+import { createRequire } from 'module';
+const require = createRequire(process.env.WEB_DIR + '/');
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const url = process.env.URL, shot = process.env.SHOT;
+const tcp = JSON.parse(fs.readFileSync('tcp.json', 'utf8')), series = JSON.parse(fs.readFileSync('series.json', 'utf8'));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+  // playwright gives every launch a new empty profile (its own --user-data-dir in a temp dir).
+});
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', e => errors.push(String(e)));
+  await page.goto(`${url}#token=${process.env.ADMIN}`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  const countries = await page.locator('#countries path.country').count();
+  if (countries < 150) throw new Error(`map drew ${countries} countries`);
+  // Packets fly: wait until some were drawn and some are on the map now.
+  await page.waitForFunction(() => window.iotwatchMap && window.iotwatchMap.drawn >= 20, null, { timeout: 20000 });
+  const flying = await page.locator('#packets circle.packet').count();
+  if (flying < 1) throw new Error('no packet on the map');
+  const legend = await page.locator('#legend li').count();
+  if (legend !== 10) throw new Error(`legend has ${legend} classes`);
+  // The table shows what the API says.
+  const first = await page.locator('#top-tcp tbody tr').first().locator('td').allTextContents();
+  const want = tcp.rows[0];
+  if (first[1] !== want.port || first[3].replace(/,/g, '') !== String(want.unique_hosts))
+    throw new Error(`top TCP row ${JSON.stringify(first)} != API ${JSON.stringify(want)}`);
+  const bins = await page.locator('#chart').getAttribute('data-bins');
+  if (Number(bins) !== series.bins.length) throw new Error(`chart has ${bins} bins, API ${series.bins.length}`);
+  const alerts = await page.locator('#alert-summary tbody tr').count();
+  if (alerts < 2) throw new Error('alert statistics missing');
+  // Pause stops the animation.
+  await page.click('#pause');
+  const paused = await page.evaluate(() => window.iotwatchMap.paused);
+  if (!paused) throw new Error('pause did not pause');
+  await page.click('#pause');
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: shot, fullPage: true });
+  if (errors.length) throw new Error('console errors: ' + errors.join(' | '));
+  console.log(`ui ok: ${countries} countries, ${flying} packets in flight, top tcp ${want.port}`);
+} finally {
+  await browser.close();
+}
+JS
+URL=$URL ADMIN=$ADMIN CHROMIUM=$CHROMIUM SHOT=$WORK/dashboard.png WEB_DIR=$ROOT/web \
+  timeout 120 node ui.mjs || fail "browser checks failed"
+ART=$(dirname "$IOTWATCH")/test-artifacts
+mkdir -p "$ART" && cp dashboard.png "$ART/web_ui_chromium.png"
+kill -INT $SERVER; wait $SERVER || fail "serve exited with $? after SIGINT"
+pass "dashboard in Chromium: map, live packets, chart and tables match the API (screenshot $ART/web_ui_chromium.png)"
