@@ -63,3 +63,6 @@ print("per-source state: %d B fixed record per active source (limit 128); %.0f B
       % (j["bytes_per_source_record"], j["state_bytes"] / n, j["active_sources"]))'
 # Enrichment: longest-prefix match (GeoIP/ASN/sensor prefixes), PrefixTable vs a sorted-vector baseline.
 "$build/bench/bench_prefix_table"
+# Flows: decoding and decoding + storing an in-memory IPFIX stream (softflowd's template), flows/s
+# vs a bare fixed-offset walk over the same messages. (nfcapd on the same stream: not yet.)
+"$build/bench/bench_flows"

@@ -27,6 +27,7 @@ PACKAGES=(
   libcpp-httplib-dev curl             # iotwatch serve (HTTP/HTTPS via OpenSSL); curl drives its API test
   chromium                            # the dashboard's browser test (playwright-core drives Debian's build)
   wrk                                 # load test of the API (bench/)
+  softflowd nfdump                    # flows: a real exporter and the reference collector (nfcapd/nfdump)
 )
 
 missing=()

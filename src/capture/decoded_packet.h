@@ -76,6 +76,11 @@ struct DecodedPacket {
 
     bool has_quoted = false;      // ICMP error quoting an inner IP header
     QuotedHeader quoted;
+
+    /// Byte offset of the transport header in the frame (valid when has_l4). The flow collector
+    /// uses it to find the payload of export datagrams in captures; the decoder itself never
+    /// reads payload bytes.
+    uint32_t l4_offset = 0;
 };
 
 /// Decodes the link layer `linktype` and the IP/transport headers of `data` (caplen bytes of a

@@ -189,6 +189,7 @@ void decode_packet(uint16_t linktype, const uint8_t* d, uint32_t caplen, uint32_
         if (len < ihl) return void(out.status = DecodeStatus::kTruncatedL4);  // options cut: no L4
         if (out.is_later_fragment) return;
         const uint32_t declared = (total > ihl ? total - ihl : 0);
+        out.l4_offset = off + ihl;
         transport(out.protocol, ip + ihl, len - ihl, total ? declared : (len - ihl), out);
         return;
     }
@@ -234,6 +235,7 @@ void decode_packet(uint16_t linktype, const uint8_t* d, uint32_t caplen, uint32_
     if (next == 59 || next == 50) return;  // no next header / ESP: nothing more to read
     if (len < pos) return void(out.status = DecodeStatus::kTruncatedL4);
     const uint32_t declared = payload ? (40u + payload > pos ? 40u + payload - pos : 0) : len - pos;
+    out.l4_offset = off + pos;
     transport(next, ip + pos, len - pos, declared, out);
 }
 

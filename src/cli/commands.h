@@ -20,5 +20,6 @@ int cmd_sites(int argc, char** argv);
 int cmd_share(int argc, char** argv);
 int cmd_survey(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_collect(int argc, char** argv);
 
 }  // namespace iotwatch::cli

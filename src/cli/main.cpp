@@ -35,6 +35,7 @@ commands:
   geo       look addresses up in GeoIP/ASN databases (.mmdb): country, region, city, location, AS
   survey    weak-credential survey of allow-listed space (telnet, http, https): closed, no-auth,
             auth-prompt, login-ok per (address, port, protocol); --dry-run lists targets, sends nothing
+  collect   flow collector: NetFlow v5/v9/IPFIX from UDP (loopback by default) or captures into the store
   version   print the version
 
 `iotwatch COMMAND --help` explains each command's options.
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
         if (cmd == "share") return cmd_share(argc - 2, argv + 2);
         if (cmd == "survey") return cmd_survey(argc - 2, argv + 2);
         if (cmd == "serve") return cmd_serve(argc - 2, argv + 2);
+        if (cmd == "collect") return cmd_collect(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

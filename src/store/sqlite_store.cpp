@@ -95,6 +95,19 @@ CREATE TABLE IF NOT EXISTS survey_result (
   idx INTEGER NOT NULL, outcome TEXT NOT NULL, credential_id TEXT NOT NULL, attempts INTEGER NOT NULL,
   started_ns INTEGER NOT NULL, ended_ns INTEGER NOT NULL, source_address TEXT NOT NULL, detail TEXT NOT NULL,
   PRIMARY KEY (campaign, address, port, protocol)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flow (
+  exporter TEXT NOT NULL, domain INTEGER NOT NULL, version INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
+  sport INTEGER NOT NULL, dport INTEGER NOT NULL, protocol INTEGER NOT NULL, tcp_flags INTEGER NOT NULL,
+  packets INTEGER NOT NULL, octets INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  sampling INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS flow_start ON flow (start_ns);
+CREATE TABLE IF NOT EXISTS flow_exporter (
+  run_start_ns INTEGER NOT NULL, exporter TEXT NOT NULL, domain INTEGER NOT NULL, version INTEGER NOT NULL,
+  packets INTEGER NOT NULL, records INTEGER NOT NULL, templates INTEGER NOT NULL, options_templates INTEGER NOT NULL,
+  options_records INTEGER NOT NULL, sequence_gaps INTEGER NOT NULL, missing INTEGER NOT NULL,
+  reordered INTEGER NOT NULL, held_sets INTEGER NOT NULL, dropped_sets INTEGER NOT NULL, malformed INTEGER NOT NULL,
+  sampling_interval INTEGER NOT NULL, first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,
+  PRIMARY KEY (run_start_ns, exporter, domain, version)) WITHOUT ROWID;
 )SQL";
 
 /// A prepared statement, reset after each use.
@@ -836,6 +849,57 @@ public:
             r.source_address = s.text(10);
             r.detail = s.text(11);
             out.push_back(std::move(r));
+        }
+        s.reset();
+        return out;
+    }
+    void put_flows(const std::vector<FlowRecord>& flows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT INTO flow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& f : flows)
+                s.bind(1, f.exporter.to_string()).bind(2, int64_t(f.observation_domain)).bind(3, f.version)
+                    .bind(4, f.src.to_string()).bind(5, f.dst.to_string()).bind(6, f.sport).bind(7, f.dport)
+                    .bind(8, f.protocol).bind(9, f.tcp_flags).bind(10, int64_t(f.packets)).bind(11, int64_t(f.octets))
+                    .bind(12, f.start_ns).bind(13, f.end_ns).bind(14, int64_t(f.sampling_interval)).run();
+        }, flows.empty());
+    }
+    void put_flow_exporters(int64_t run_start_ns, const std::vector<ExporterStats>& stats) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO flow_exporter VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& e : stats)
+                s.bind(1, run_start_ns).bind(2, e.exporter.to_string()).bind(3, int64_t(e.observation_domain))
+                    .bind(4, e.version).bind(5, int64_t(e.packets)).bind(6, int64_t(e.records))
+                    .bind(7, int64_t(e.templates)).bind(8, int64_t(e.options_templates))
+                    .bind(9, int64_t(e.options_records)).bind(10, int64_t(e.sequence_gaps)).bind(11, int64_t(e.missing))
+                    .bind(12, int64_t(e.reordered)).bind(13, int64_t(e.held_sets)).bind(14, int64_t(e.dropped_sets))
+                    .bind(15, int64_t(e.malformed)).bind(16, int64_t(e.sampling_interval)).bind(17, e.first_seen_ns)
+                    .bind(18, e.last_seen_ns).run();
+        }, stats.empty());
+    }
+    std::vector<FlowRecord> flows(const TimeRange& range) override {
+        std::vector<FlowRecord> out;
+        Stmt& s = stmt("SELECT exporter, domain, version, src, dst, sport, dport, protocol, tcp_flags, packets, octets, "
+                       "start_ns, end_ns, sampling FROM flow WHERE start_ns >= ? AND start_ns < ? ORDER BY start_ns, rowid");
+        s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
+        while (s.step()) {
+            auto ex = IpAddress::parse(s.text(0)), src = IpAddress::parse(s.text(3)), dst = IpAddress::parse(s.text(4));
+            if (!ex || !src || !dst) continue;
+            FlowRecord f;
+            f.exporter = *ex;
+            f.observation_domain = uint32_t(s.i64(1));
+            f.version = uint8_t(s.i64(2));
+            f.src = *src;
+            f.dst = *dst;
+            f.sport = uint16_t(s.i64(5));
+            f.dport = uint16_t(s.i64(6));
+            f.protocol = uint8_t(s.i64(7));
+            f.tcp_flags = uint8_t(s.i64(8));
+            f.packets = uint64_t(s.i64(9));
+            f.octets = uint64_t(s.i64(10));
+            f.start_ns = s.i64(11);
+            f.end_ns = s.i64(12);
+            f.sampling_interval = uint32_t(s.i64(13));
+            out.push_back(f);
         }
         s.reset();
         return out;

@@ -10,6 +10,7 @@
 
 #include "detect/backscatter_detector.h"
 #include "detect/scan_detector.h"
+#include "flows/flow_record.h"
 #include "store/rows.h"
 #include "survey/survey_campaign.h"
 #include "survey/survey_outcome.h"
@@ -146,6 +147,14 @@ public:
     virtual void put_survey_results(const std::vector<SurveyResult>& rows) = 0;
     /// Every result of a campaign, by address then port.
     virtual std::vector<SurveyResult> survey_results(const std::string& campaign) = 0;
+    // Flows (the collector). Batches, inside the caller's transaction when one is open.
+    /// Appends flow records. No key: a flow exported twice is stored twice, as the collector saw it.
+    virtual void put_flows(const std::vector<FlowRecord>& flows) = 0;
+    /// Stores each exporter's statistics of the collector run started at `run_start_ns` (a run
+    /// rewrites its own rows as it goes; earlier runs keep theirs).
+    virtual void put_flow_exporters(int64_t run_start_ns, const std::vector<ExporterStats>& stats) = 0;
+    /// Flows whose start lies in the range (seconds), by start time then insertion order.
+    virtual std::vector<FlowRecord> flows(const TimeRange& range) = 0;
 };
 
 /// Opens (creating if needed) the SQLite store at `path` (WAL mode; schema created or migrated).

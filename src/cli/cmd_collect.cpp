@@ -1,0 +1,287 @@
+// `iotwatch collect`: the flow collector. Receives NetFlow v5/v9/IPFIX export datagrams on UDP
+// sockets (loopback by default) or reads them from capture files, decodes them (src/flows) and
+// stores the flow records and per-exporter statistics through the Store, in batches.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/decoded_packet.h"
+#include "capture/packet_source.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/json_writer.h"
+#include "flows/flow_collector.h"
+#include "store/store.h"
+
+namespace iotwatch::cli {
+namespace {
+
+int64_t now_utc_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// A bound UDP socket, closed on destruction.
+class UdpSocket {
+public:
+    explicit UdpSocket(const std::string& spec) {
+        // HOST:PORT, [V6]:PORT or PORT (then 127.0.0.1).
+        std::string host = "127.0.0.1", port = spec;
+        if (auto c = spec.rfind(':'); c != std::string::npos) {
+            host = spec.substr(0, c);
+            port = spec.substr(c + 1);
+            if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        }
+        char* end = nullptr;
+        const long p = std::strtol(port.c_str(), &end, 10);
+        if (port.empty() || *end || p < 0 || p > 65535) throw ConfigError("--listen: bad port in '" + spec + "'");
+        sockaddr_storage ss{};
+        socklen_t sl = 0;
+        if (host.find(':') != std::string::npos) {
+            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+            a->sin6_family = AF_INET6;
+            a->sin6_port = htons(uint16_t(p));
+            if (inet_pton(AF_INET6, host.c_str(), &a->sin6_addr) != 1) throw ConfigError("--listen: bad address '" + spec + "'");
+            sl = sizeof(*a);
+        } else {
+            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+            a->sin_family = AF_INET;
+            a->sin_port = htons(uint16_t(p));
+            if (inet_pton(AF_INET, host.c_str(), &a->sin_addr) != 1) throw ConfigError("--listen: bad address '" + spec + "'");
+            sl = sizeof(*a);
+        }
+        fd_ = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        if (fd_ < 0) throw std::runtime_error("--listen " + spec + ": cannot create socket");
+        // A large receive buffer absorbs exporter bursts while a batch is being written.
+        int rcvbuf = 8 << 20;
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&ss), sl) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("--listen " + spec + ": cannot bind (" + std::string(std::strerror(errno)) + ")");
+        }
+    }
+    ~UdpSocket() { ::close(fd_); }
+    UdpSocket(const UdpSocket&) = delete;
+    UdpSocket& operator=(const UdpSocket&) = delete;
+    int fd() const { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+IpAddress peer_address(const sockaddr_storage& ss) {
+    if (ss.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+        IpAddress ip = IpAddress::v6(a->sin6_addr.s6_addr);
+        return ip;
+    }
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    return IpAddress::v4(ntohl(a->sin_addr.s_addr));
+}
+
+/// Batches records into the store with the exporters' statistics, in one transaction per batch.
+class FlowWriter {
+public:
+    FlowWriter(Store& store, int64_t run_start_ns) : store_(store), run_start_ns_(run_start_ns) {}
+    void flush(FlowCollector& c) {
+        auto recs = c.take_records();
+        store_.begin();
+        try {
+            store_.put_flows(recs);
+            store_.put_flow_exporters(run_start_ns_, c.exporter_stats());
+            store_.commit();
+        } catch (...) {
+            store_.rollback();
+            throw;
+        }
+        stored_ += recs.size();
+    }
+    uint64_t stored() const { return stored_; }
+
+private:
+    Store& store_;
+    int64_t run_start_ns_;
+    uint64_t stored_ = 0;
+};
+
+}  // namespace
+
+int cmd_collect(int argc, char** argv) {
+    ArgParser args("collect", "[--listen [HOST:]PORT]... [--pcap FILE]... [--db FILE] [--count N] [--duration S] [--json]",
+                   "Flow collector: decodes NetFlow v5, NetFlow v9 and IPFIX (RFC 7011) export datagrams and stores\n"
+                   "every flow record (exporter, observation domain, addresses, ports, protocol, TCP flags,\n"
+                   "packets and bytes with the sampling interval applied, start/end UTC) in the store's `flow`\n"
+                   "table, and per-exporter statistics (records, templates, options, sequence gaps and what\n"
+                   "they skipped, data held for and dropped without its template, malformed messages, sampling)\n"
+                   "in `flow_exporter`. Templates are kept per (exporter, observation domain, template id);\n"
+                   "data before its template waits up to --hold seconds. Sources: UDP sockets (--listen,\n"
+                   "default 127.0.0.1:2055; use loopback or a management network) or the UDP payloads of\n"
+                   "capture files (--pcap, optionally only to --port). Stops at the end of the captures, after\n"
+                   "--count records or --duration seconds, or on SIGINT/SIGTERM (records are flushed; exit 0).\n"
+                   "Exit 3 when some message was corrupt or no export message (the errors name the exporter\n"
+                   "and the byte offset in the message); everything decodable was stored.");
+    args.option("listen", "[HOST:]PORT", "UDP address to receive on (repeatable; default 127.0.0.1:2055)", true);
+    args.option("pcap", "FILE", "read export datagrams from a capture file instead (repeatable)", true);
+    args.option("port", "N", "with --pcap: only UDP datagrams to this destination port");
+    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("count", "N", "stop after N flow records");
+    args.option("duration", "S", "stop after S seconds (UDP)");
+    args.option("batch", "N", "flow records per store transaction (default 10000; also flushed every second)");
+    args.option("hold", "S", "seconds data waits for its template before it is dropped (default 30)");
+    args.flag("json", "print the summary as one JSON object");
+    args.flag("quiet", "no summary");
+    if (!args.parse(argc, argv)) return kExitOk;
+    if (!args.positional().empty()) throw ConfigError("unexpected argument '" + args.positional().front() + "'");
+    const long long count = args.get_int("count", 0);
+    const double duration = args.get_double("duration", 0);
+    const long long batch = args.get_int("batch", 10000);
+    const double hold = args.get_double("hold", 30);
+    const long long port_filter = args.get_int("port", -1);
+    if (count < 0) throw ConfigError("--count must be >= 0");
+    if (duration < 0) throw ConfigError("--duration must be >= 0");
+    if (batch < 1) throw ConfigError("--batch must be >= 1");
+    if (hold < 0) throw ConfigError("--hold must be >= 0");
+    if (port_filter > 65535) throw ConfigError("--port must be 0..65535");
+    const bool from_pcap = args.has("pcap");
+    if (from_pcap && args.has("listen")) throw ConfigError("give --listen or --pcap, not both");
+
+    CollectorLimits limits;
+    limits.hold_ns = int64_t(hold * 1e9);
+    FlowCollector collector(limits);
+    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    const int64_t run_start = now_utc_ns();
+    FlowWriter writer(*store, run_start);
+    uint64_t datagrams = 0, skipped = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto done = [&] {
+        return stop_requested().load() || (count > 0 && writer.stored() + collector.buffered_records() >= uint64_t(count));
+    };
+    int64_t last_now = run_start;
+    std::string input_error;
+
+    if (from_pcap) {
+        for (const auto& path : args.all("pcap")) {
+            if (done()) break;
+            auto src = open_capture_file(path);
+            RawPacket raw;
+            DecodedPacket pkt;
+            try {
+                while (!done() && src->next(raw)) {
+                    decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, pkt);
+                    // Only whole, unfragmented UDP datagrams carry a whole export message.
+                    if (pkt.protocol != kProtoUdp || !pkt.has_l4 || pkt.is_fragment ||
+                        (port_filter >= 0 && pkt.dport != port_filter)) {
+                        ++skipped;
+                        continue;
+                    }
+                    const uint32_t off = pkt.l4_offset + 8;
+                    if (off > raw.caplen) {
+                        ++skipped;
+                        continue;
+                    }
+                    const uint32_t avail = raw.caplen - off;
+                    const uint32_t len = pkt.payload_len < avail ? pkt.payload_len : avail;
+                    ++datagrams;
+                    last_now = raw.ts_ns;
+                    collector.process(raw.data + off, len, pkt.src, raw.ts_ns);
+                    if (collector.buffered_records() >= size_t(batch)) writer.flush(collector);
+                }
+            } catch (const InputError& e) {
+                input_error = e.what();  // keep what was decoded; report after the summary
+            }
+        }
+    } else {
+        std::vector<std::string> specs = args.all("listen");
+        if (specs.empty()) specs.push_back("127.0.0.1:2055");
+        std::vector<std::unique_ptr<UdpSocket>> sockets;
+        std::vector<pollfd> fds;
+        for (const auto& s : specs) {
+            sockets.push_back(std::make_unique<UdpSocket>(s));
+            fds.push_back({sockets.back()->fd(), POLLIN, 0});
+        }
+        std::vector<uint8_t> buf(65536);
+        double last_flush = 0;
+        while (!done() && !(duration > 0 && elapsed() >= duration)) {
+            const int r = ::poll(fds.data(), fds.size(), 200);  // wakes to check signals and time
+            if (r > 0) {
+                for (auto& p : fds) {
+                    if (!(p.revents & POLLIN)) continue;
+                    // Drain the socket: many datagrams per poll.
+                    for (int i = 0; i < 1024 && !done(); ++i) {
+                        sockaddr_storage peer{};
+                        socklen_t pl = sizeof(peer);
+                        const ssize_t n = ::recvfrom(p.fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &pl);
+                        if (n < 0) break;
+                        ++datagrams;
+                        last_now = now_utc_ns();
+                        collector.process(buf.data(), size_t(n), peer_address(peer), last_now);
+                        if (collector.buffered_records() >= size_t(batch)) writer.flush(collector);
+                    }
+                }
+            }
+            last_now = now_utc_ns();
+            collector.expire(last_now);
+            if (elapsed() - last_flush >= 1.0) {
+                if (collector.buffered_records()) writer.flush(collector);
+                last_flush = elapsed();
+            }
+        }
+    }
+    collector.finish(last_now);
+    writer.flush(collector);
+    const double secs = elapsed();
+    const auto stats = collector.exporter_stats();
+
+    if (args.has("json")) {
+        JsonWriter w(std::cout);
+        w.begin_object().key("datagrams").value(datagrams).key("skipped").value(skipped).key("records")
+            .value(writer.stored()).key("seconds").value(secs).key("errors").value(collector.error_count())
+            .key("unknown_version").value(collector.unknown_version()).key("exporters").begin_array();
+        for (const auto& e : stats) {
+            w.begin_object().key("exporter").value(e.exporter.to_string()).key("domain").value(uint64_t(e.observation_domain))
+                .key("version").value(int(e.version)).key("packets").value(e.packets).key("records").value(e.records)
+                .key("templates").value(e.templates).key("options_templates").value(e.options_templates)
+                .key("options_records").value(e.options_records).key("sequence_gaps").value(e.sequence_gaps)
+                .key("missing").value(e.missing).key("reordered").value(e.reordered).key("held_sets").value(e.held_sets)
+                .key("dropped_sets").value(e.dropped_sets).key("malformed").value(e.malformed)
+                .key("sampling_interval").value(uint64_t(e.sampling_interval)).end_object();
+        }
+        w.end_array().end_object();
+        std::cout << "\n";
+    } else if (!args.has("quiet")) {
+        std::cout << "collected " << writer.stored() << " flow records from " << datagrams << " export datagrams in "
+                  << secs << " s";
+        if (skipped) std::cout << " (" << skipped << " other packets skipped)";
+        std::cout << "\n";
+        for (const auto& e : stats) {
+            std::cout << "exporter " << e.exporter.to_string() << " v" << int(e.version) << " domain "
+                      << e.observation_domain << ": " << e.packets << " packets, " << e.records << " records, "
+                      << e.templates << " templates, " << e.options_templates << " options templates ("
+                      << e.options_records << " records), " << e.sequence_gaps << " sequence gaps (" << e.missing
+                      << " missing), " << e.reordered << " reordered, " << e.held_sets << " sets held for a template, "
+                      << e.dropped_sets << " dropped, " << e.malformed << " malformed, sampling 1 in "
+                      << e.sampling_interval << "\n";
+        }
+    }
+    const auto& errs = collector.errors();
+    for (size_t i = 0; i < errs.size() && i < 10; ++i) std::cerr << "iotwatch collect: " << errs[i] << "\n";
+    if (collector.error_count() > 10)
+        std::cerr << "iotwatch collect: " << (collector.error_count() - 10) << " more errors\n";
+    if (!input_error.empty()) std::cerr << "iotwatch collect: " << input_error << "\n";
+    return (collector.error_count() || !input_error.empty()) ? kExitBadInput : kExitOk;
+}
+
+}  // namespace iotwatch::cli
