@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The sharing hub over TAXII 2.1 (iotwatch serve): discovery, API root, collections, objects with
+# added_after / match[type] / limit+next pagination, manifest, POST of an envelope (an anonymised
+# submission) and its status resource, 401/403/404/406 bodies. TLP on every read: a sector's AMBER
+# object reaches its members only, an organisation's own alert sightings reach it alone, and the
+# submitter's identity appears in no collection. Published objects validate against the STIX 2.1
+# JSON schemas.
+source "$(dirname "$0")/../lib/common.sh"
+command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+
+"$IOTWATCH" gen --seed 4 --packets 60000 --darknet 198.18.0.0/16 -o day.pcap > /dev/null
+"$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --db d.db day.pcap
+A=taxii-token-of-isp-a-0123456789; B=taxii-token-of-bank-b-0123456789; C=taxii-token-of-isp-c-0123456789
+ADMIN=taxii-admin-token-0123456789
+sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+cat > orgs.toml <<TOML
+[[organisation]]
+id = "isp-a"
+name = "ISP A"
+prefixes = ["0.0.0.0/1"]
+sectors = ["information-communication"]
+token_sha256 = "$(sha $A)"
+[[organisation]]
+id = "bank-b"
+name = "Bank B"
+prefixes = ["128.0.0.0/2"]
+sectors = ["finance"]
+token_sha256 = "$(sha $B)"
+[[organisation]]
+id = "isp-c"
+name = "ISP C"
+prefixes = ["192.0.0.0/2"]
+sectors = ["information-communication"]
+token_sha256 = "$(sha $C)"
+TOML
+"$IOTWATCH" alerts --orgs orgs.toml --day 2026-01-01 --db d.db --outbox out > /dev/null
+"$IOTWATCH" share publish --orgs orgs.toml --db d.db --day 2026-01-01 > /dev/null
+printf '%s\n' "$ADMIN" > admin.txt
+"$IOTWATCH" serve --db d.db --listen 127.0.0.1:0 --orgs orgs.toml --admin-token-file admin.txt > serve.out 2> serve.err &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 100); do grep -q '^iotwatch serve: http' serve.out 2>/dev/null && break; sleep 0.1; done
+PORT=$(sed -n 's|^iotwatch serve: http://127.0.0.1:\([0-9]*\)/.*|\1|p' serve.out)
+[ -n "$PORT" ] || fail "serve did not start: $(cat serve.out serve.err)"
+
+PORT=$PORT A=$A B=$B C=$C ADMIN=$ADMIN "$PY" - "$DATA" <<'PY'
+import json, os, subprocess, sys
+base = f"http://127.0.0.1:{os.environ['PORT']}"
+A, B, C, ADMIN = (os.environ[k] for k in ("A", "B", "C", "ADMIN"))
+TAXII = "application/taxii+json;version=2.1"
+
+def call(path, token=None, method="GET", body=None, accept=TAXII):
+    cmd = ["curl", "-g", "-s", "-o", "body", "-D", "headers", "-w", "%{http_code}", "-X", method, base + path]
+    if accept: cmd += ["-H", f"Accept: {accept}"]
+    if token: cmd += ["-H", f"Authorization: Bearer {token}"]
+    if body is not None: cmd += ["-H", f"Content-Type: {TAXII}", "--data-binary", "@req.json"]; open("req.json", "w").write(json.dumps(body))
+    status = int(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    headers = open("headers").read().lower()
+    return status, json.loads(open("body").read() or "null"), headers
+
+s, d, h = call("/taxii2/", A)
+assert s == 200 and d["api_roots"] == ["/taxii2/api/"] and TAXII in h, (s, d)
+assert call("/taxii2/")[0] == 401
+s, d, _ = call("/taxii2/api/", A); assert s == 200 and TAXII in d["versions"], d
+s, d, _ = call("/taxii2/", A, accept="text/html"); assert s == 406 and d["http_status"] == "406", (s, d)
+cols = {c["alias"]: c for c in call("/taxii2/api/collections/", A)[1]["collections"]}
+assert "org-isp-a" in cols and "org-bank-b" not in cols and "national" in cols, sorted(cols)
+admin_cols = {c["alias"]: c for c in call("/taxii2/api/collections/", ADMIN)[1]["collections"]}
+assert {"org-isp-a", "org-bank-b", "org-isp-c"} <= set(admin_cols)
+cid = lambda alias: admin_cols[alias]["id"]
+assert call(f"/taxii2/api/collections/{cid('org-bank-b')}/objects/", A)[0] == 404, "A must not see B's collection"
+
+# A's own alert sightings: A reads them, paginated; B and C see nothing of them.
+s, d, h = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?limit=2", A)
+assert s == 200 and len(d["objects"]) == 2 and d["more"] and "x-taxii-date-added-first" in h, (s, d.get("more"))
+s2, d2, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?limit=2&next={d['next']}", A)
+assert s2 == 200 and {o["id"] for o in d2["objects"]}.isdisjoint({o["id"] for o in d["objects"]})
+s, d, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?match[type]=sighting&limit=1000", A)
+assert d["objects"] and all(o["type"] == "sighting" for o in d["objects"])
+s, m, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/manifest/?limit=5", A)
+assert s == 200 and all({"id", "date_added", "version", "media_type"} <= set(x) for x in m["objects"]), m
+assert call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?bogus=1", A)[0] == 400
+assert call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?added_after=yesterday", A)[0] == 400
+full = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?limit=1000", A)[1]["objects"]
+json.dump({"type": "bundle", "id": "bundle--5f1cfa94-6e7e-5b8f-9d8d-8c5d4e1f7a21", "objects": full}, open("published.json", "w"))
+
+# An anonymised AMBER submission from A to its sector.
+amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+envelope = {"objects": [
+    {"type": "identity", "spec_version": "2.1", "id": "identity--11111111-2222-4333-8444-555555555555", "name": "ISP A SOC",
+     "created": "2026-11-24T00:00:00Z", "modified": "2026-11-24T00:00:00Z"},
+    {"type": "indicator", "spec_version": "2.1", "id": "indicator--aaaaaaaa-2222-4333-8444-555555555555",
+     "created_by_ref": "identity--11111111-2222-4333-8444-555555555555", "created": "2026-11-24T00:00:00Z",
+     "modified": "2026-11-24T00:00:00Z", "pattern": "[ipv4-addr:value = '203.0.113.77']", "pattern_type": "stix",
+     "valid_from": "2026-11-24T00:00:00Z", "confidence": 90, "description": "from our customer 198.51.100.1",
+     "x_iotwatch_private": ["description"], "object_marking_refs": [amber]}]}
+sector = cid("sector-information-communication")
+s, st, _ = call(f"/taxii2/api/collections/{sector}/objects/", A, "POST", envelope)
+assert s == 202 and st["status"] == "complete" and st["success_count"] == 1 and st["x_iotwatch_severity"] == 3, (s, st)
+assert call(f"/taxii2/api/status/{st['id']}/", A)[0] == 200
+assert call(f"/taxii2/api/status/{st['id']}/", B)[0] == 404, "a status resource belongs to its submitter"
+assert call(f"/taxii2/api/collections/{sector}/objects/", ADMIN, "POST", envelope)[0] == 403
+seen_c = call(f"/taxii2/api/collections/{sector}/objects/?match[type]=indicator", C)[1]["objects"]
+seen_b = call(f"/taxii2/api/collections/{sector}/objects/?match[type]=indicator", B)[1]["objects"]
+assert [o["id"] for o in seen_c] == ["indicator--aaaaaaaa-2222-4333-8444-555555555555"], seen_c
+assert seen_b == [], "AMBER of the information-communication sector must not reach the bank"
+text = json.dumps(seen_c)
+assert "11111111" not in text and "ISP A SOC" not in text and "198.51.100.1" not in text, text
+assert seen_c[0]["created_by_ref"] != "identity--11111111-2222-4333-8444-555555555555"
+print(f"TAXII: {len(full)} own objects for isp-a, anonymised submission routed to its sector, TLP enforced")
+PY
+"$PY" -W ignore "$(dirname "$0")/../lib/validate_stix.py" "$DATA/stix2-schemas" published.json \
+  || fail "published objects do not validate against the STIX 2.1 schemas"
+pass "TAXII 2.1 hub: endpoints, pagination, anonymised submissions, TLP per reader"
