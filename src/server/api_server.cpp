@@ -1,3 +1,4 @@
+#include <cstdio>
 #include "server/api_server.h"
 #include "server/taxii_service.h"
 
@@ -160,6 +161,10 @@ struct ApiServer::Impl {
                         res.set_content(std::move(*hit), "application/json");
                         return;
                     }
+                    // A replaced GeoIP/ASN file is picked up while serving (checked at most once a
+                    // reload interval; a bad new file keeps the old one and is reported).
+                    if (geo)
+                        for (const auto& e : geo->maybe_reload().errors) std::fprintf(stderr, "iotwatch serve: %s\n", e.c_str());
                     r = handler(who, params, req);
                 }
                 if (!key.empty()) {
