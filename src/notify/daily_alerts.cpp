@@ -109,6 +109,35 @@ DailyAlertsResult build_daily_alerts(Store& store, int64_t day_s, const DailyAle
         if (attribute(row)) result.rows.push_back(std::move(row));
     }
 
+    // Survey findings (NOTICE): a device whose login accepted a weak ID/password, or that needed
+    // none. One row per (address, kind), its ports merged; the credential itself is never sent.
+    const auto findings = store.survey_findings(range);
+    result.survey = findings.size();
+    std::map<std::pair<IpAddress, std::string>, AlertRow> by_device;
+    for (const SurveyResult& f : findings) {
+        const std::string kind = f.outcome == SurveyOutcome::kLoginOk ? "weak-credential" : "no-auth";
+        AlertRow& row = by_device[{f.address, kind}];
+        if (row.packets == 0) {
+            row.day = day_s;
+            row.address = f.address;
+            row.kind = kind;
+            row.confidence = "high";
+            row.first_seen_ns = f.started_ns;
+            row.last_seen_ns = f.ended_ns;
+            row.protocol = 6;
+            row.port = f.port;
+            row.source = "survey:" + f.campaign;
+        }
+        const std::string port = "tcp/" + std::to_string(f.port) + "(" + f.protocol + ")";
+        if ((" " + row.ports + " ").find(" " + port + " ") == std::string::npos)
+            row.ports += (row.ports.empty() ? "" : " ") + port;
+        row.first_seen_ns = std::min(row.first_seen_ns, f.started_ns);
+        row.last_seen_ns = std::max(row.last_seen_ns, f.ended_ns);
+        ++row.packets;  // (address, port) findings behind the row
+    }
+    for (auto& [key, row] : by_device)
+        if (attribute(row)) result.rows.push_back(std::move(row));
+
     std::sort(result.rows.begin(), result.rows.end(), [](const AlertRow& a, const AlertRow& b) {
         if (a.org != b.org) return a.org < b.org;
         if (a.address != b.address) return a.address < b.address;
@@ -125,6 +154,11 @@ std::string alert_advice(const AlertRow& row) {
     else if (row.kind == "iot-port-scan")
         what = "A device at this address scanned the Internet for IoT login services (" + row.ports +
                "), which infected devices do to spread.";
+    else if (row.kind == "weak-credential")
+        what = "The device's remote login (" + row.ports + ") accepted an easily guessed ID/password in an authorised "
+               "survey (NOTICE); anyone on the Internet can take it over.";
+    else if (row.kind == "no-auth")
+        what = "The device's remote login (" + row.ports + ") can be used without any password (authorised survey).";
     else
         what = "A partner's sinkhole or takedown log recorded this address contacting malware infrastructure" +
                (row.family.empty() ? std::string(".") : " (" + row.family + ").");

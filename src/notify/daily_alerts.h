@@ -1,6 +1,7 @@
 // DailyAlerts: turns one UTC day of evidence into per-organisation alert rows (NICTER alerts,
-// DAEDALUS). Evidence: the telescope's infected-host judgement (detect/host_judgement.h) and
-// imported partner evidence (sinkhole / takedown feeds). Each address is attributed to the
+// DAEDALUS, NOTICE). Evidence: the telescope's infected-host judgement (detect/host_judgement.h),
+// imported partner evidence (sinkhole / takedown feeds) and the survey's findings (weak-credential,
+// no-auth). Each address is attributed to the
 // organisation that claims it (registry prefix first, then its origin ASN), enriched with
 // country/ASN, and reported once per (address, evidence kind): repeated hits merge into one row
 // with first/last seen and counts. Addresses no organisation claims are counted, not reported.
@@ -31,6 +32,7 @@ struct DailyAlertsResult {
     uint64_t judged = 0;              // telescope judgements that day
     uint64_t research_excluded = 0;   // sources dropped as known research scanners
     uint64_t external = 0;            // external evidence records that day
+    uint64_t survey = 0;              // survey findings (login-ok, no-auth) that day
     uint64_t unattributed = 0;        // evidence rows no organisation claims
 };
 

@@ -853,6 +853,33 @@ public:
         s.reset();
         return out;
     }
+    std::vector<SurveyResult> survey_findings(const TimeRange& range) override {
+        std::vector<SurveyResult> out;
+        Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
+                       "ended_ns, source_address, detail FROM survey_result WHERE started_ns >= ? AND started_ns < ? "
+                       "AND outcome IN ('login-ok', 'no-auth') ORDER BY address, port, started_ns");
+        s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
+        while (s.step()) {
+            auto a = IpAddress::parse(s.text(1));
+            auto o = outcome_from_name(s.text(5));
+            if (!a || !o) continue;
+            SurveyResult r;
+            r.campaign = s.text(0);
+            r.address = *a;
+            r.port = uint16_t(s.i64(2));
+            r.protocol = s.text(3);
+            r.index = uint64_t(s.i64(4));
+            r.outcome = *o;
+            r.credential_id = s.text(6);
+            r.attempts = uint32_t(s.i64(7));
+            r.started_ns = s.i64(8);
+            r.ended_ns = s.i64(9);
+            r.source_address = s.text(10);
+            out.push_back(std::move(r));
+        }
+        s.reset();
+        return out;
+    }
     void put_flows(const std::vector<FlowRecord>& flows) override {
         batch([&] {
             Stmt& s = stmt("INSERT INTO flow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");

@@ -147,6 +147,9 @@ public:
     virtual void put_survey_results(const std::vector<SurveyResult>& rows) = 0;
     /// Every result of a campaign, by address then port.
     virtual std::vector<SurveyResult> survey_results(const std::string& campaign) = 0;
+    /// Findings the ISPs are told about (login-ok and no-auth) of every campaign, started in the
+    /// range (seconds), by address, port, start.
+    virtual std::vector<SurveyResult> survey_findings(const TimeRange& range) = 0;
     // Flows (the collector). Batches, inside the caller's transaction when one is open.
     /// Appends flow records. No key: a flow exported twice is stored twice, as the collector saw it.
     virtual void put_flows(const std::vector<FlowRecord>& flows) = 0;

@@ -200,3 +200,27 @@ pass "real servers: weak -> login-ok (credential id), strong -> auth-prompt, not
   --source-address 127.0.0.1 --contact "survey-optout@example.net" --campaign t1 --db s.db --json > rerun.json 2>/dev/null
 python3 -c "import json; j=json.load(open('rerun.json')); assert j['probed']==0, j"
 pass "a finished campaign is not probed again"
+
+# Findings feed the ISP's daily alerts: the organisation owning the surveyed range gets one
+# weak-credential row per device that accepted a weak password, none for the strong ones, and the
+# password never reaches the files.
+printf '[[organisation]]\nid = "loop-isp"\nname = "Loopback ISP"\nprefixes = ["%s.0/24"]\n' "$NET" > orgs.toml
+"$IOTWATCH" alerts --orgs orgs.toml --day "$(date -u +%F)" --db s.db --outbox out --json > alerts.json
+python3 - "$NET" "$HTTPS" <<'PY'
+import csv, json, sys
+net, https = sys.argv[1], sys.argv[2] == "1"
+day = json.load(open("alerts.json"))["day"]
+rows = [r for r in csv.DictReader(open(f"out/loop-isp/{day}/iotwatch-loop-isp-{day}.csv")) if r["tag"].startswith("weak-credential")]
+got = {r["src_ip"] for r in rows}
+want = {f"{net}.{h}" for h in (11, 21, 23, 25) + ((27,) if https else ())}
+assert want <= got, (sorted(want - got), sorted(got))
+strong = {f"{net}.{h}" for h in (12, 22, 24, 26, 28)}
+assert not (got & strong), sorted(got & strong)
+jl = [json.loads(l) for l in open(f"out/loop-isp/{day}/iotwatch-loop-isp-{day}.jsonl")]
+assert all("password" in j["advice"] for j in jl if j["kind"] == "weak-credential")
+print(f"{len(rows)} weak-credential alert rows")
+PY
+# (as a field value: the weak password "admin" is also an English word of the advice text)
+for p in "$WEAK_PASS" "$STRONG_PASS"; do grep -rqF -- "\"$p\"" out && fail "a password reached the alert files"; done
+grep -rqF -- "$STRONG_PASS" out && fail "the strong password reached the alert files"
+pass "survey findings reach the ISP's daily alert files"
