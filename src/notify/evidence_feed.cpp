@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "core/text_fields.h"
 #include "core/timestamp.h"
 
 namespace iotwatch {
@@ -22,67 +23,9 @@ void add_error(FeedParseResult& r, const std::string& msg) {
     if (r.errors.size() < kMaxErrors) r.errors.push_back(msg);
 }
 
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
-std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return std::string(s);
-}
 
-/// Splits one CSV line (RFC 4180 quoting, no embedded newlines). False on an unterminated quote.
-bool split_csv(std::string_view line, std::vector<std::string>& out) {
-    out.clear();
-    std::string cur;
-    bool quoted = false, was_quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        char c = line[i];
-        if (quoted) {
-            if (c == '"') {
-                if (i + 1 < line.size() && line[i + 1] == '"') {
-                    cur += '"';
-                    ++i;
-                } else {
-                    quoted = false;
-                }
-            } else {
-                cur += c;
-            }
-        } else if (c == '"' && trim(cur).empty()) {
-            quoted = was_quoted = true;
-            cur.clear();
-        } else if (c == ',') {
-            out.push_back(was_quoted ? cur : trim(cur));
-            cur.clear();
-            was_quoted = false;
-        } else {
-            cur += c;
-        }
-    }
-    if (quoted) return false;
-    out.push_back(was_quoted ? cur : trim(cur));
-    return true;
-}
 
-/// ISO 8601 UTC (T or space separator, optional Z / fraction) or Unix seconds.
-std::optional<int64_t> parse_time(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) && text.size() <= 12) {
-        int64_t s = 0;
-        std::from_chars(text.data(), text.data() + text.size(), s);
-        if (s > INT64_MAX / kNanosPerSecond) return std::nullopt;  // past 2262: not a time we can hold
-        return s * kNanosPerSecond;
-    }
-    std::string t = text;
-    if (t.size() >= 19 && t[10] == ' ') t[10] = 'T';
-    if (t.size() >= 3 && t.compare(t.size() - 3, 3, "UTC") == 0) t = trim(t.substr(0, t.size() - 3));
-    if (t.size() >= 6 && (t.compare(t.size() - 6, 6, "+00:00") == 0)) t = t.substr(0, t.size() - 6);
-    if (!t.empty() && t.back() != 'Z' && t.size() > 10) t += 'Z';
-    return parse_utc(t);
-}
 
 std::string bounded(std::string s) {
     if (s.size() > kMaxDetail) s.resize(kMaxDetail);
@@ -105,7 +48,7 @@ FeedParseResult parse_evidence_csv(const std::string& text, const std::string& n
         ++line_no;
         const std::string where = name + ":" + std::to_string(line_no);
         if (trim(line).empty() || line.front() == '#') continue;
-        if (!split_csv(line, cells)) {
+        if (!split_csv_line(line, cells)) {
             add_error(r, where + ": unterminated quoted field");
             continue;
         }
@@ -132,7 +75,7 @@ FeedParseResult parse_evidence_csv(const std::string& text, const std::string& n
             add_error(r, where + ": field 'address': '" + bounded(cell(col_addr)) + "' is not an IP address");
             continue;
         }
-        auto ts = parse_time(cell(col_time));
+        auto ts = parse_feed_time(cell(col_time));
         if (!ts) {
             add_error(r, where + ": field 'timestamp': '" + bounded(cell(col_time)) +
                              "' is not an ISO 8601 UTC time or Unix seconds");

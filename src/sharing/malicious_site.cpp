@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "core/ip_address.h"
+#include "core/text_fields.h"
 #include "core/timestamp.h"
 
 namespace iotwatch {
@@ -22,64 +23,11 @@ void add_error(SiteParseResult& r, const std::string& msg) {
     if (r.errors.size() < kMaxErrors) r.errors.push_back(msg);
 }
 
-std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return std::string(s);
-}
 
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 std::string shown(const std::string& s) { return s.size() > 120 ? s.substr(0, 120) + "..." : s; }
 
-/// RFC 4180 line split (no embedded newlines); false on an unterminated quote.
-bool split_csv(std::string_view line, std::vector<std::string>& out) {
-    out.clear();
-    std::string cur;
-    bool quoted = false, was_quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                cur += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                cur += c;
-            }
-        } else if (c == '"' && trim(cur).empty()) {
-            quoted = was_quoted = true;
-            cur.clear();
-        } else if (c == ',') {
-            out.push_back(was_quoted ? cur : trim(cur));
-            cur.clear();
-            was_quoted = false;
-        } else {
-            cur += c;
-        }
-    }
-    if (quoted) return false;
-    out.push_back(was_quoted ? cur : trim(cur));
-    return true;
-}
 
-std::optional<int64_t> parse_time(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    if (text.size() <= 12 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        int64_t s = 0;
-        std::from_chars(text.data(), text.data() + text.size(), s);
-        if (s > INT64_MAX / kNanosPerSecond) return std::nullopt;  // past 2262: not a time we can hold
-        return s * kNanosPerSecond;
-    }
-    std::string t = text;
-    if (t.size() >= 19 && t[10] == ' ') t[10] = 'T';
-    if (t.size() > 10 && t.back() != 'Z') t += 'Z';
-    return parse_utc(t);
-}
 
 }  // namespace
 
@@ -144,7 +92,7 @@ SiteParseResult parse_sites_csv(const std::string& text, const std::string& name
         ++line_no;
         const std::string where = name + ":" + std::to_string(line_no);
         if (trim(line).empty() || line.front() == '#') continue;
-        if (!split_csv(line, cells)) {
+        if (!split_csv_line(line, cells)) {
             add_error(r, where + ": unterminated quoted field");
             continue;
         }
@@ -184,7 +132,7 @@ SiteParseResult parse_sites_csv(const std::string& text, const std::string& name
         }
         s.domain = *domain;
         if (col_time >= 0 && !cell(col_time).empty()) {
-            auto t = parse_time(cell(col_time));
+            auto t = parse_feed_time(cell(col_time));
             if (!t) {
                 add_error(r, where + ": field 'first_seen': '" + shown(cell(col_time)) + "' is not an ISO 8601 UTC time or Unix seconds");
                 continue;

@@ -831,25 +831,8 @@ public:
         Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
                        "ended_ns, source_address, detail FROM survey_result WHERE campaign = ? ORDER BY idx");
         s.bind(1, campaign);
-        while (s.step()) {
-            auto a = IpAddress::parse(s.text(1));
-            auto o = outcome_from_name(s.text(5));
-            if (!a || !o) continue;
-            SurveyResult r;
-            r.campaign = s.text(0);
-            r.address = *a;
-            r.port = uint16_t(s.i64(2));
-            r.protocol = s.text(3);
-            r.index = uint64_t(s.i64(4));
-            r.outcome = *o;
-            r.credential_id = s.text(6);
-            r.attempts = uint32_t(s.i64(7));
-            r.started_ns = s.i64(8);
-            r.ended_ns = s.i64(9);
-            r.source_address = s.text(10);
-            r.detail = s.text(11);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            if (auto r = survey_row(s)) out.push_back(std::move(*r));
         s.reset();
         return out;
     }
@@ -859,24 +842,8 @@ public:
                        "ended_ns, source_address, detail FROM survey_result WHERE started_ns >= ? AND started_ns < ? "
                        "AND outcome IN ('login-ok', 'no-auth') ORDER BY address, port, started_ns");
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
-        while (s.step()) {
-            auto a = IpAddress::parse(s.text(1));
-            auto o = outcome_from_name(s.text(5));
-            if (!a || !o) continue;
-            SurveyResult r;
-            r.campaign = s.text(0);
-            r.address = *a;
-            r.port = uint16_t(s.i64(2));
-            r.protocol = s.text(3);
-            r.index = uint64_t(s.i64(4));
-            r.outcome = *o;
-            r.credential_id = s.text(6);
-            r.attempts = uint32_t(s.i64(7));
-            r.started_ns = s.i64(8);
-            r.ended_ns = s.i64(9);
-            r.source_address = s.text(10);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            if (auto r = survey_row(s)) out.push_back(std::move(*r));
         s.reset();
         return out;
     }
@@ -933,6 +900,27 @@ public:
     }
 
 private:
+    /// A survey_result row selected as (campaign, address, port, protocol, idx, outcome,
+    /// credential_id, attempts, started_ns, ended_ns, source_address, detail); nullopt when unreadable.
+    static std::optional<SurveyResult> survey_row(const Stmt& s) {
+        auto a = IpAddress::parse(s.text(1));
+        auto o = outcome_from_name(s.text(5));
+        if (!a || !o) return std::nullopt;
+        SurveyResult r;
+        r.campaign = s.text(0);
+        r.address = *a;
+        r.port = uint16_t(s.i64(2));
+        r.protocol = s.text(3);
+        r.index = uint64_t(s.i64(4));
+        r.outcome = *o;
+        r.credential_id = s.text(6);
+        r.attempts = uint32_t(s.i64(7));
+        r.started_ns = s.i64(8);
+        r.ended_ns = s.i64(9);
+        r.source_address = s.text(10);
+        r.detail = s.text(11);
+        return r;
+    }
     /// Seconds (a TimeRange bound) to nanoseconds, saturating at the int64 limits.
     static int64_t ns_bound(int64_t seconds) {
         if (seconds <= INT64_MIN / 1000000000) return INT64_MIN;
