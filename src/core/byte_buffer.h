@@ -30,6 +30,15 @@ public:
         put<uint64_t>(s.size());
         buf_ += s;
     }
+    /// LEB128: 7 bits a byte, low groups first (1 byte for values < 128).
+    void put_varint(uint64_t v) {
+        while (v >= 0x80) {
+            buf_.push_back(static_cast<char>(v | 0x80));
+            v >>= 7;
+        }
+        buf_.push_back(static_cast<char>(v));
+    }
+    void reserve(size_t more) { buf_.reserve(buf_.size() + more); }
     std::string& data() { return buf_; }
 
 private:
@@ -64,7 +73,18 @@ public:
         pos_ += n;
         return s;
     }
+    uint64_t get_varint() {
+        uint64_t v = 0;
+        for (int shift = 0;; shift += 7) {
+            if (pos_ >= buf_.size()) fail("ends inside a varint");
+            if (shift > 63) fail("varint longer than 64 bits");
+            const uint8_t b = static_cast<uint8_t>(buf_[pos_++]);
+            v |= uint64_t(b & 0x7F) << shift;
+            if (!(b & 0x80)) return v;
+        }
+    }
     bool at_end() const { return pos_ == buf_.size(); }
+    size_t remaining() const { return buf_.size() - pos_; }
     [[noreturn]] void fail(const std::string& why) const { throw InputError(name_, pos_, why); }
 
 private:

@@ -123,10 +123,11 @@ private:
     bool advance(int64_t ts_ns);  // true when the packet is older than the open bin
     void close_level(Level& level, BinRows& out, bool reset);
     void emit_sources(BinRows& out, const std::vector<PortPair>& day_ports);
-    /// Sorts the 5-min port log and returns its distinct (source, port) pairs with packet counts.
-    static std::vector<PortPair> dedupe_port_log(std::vector<uint64_t> log);
+    /// Sorts the 5-min port log in place and writes its distinct (source, port) pairs with packet
+    /// counts to `out`.
+    void dedupe_port_log(std::vector<uint64_t>& log, std::vector<PortPair>& out);
     /// Sorts pairs by key and merges equal keys (summing packets), in place.
-    static void dedupe_port_pairs(std::vector<PortPair>& pairs);
+    void dedupe_port_pairs(std::vector<PortPair>& pairs);
     /// Unique sources per port of a bin from its distinct pairs.
     static void count_port_sources(const std::vector<PortPair>& pairs, Level& level);
     /// Closes the port logs up to `levels` (1: 5 min, 2: + hour, 3: + day) into the live levels.
@@ -159,6 +160,11 @@ private:
     std::vector<uint64_t> pairs_;   // IPv4 destinations: id << 32 | (dense index or address)
     std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
     size_t pairs_compacted_ = 0;    // pairs_[0, pairs_compacted_) is sorted and unique
+    // Reused buffers of the radix sorts and of the closing 5-min bin's distinct pairs: allocating
+    // them per sort mapped fresh pages each time (see radix_sort).
+    std::vector<uint64_t> scratch_keys_;
+    std::vector<PortPair> scratch_pairs_;
+    std::vector<PortPair> five_;
     /// Hands what the detectors emitted since the last close to rows_.
     void take_detections();
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/byte_buffer.h"
 #include "core/ip_address.h"
 #include "core/prefix.h"
 #include "core/timestamp.h"
@@ -52,4 +53,21 @@ TEST(Timestamp, FormatsAndParsesUtc) {
     EXPECT_EQ(format_utc(*parse_utc("2024-02-29T23:59:59.123456789Z"), 9), "2024-02-29T23:59:59.123456789Z");
     EXPECT_FALSE(parse_utc("2026-13-01"));
     EXPECT_FALSE(parse_utc("yesterday"));
+}
+
+TEST(ByteBuffer, VarintsRoundTripAndCorruptionIsAnError) {
+    ByteWriter w;
+    const uint64_t values[] = {0, 1, 127, 128, 300, 1ull << 32, ~0ull};
+    for (uint64_t v : values) w.put_varint(v);
+    EXPECT_EQ(w.data().size(), 1u + 1 + 1 + 2 + 2 + 5 + 10);
+    ByteReader r(w.data(), "test");
+    for (uint64_t v : values) EXPECT_EQ(r.get_varint(), v);
+    EXPECT_TRUE(r.at_end());
+    const std::string cut = w.data().substr(0, w.data().size() - 1);  // ends inside the last varint
+    ByteReader r2(cut, "test");
+    for (int i = 0; i < 6; ++i) r2.get_varint();
+    EXPECT_THROW(r2.get_varint(), InputError);
+    const std::string too_long(11, '\xff');
+    ByteReader r3(too_long, "test");
+    EXPECT_THROW(r3.get_varint(), InputError);
 }

@@ -256,37 +256,42 @@ TEST(TelescopeAggregator, SnapshotRestoreContinuesExactly) {
         for (auto& p : pkts) agg.process(p);
         agg.close_all();
     }
-    RecordingSink split;
+    // With flush_open() first (as ingest does: the logs are sorted and merged) and without it (the
+    // logs are serialized as they stand, unsorted): both encodings must round-trip.
     std::string blob;
-    {
-        TelescopeAggregator agg(dn, split);
-        for (size_t i = 0; i < 2500; ++i) agg.process(pkts[i]);
-        agg.flush_open();
-        blob = agg.serialize();
-    }
-    {
-        TelescopeAggregator agg(dn, split);
-        agg.restore(blob);
-        for (size_t i = 2500; i < pkts.size(); ++i) agg.process(pkts[i]);
-        agg.close_all();
-    }
-    const auto wc = whole.classes(), sc = split.classes();
-    const auto wp = whole.ports(), sp = split.ports();
-    const auto ws = whole.sources(), ss = split.sources();
-    EXPECT_EQ(wc.size(), sc.size());
-    EXPECT_EQ(ws.size(), ss.size());
-    for (auto& [k, r] : wc) {
-        auto& o = sc.at(k);
-        EXPECT_EQ(r.packets, o.packets);
-        EXPECT_EQ(r.sources, o.sources);
-        EXPECT_EQ(r.destinations, o.destinations);
-    }
-    for (auto& [k, r] : wp) EXPECT_EQ(r.sources, sp.at(k).sources);
-    for (auto& [k, r] : ws) {
-        auto& o = ss.at(k);
-        EXPECT_EQ(r.packets, o.packets);
-        EXPECT_EQ(r.destinations, o.destinations);
-        EXPECT_EQ(r.top_ports, o.top_ports);
+    for (bool flush_first : {true, false}) {
+        SCOPED_TRACE(flush_first ? "flushed" : "not flushed");
+        RecordingSink split;
+        {
+            TelescopeAggregator agg(dn, split);
+            for (size_t i = 0; i < 2500; ++i) agg.process(pkts[i]);
+            if (flush_first) agg.flush_open();
+            blob = agg.serialize();
+        }
+        {
+            TelescopeAggregator agg(dn, split);
+            agg.restore(blob);
+            for (size_t i = 2500; i < pkts.size(); ++i) agg.process(pkts[i]);
+            agg.close_all();
+        }
+        const auto wc = whole.classes(), sc = split.classes();
+        const auto wp = whole.ports(), sp = split.ports();
+        const auto ws = whole.sources(), ss = split.sources();
+        EXPECT_EQ(wc.size(), sc.size());
+        EXPECT_EQ(ws.size(), ss.size());
+        for (auto& [k, r] : wc) {
+            auto& o = sc.at(k);
+            EXPECT_EQ(r.packets, o.packets);
+            EXPECT_EQ(r.sources, o.sources);
+            EXPECT_EQ(r.destinations, o.destinations);
+        }
+        for (auto& [k, r] : wp) EXPECT_EQ(r.sources, sp.at(k).sources);
+        for (auto& [k, r] : ws) {
+            auto& o = ss.at(k);
+            EXPECT_EQ(r.packets, o.packets);
+            EXPECT_EQ(r.destinations, o.destinations);
+            EXPECT_EQ(r.top_ports, o.top_ports);
+        }
     }
     // A snapshot for another darknet is refused, and a corrupt one is an InputError.
     Darknet other({{"x", {*Prefix::parse("203.0.113.0/24")}}});
