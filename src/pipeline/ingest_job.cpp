@@ -169,7 +169,17 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         w.put_string(pos.input);
         w.put(pos.records);
         w.put<uint32_t>(n_workers);
-        for (auto& a : aggs) w.put_string(a->serialize());
+        // Each worker's state is serialized on its own thread (about a fifth of a final checkpoint).
+        std::vector<std::string> states(aggs.size());
+        if (aggs.size() == 1) {
+            states[0] = aggs[0]->serialize();
+        } else {
+            std::vector<std::thread> serializers;
+            for (size_t i = 0; i < aggs.size(); ++i)
+                serializers.emplace_back([&, i] { states[i] = aggs[i]->serialize(); });
+            for (auto& t : serializers) t.join();
+        }
+        for (const auto& st : states) w.put_string(st);
         Checkpoint cp;
         cp.completed_inputs.assign(completed.begin(), completed.end());
         cp.state = std::move(w.data());

@@ -366,11 +366,16 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
 }
 
 void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
-    // Prefetch the source slot a few packets ahead: the one random access left per packet.
+    // Prefetch the source slot a few packets ahead: the one random access left per packet. A
+    // partitioned worker prefetches only the sources it owns (the others it never looks up).
     constexpr size_t kAhead = 8;
-    for (size_t i = 0; i < n && i < kAhead; ++i) sources_.prefetch(source_key(p[i].src));
+    auto prefetch = [&](const DecodedPacket& q) {
+        if (partition_count_ == 1 || (q.src.hash() >> 40) % partition_count_ == partition_index_)
+            sources_.prefetch(source_key(q.src));
+    };
+    for (size_t i = 0; i < n && i < kAhead; ++i) prefetch(p[i]);
     for (size_t i = 0; i < n; ++i) {
-        if (i + kAhead < n) sources_.prefetch(source_key(p[i + kAhead].src));
+        if (i + kAhead < n) prefetch(p[i + kAhead]);
         process(p[i]);
     }
 }
