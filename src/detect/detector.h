@@ -50,6 +50,12 @@ public:
     virtual Scope scope() const = 0;
     /// `dense_index` is the darknet match's dense index (meaningless when the darknet is not dense).
     virtual void observe(const DecodedPacket& p, uint64_t dense_index, DetectionOutput& out) = 0;
+    /// Optional hint, called for a packet some packets before observe() gets it: `stage` 0 about
+    /// 16 packets ahead (touch the state slot), stage 1 about 8 ahead (touch what the slot points
+    /// to, the slot itself now being in cache). Must not change state. Default: nothing. (Per-key
+    /// state of scanners does not fit in cache; without this each probe waited on two or three
+    /// cache misses.)
+    virtual void prefetch(const DecodedPacket& p, int stage) const {}
     virtual void end_interval(int64_t now_ns, DetectionOutput& out) = 0;
     virtual void finish(DetectionOutput& out) = 0;
     /// Emits what is still open but already qualifies, as it stands, without closing it (at

@@ -19,6 +19,7 @@ public:
     std::string_view name() const override { return "scan"; }
     Scope scope() const override { return Scope::kPerSource; }
     void observe(const DecodedPacket& p, uint64_t dense, DetectionOutput& out) override { impl_.observe(p, dense, out.scans); }
+    void prefetch(const DecodedPacket& p, int stage) const override { impl_.prefetch(p, stage); }
     void end_interval(int64_t now_ns, DetectionOutput& out) override { impl_.expire(now_ns, out.scans); }
     void finish(DetectionOutput& out) override { impl_.finish(out.scans); }
     void open_results(DetectionOutput& out) const override { impl_.open_events(out.scans); }

@@ -1,5 +1,7 @@
 #include "detect/scan_detector.h"
 
+#include <algorithm>
+
 #include "core/byte_buffer.h"
 
 namespace iotwatch {
@@ -9,12 +11,40 @@ const char* fingerprint_name(uint8_t fp) {
     return fp < kFingerprintCount ? kNames[fp] : "unknown";
 }
 
-ScanDetector::ScanDetector(const Darknet& darknet, ScanThresholds thresholds)
-    : darknet_(darknet), thresholds_(thresholds), open_(Key{~0ULL, ~0ULL, ~0u}, 1024) {}
+namespace {
 
-void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out) {
-    if (p.status != DecodeStatus::kOk && p.status != DecodeStatus::kTruncatedL4) return;
-    uint32_t proto_port;
+constexpr size_t kMaxPending = size_t(1) << 20;  // 8 MB of log: applied early past this
+
+/// LSD radix sort of 64-bit keys (11 bits a pass), skipping digits equal in every key.
+void radix_sort_keys(std::vector<uint64_t>& v, std::vector<uint64_t>& tmp) {
+    if (v.size() < 2) return;
+    uint64_t any = 0, all = ~0ULL;
+    for (uint64_t x : v) any |= x, all &= x;
+    const uint64_t varying = any ^ all;
+    tmp.resize(v.size());
+    uint32_t count[2048];
+    for (int shift = 0; shift < 64 && (varying >> shift); shift += 11) {
+        if (((varying >> shift) & 2047) == 0) continue;
+        std::fill(std::begin(count), std::end(count), 0);
+        for (uint64_t x : v) ++count[(x >> shift) & 2047];
+        uint32_t sum = 0;
+        for (auto& c : count) {
+            const uint32_t n = c;
+            c = sum;
+            sum += n;
+        }
+        for (uint64_t x : v) tmp[count[(x >> shift) & 2047]++] = x;
+        v.swap(tmp);
+    }
+}
+
+}  // namespace
+
+ScanDetector::ScanDetector(const Darknet& darknet, ScanThresholds thresholds)
+    : darknet_(darknet), thresholds_(thresholds), ids_(kNoKey, 1024) {}
+
+bool ScanDetector::probe_key(const DecodedPacket& p, uint32_t& proto_port) {
+    if (p.status != DecodeStatus::kOk && p.status != DecodeStatus::kTruncatedL4) return false;
     if (is_bare_syn(p)) {
         proto_port = (uint32_t(kProtoTcp) << 16) | p.dport;
     } else if (p.protocol == kProtoUdp && p.has_l4 && !p.is_later_fragment && p.sport != 53) {
@@ -23,16 +53,46 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
                (p.protocol == kProtoIcmp6 && p.has_l4 && p.icmp_type == 128)) {
         proto_port = uint32_t(p.protocol) << 16;
     } else {
+        return false;
+    }
+    return true;
+}
+
+void ScanDetector::prefetch(const DecodedPacket& p, int stage) const {
+    uint32_t proto_port;
+    if (!probe_key(p, proto_port)) return;
+    const Key key{p.src.hi(), p.src.lo(), proto_port};
+    if (stage == 0) {
+        ids_.prefetch(key);
         return;
     }
+    if (const uint32_t* id = ids_.find(key)) {
+        const char* rec = reinterpret_cast<const char*>(&states_[*id]);
+        __builtin_prefetch(rec, 1);
+        __builtin_prefetch(rec + sizeof(State) - 1, 1);
+    }
+}
+
+void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out) {
+    uint32_t proto_port;
+    if (!probe_key(p, proto_port)) return;
     const Key key{p.src.hi(), p.src.lo(), proto_port};
     bool inserted;
-    State& s = open_.find_or_insert(key, inserted);
+    uint32_t& id = ids_.find_or_insert(key, inserted);
+    if (inserted) {
+        id = static_cast<uint32_t>(states_.size());
+        states_.emplace_back();
+        states_.back().key = key;
+    }
+    const uint32_t index = id;
+    State& s = states_[index];
     if (s.live && p.ts_ns - s.last_ns > thresholds_.idle_timeout_s * 1'000'000'000LL) {
-        close(key, s, out);  // the earlier scan went idle; this probe starts a new one
+        // Its probes are normally applied already (an interval end passed since): applying the
+        // whole log for every returning key was a fifth of the run on the benchmark capture.
+        if (s.pending) apply_pending();
+        close(s, out);  // the earlier scan went idle; this probe starts a new one
     }
     if (!s.live) {
-        s = State{};
         s.live = true;
         s.start_ns = s.last_ns = p.ts_ns;
     }
@@ -41,20 +101,35 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
     ++s.packets;
     const uint8_t bits = fingerprint_bits(p);
     for (int f = 0; f < kFingerprintCount; ++f) s.fp[f] += (bits >> f) & 1;
-    if (darknet_.dense())
-        s.destinations.add(dense_index, darknet_.dense_size());
-    else
+    if (darknet_.dense()) {
+        pending_.push_back(uint64_t(index) << 32 | dense_index);
+        ++s.pending;
+        if (pending_.size() >= kMaxPending) apply_pending();
+    } else {
         s.destinations.add(p.dst.hash(), 0);
+    }
 }
 
-bool ScanDetector::qualifying_event(const Key& k, const State& s, ScanEvent& e) const {
+void ScanDetector::apply_pending() const {
+    if (pending_.empty()) return;
+    radix_sort_keys(pending_, scratch_);
+    const uint64_t u = universe();
+    for (uint64_t x : pending_) {
+        State& s = states_[x >> 32];
+        s.destinations.add(x & 0xFFFFFFFFu, u);
+        s.pending = 0;
+    }
+    pending_.clear();
+}
+
+bool ScanDetector::qualifying_event(const State& s, ScanEvent& e) const {
     const double seconds = std::max(1.0, double(s.last_ns - s.start_ns) / 1e9);
     const double rate = double(s.packets) / seconds * darknet_.extrapolation_factor();
     if (s.destinations.count() < thresholds_.min_destinations || rate < thresholds_.min_rate_pps) return false;
     e = ScanEvent{};
-    e.src = IpAddress::from_halves(k.hi, k.lo);
-    e.protocol = static_cast<uint8_t>(k.proto_port >> 16);
-    e.port = static_cast<uint16_t>(k.proto_port & 0xFFFF);
+    e.src = IpAddress::from_halves(s.key.hi, s.key.lo);
+    e.protocol = static_cast<uint8_t>(s.key.proto_port >> 16);
+    e.port = static_cast<uint16_t>(s.key.proto_port & 0xFFFF);
     e.start_ns = s.start_ns;
     e.end_ns = s.last_ns;
     e.packets = s.packets;
@@ -64,66 +139,86 @@ bool ScanDetector::qualifying_event(const Key& k, const State& s, ScanEvent& e) 
     return true;
 }
 
-void ScanDetector::close(const Key& k, State& s, std::vector<ScanEvent>& out) {
+// Callers apply the pending log first: a closing state's count must be complete, and its index
+// may be reused by the same key at once.
+void ScanDetector::close(State& s, std::vector<ScanEvent>& out) {
     ScanEvent e;
-    if (qualifying_event(k, s, e)) out.push_back(e);
-    s = State{};  // keeps the slot (no tombstones); a later probe reopens it
+    if (qualifying_event(s, e)) out.push_back(e);
+    const Key key = s.key;
+    s = State{};  // keeps the slot and the index (no tombstones); a later probe reopens it
+    s.key = key;
 }
 
 void ScanDetector::open_events(std::vector<ScanEvent>& out) const {
     // Lowest rate a scan continued by probes at most idle_timeout_s apart can fall to.
     const double floor_rate = darknet_.extrapolation_factor() / double(std::max<int64_t>(1, thresholds_.idle_timeout_s));
     if (floor_rate < thresholds_.min_rate_pps) return;
-    open_.for_each([&](const Key& k, const State& s) {
+    apply_pending();
+    for (const State& s : states_) {
         ScanEvent e;
-        if (s.live && qualifying_event(k, s, e)) out.push_back(e);
-    });
+        if (s.live && qualifying_event(s, e)) out.push_back(e);
+    }
 }
 
 void ScanDetector::expire(int64_t now_ns, std::vector<ScanEvent>& out) {
+    apply_pending();
     const int64_t idle = thresholds_.idle_timeout_s * 1'000'000'000LL;
     size_t live = 0;
-    open_.for_each([&](const Key& k, State& s) {
-        if (!s.live) return;
+    for (State& s : states_) {
+        if (!s.live) continue;
         if (now_ns - s.last_ns > idle)
-            close(k, s, out);
+            close(s, out);
         else
             ++live;
-    });
-    // Closed slots are kept as empty states; rebuild the table when most of it is dead weight.
-    if (open_.size() > 4096 && live * 4 < open_.size()) {
-        FlatTable<Key, State, KeyHash> fresh(Key{~0ULL, ~0ULL, ~0u}, live * 2 + 16);
-        open_.for_each([&](const Key& k, State& s) {
-            if (s.live) fresh[k] = std::move(s);
-        });
-        open_ = std::move(fresh);
+    }
+    // Closed states are kept for their key's return; rebuild when most of them are dead weight
+    // (the log is empty here, so renumbering the states is safe).
+    if (states_.size() > 4096 && live * 4 < states_.size()) {
+        FlatTable<Key, uint32_t, KeyHash> fresh(kNoKey, live * 2 + 16);
+        std::vector<State> kept;
+        kept.reserve(live + live / 2);
+        for (State& s : states_) {
+            if (!s.live) continue;
+            fresh[s.key] = static_cast<uint32_t>(kept.size());
+            kept.push_back(std::move(s));
+        }
+        ids_ = std::move(fresh);
+        states_ = std::move(kept);
     }
 }
 
 void ScanDetector::serialize(ByteWriter& w) const {
+    apply_pending();
     uint64_t live = 0;
-    open_.for_each([&](const Key&, const State& s) { live += s.live; });
+    for (const State& s : states_) live += s.live;
     w.put(live);
-    open_.for_each([&](const Key& k, const State& s) {
-        if (!s.live) return;
-        w.put(k.hi);
-        w.put(k.lo);
-        w.put(k.proto_port);
+    for (const State& s : states_) {
+        if (!s.live) continue;
+        w.put(s.key.hi);
+        w.put(s.key.lo);
+        w.put(s.key.proto_port);
         w.put(s.start_ns);
         w.put(s.last_ns);
         w.put(s.packets);
         for (auto f : s.fp) w.put(f);
         save_tracker(w, s.destinations);
-    });
+    }
 }
 
 void ScanDetector::restore(ByteReader& r) {
-    open_.clear();
+    ids_.clear();
+    states_.clear();
+    pending_.clear();
     const uint64_t n = r.get<uint64_t>();
     for (uint64_t i = 0; i < n; ++i) {
         Key k{r.get<uint64_t>(), r.get<uint64_t>(), r.get<uint32_t>()};
-        if (k == Key{~0ULL, ~0ULL, ~0u}) r.fail("bad scan key");
-        State& s = open_[k];
+        if (k == kNoKey) r.fail("bad scan key");
+        bool inserted;
+        uint32_t& id = ids_.find_or_insert(k, inserted);
+        if (!inserted) r.fail("duplicate scan key");
+        id = static_cast<uint32_t>(states_.size());
+        State& s = states_.emplace_back();
+        s.key = k;
         s.live = true;
         s.start_ns = r.get<int64_t>();
         s.last_ns = r.get<int64_t>();
@@ -134,10 +229,11 @@ void ScanDetector::restore(ByteReader& r) {
 }
 
 void ScanDetector::finish(std::vector<ScanEvent>& out) {
-    open_.for_each([&](const Key& k, State& s) {
-        if (s.live) close(k, s, out);
-    });
-    open_.clear();
+    apply_pending();
+    for (State& s : states_)
+        if (s.live) close(s, out);
+    ids_.clear();
+    states_.clear();
 }
 
 }  // namespace iotwatch
