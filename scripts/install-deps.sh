@@ -28,6 +28,7 @@ PACKAGES=(
   chromium                            # the dashboard's browser test (playwright-core drives Debian's build)
   wrk                                 # load test of the API (bench/)
   softflowd nfdump                    # flows: a real exporter and the reference collector (nfcapd/nfdump)
+  clickhouse-server clickhouse-client # the ClickHouse store backend (18.16); tests start private servers on loopback
 )
 
 missing=()

@@ -169,7 +169,7 @@ int cmd_alerts(int argc, char** argv) {
     TelescopeConfig cfg;
     if (args.has("config")) cfg = TelescopeConfig::load(args.get("config"));
     const std::string db = args.get("db", cfg.db_path.empty() ? "iotwatch.db" : cfg.db_path);
-    auto store = open_sqlite_store(db);
+    auto store = open_store(db);
     if (args.has("stats")) return run_stats(args, *store);
 
     if (!args.has("orgs")) throw ConfigError("--orgs FILE is required (the organisations to alert)");

@@ -160,7 +160,7 @@ int cmd_collect(int argc, char** argv) {
     CollectorLimits limits;
     limits.hold_ns = int64_t(hold * 1e9);
     FlowCollector collector(limits);
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
     const int64_t run_start = now_utc_ns();
     FlowWriter writer(*store, run_start);
     uint64_t datagrams = 0, skipped = 0;

@@ -27,7 +27,7 @@ int cmd_evidence(int argc, char** argv) {
     if (!args.parse(argc, argv)) return kExitOk;
     if (!args.has("feed") || args.get("feed").empty()) throw ConfigError("--feed NAME is required");
     if (args.positional().empty()) throw ConfigError("give at least one evidence FILE");
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
     uint64_t records = 0, added = 0, bad = 0;
     for (const auto& path : args.positional()) {
         std::string format = args.get("format");

@@ -96,7 +96,7 @@ int cmd_ingest(int argc, char** argv) {
     const bool quiet = args.has("quiet");
     opts.progress = !quiet && (args.has("progress") || isatty(STDERR_FILENO));
 
-    auto store = open_sqlite_store(db);
+    auto store = open_store(db);
     IngestJob job(opts, darknet, *store);
     IngestResult r = job.run(&stop_requested(), std::cerr);
     if (cfg.has_retention && !r.interrupted) {

@@ -72,7 +72,7 @@ int cmd_report(int argc, char** argv) {
     if (args.has("config")) cfg = TelescopeConfig::load(args.get("config"));
     std::unique_ptr<GeoEnricher> geo = open_geo(args, cfg);
     if (geo) opts.geo = [&geo](const IpAddress& a) { return geo->lookup(a); };
-    auto store = open_sqlite_store(args.get("db", cfg.db_path.empty() ? "iotwatch.db" : cfg.db_path));
+    auto store = open_store(args.get("db", cfg.db_path.empty() ? "iotwatch.db" : cfg.db_path));
     write_report(*store, opts, std::cout);
     std::cout.flush();
     return std::cout ? kExitOk : kExitFailure;

@@ -31,7 +31,7 @@ int cmd_retention(int argc, char** argv) {
         if (!t) throw ConfigError("--now: '" + args.get("now") + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
         now_s = bin_start_seconds(*t, 1);
     }
-    auto store = open_sqlite_store(args.get("db", cfg.db_path.empty() ? "iotwatch.db" : cfg.db_path));
+    auto store = open_store(args.get("db", cfg.db_path.empty() ? "iotwatch.db" : cfg.db_path));
     const auto deleted = store->apply_retention(cfg.retention, now_s);
     if (args.has("json")) {
         JsonWriter w(std::cout);

@@ -127,7 +127,7 @@ int cmd_serve(int argc, char** argv) {
         live = std::make_unique<server::LiveFeed>(lo);
     }
 
-    server::ApiServer srv(o, open_sqlite_store(db), live.get());
+    server::ApiServer srv(o, open_store(db), live.get());
     const int port = srv.bind();
     if (live) live->start();
     const std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;

@@ -69,7 +69,7 @@ int cmd_share(int argc, char** argv) {
     args.option("type", "TYPE", "get: only this STIX type");
     args.option("day", "YYYY-MM-DD", "publish: the day whose alerts to publish");
     if (!args.parse(argc - 1, argv + 1)) return kExitOk;
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
     std::unique_ptr<OrganisationRegistry> reg;
     if (args.has("orgs")) reg = std::make_unique<OrganisationRegistry>(OrganisationRegistry::load(args.get("orgs")));
     SharingHub hub(*store, reg.get());

@@ -41,7 +41,7 @@ int run_import(int argc, char** argv) {
     if (!args.parse(argc, argv)) return kExitOk;
     if (!args.has("feed") || args.get("feed").empty()) throw ConfigError("--feed NAME is required");
     if (args.positional().empty()) throw ConfigError("give at least one FILE");
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
     const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
     uint64_t read = 0, added = 0, bad = 0;
@@ -101,7 +101,7 @@ int run_rpz(int argc, char** argv) {
     const long long serial = args.get_int("serial", 0);
     if (serial < 0 || serial > 4294967295LL) throw ConfigError("--serial must be 0..4294967295");
     o.serial = static_cast<uint32_t>(serial);
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
     const std::string zone = render_rpz_zone(stored_sites(*store), o);
     if (!args.has("output")) {
         std::cout << zone;
@@ -125,7 +125,7 @@ int run_list(int argc, char** argv) {
     args.option("format", "FORMAT", "domains (default), urls, csv or jsonl");
     if (!args.parse(argc, argv)) return kExitOk;
     const std::string format = args.get("format", "domains");
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
     const auto rows = store->malicious_sites();
     if (format == "domains" || format == "urls") {
         std::set<std::string> seen;

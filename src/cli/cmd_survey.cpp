@@ -135,7 +135,7 @@ int cmd_survey(int argc, char** argv) {
 
     if (args.has("results")) {
         if (!args.has("campaign")) throw ConfigError("--results needs --campaign ID");
-        auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+        auto store = open_store(args.get("db", "iotwatch.db"));
         JsonWriter w(std::cout);
         for (const auto& r : store->survey_results(args.get("campaign"))) {
             write_result_json(w, r);
@@ -216,7 +216,7 @@ int cmd_survey(int argc, char** argv) {
     auto source = IpAddress::parse(args.get("source-address"));
     if (!source || !source->is_v4()) throw ConfigError("--source-address: '" + args.get("source-address") + "' is not an IPv4 address");
 
-    auto store = open_sqlite_store(args.get("db", "iotwatch.db"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
     std::string campaign_id = args.get("campaign");
     SurveyCampaign campaign;
     std::optional<SurveyCampaign> stored = campaign_id.empty() ? std::nullopt : store->survey_campaign(campaign_id);

@@ -968,4 +968,9 @@ private:
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
 
+std::unique_ptr<Store> open_store(const std::string& spec) {
+    if (spec.rfind("clickhouse://", 0) == 0) return open_clickhouse_store(spec);
+    return open_sqlite_store(spec);
+}
+
 }  // namespace iotwatch

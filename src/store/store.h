@@ -163,5 +163,11 @@ public:
 /// Opens (creating if needed) the SQLite store at `path` (WAL mode; schema created or migrated).
 /// Throws StoreError naming the path on failure.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+/// Opens (creating the database and tables if needed) the ClickHouse store at
+/// clickhouse://HOST[:PORT]/DATABASE (HTTP interface, default port 8123). Throws ConfigError on a
+/// bad URL and StoreError when the server cannot be reached or refuses the schema.
+std::unique_ptr<Store> open_clickhouse_store(const std::string& url);
+/// The store a --db / [store] db value names: a clickhouse:// URL, otherwise a SQLite file path.
+std::unique_ptr<Store> open_store(const std::string& spec);
 
 }  // namespace iotwatch
