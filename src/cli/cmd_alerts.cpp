@@ -152,7 +152,7 @@ int cmd_alerts(int argc, char** argv) {
                    "per organisation, from the stored alert rows.");
     args.option("orgs", "FILE", "organisation registry (TOML [[organisation]] tables; see README)");
     args.option("day", "YYYY-MM-DD", "the UTC day to alert on (default: yesterday)");
-    args.option("db", "FILE", "SQLite store (default: the config's store.db, else iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default: the config's store.db, else iotwatch.db)");
     args.option("outbox", "DIR", "where the per-organisation folders go (default outbox)");
     args.option("config", "FILE", "telescope configuration: [retention] is enforced after the run");
     args.option("iot-ports", "FILE", "IoT port taxonomy TSV (default: data/iot-ports.tsv, built in)");

@@ -135,7 +135,7 @@ int cmd_collect(int argc, char** argv) {
     args.option("listen", "[HOST:]PORT", "UDP address to receive on (repeatable; default 127.0.0.1:2055)", true);
     args.option("pcap", "FILE", "read export datagrams from a capture file instead (repeatable)", true);
     args.option("port", "N", "with --pcap: only UDP datagrams to this destination port");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.option("count", "N", "stop after N flow records");
     args.option("duration", "S", "stop after S seconds (UDP)");
     args.option("batch", "N", "flow records per store transaction (default 10000; also flushed every second)");

@@ -22,7 +22,7 @@ int cmd_evidence(int argc, char** argv) {
                    "line or object and field, skipped, and makes the exit code 3; good records are kept.");
     args.option("feed", "NAME", "name of the partner feed (shown as the alert's source)");
     args.option("format", "FORMAT", "csv or stix (default: stix for *.json, else csv)");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.flag("json", "print the summary as one JSON object");
     if (!args.parse(argc, argv)) return kExitOk;
     if (!args.has("feed") || args.get("feed").empty()) throw ConfigError("--feed NAME is required");

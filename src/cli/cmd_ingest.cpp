@@ -25,7 +25,7 @@ int cmd_ingest(int argc, char** argv) {
                    "checkpoint; inputs already ingested are skipped.");
     args.option("darknet", "CIDR", "monitored darknet prefix (IPv4 or IPv6)", true);
     args.option("config", "FILE", "TOML configuration ([[sensor]] name/prefixes, [store] db, [detect] thresholds)");
-    args.option("db", "FILE", "SQLite store (default: the config's store.db, else iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default: the config's store.db, else iotwatch.db)");
     args.option("orgs", "FILE", "organisation registry: members' darknet prefixes join as sensors named by id (DAEDALUS)");
     args.option("live", "IFACE", "capture live from a network interface (libpcap) instead of files");
     args.option("filter", "BPF", "capture filter for --live");

@@ -21,7 +21,7 @@ int cmd_report(int argc, char** argv) {
                    "DoS victims), 'labels' (SVM verdicts, after ingest --model) or 'infected' (sources judged\n"
                    "infected, with evidence and confidence), the last four after ingest --detect.\n"
                    "Times are UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; --to is exclusive.");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.flag("json", "one JSON object (the stable scripting interface; see README)");
     args.flag("jsonl", "JSON lines, one object per row of the view");
     args.flag("csv", "CSV with a header line");

@@ -18,7 +18,7 @@ int cmd_retention(int argc, char** argv) {
                    "Deletes every record older than the [retention] table of the configuration keeps it:\n"
                    "whole UTC days, counted back from today (or --now). Prints rows deleted per table.");
     args.option("config", "FILE", "TOML configuration with a [retention] table");
-    args.option("db", "FILE", "SQLite store (default: the config's store.db, else iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default: the config's store.db, else iotwatch.db)");
     args.option("now", "TIME", "reference time instead of the clock (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
     args.flag("json", "print rows deleted per table as one JSON object");
     if (!args.parse(argc, argv)) return kExitOk;

@@ -57,7 +57,7 @@ int cmd_serve(int argc, char** argv) {
                    "alerts and per-address rows of its own addresses. Reads of alert data are written to the\n"
                    "store's access log. --replay feeds the live map (Server-Sent Events at /api/v1/live).\n"
                    "Listens on loopback unless told otherwise; stops cleanly on SIGINT/SIGTERM.");
-    args.option("db", "FILE", "SQLite store (default: the config's store.db, else iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default: the config's store.db, else iotwatch.db)");
     args.option("config", "FILE", "telescope configuration (store.db, [geo])");
     args.option("listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
     args.option("orgs", "FILE", "organisation registry: organisations with token_sha256 get API access");

@@ -59,7 +59,7 @@ int cmd_share(int argc, char** argv) {
     }
     const std::string sub = argv[0];
     ArgParser args("share " + sub, "[OPTIONS]", "See `iotwatch share --help`.");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.option("orgs", "FILE", "organisation registry (sector membership)");
     args.option("org", "ID", "submit: the submitting organisation");
     args.option("as", "ORG", "read as this organisation");

@@ -36,7 +36,7 @@ int run_import(int argc, char** argv) {
     args.option("feed", "NAME", "source of the list (kept with each entry)");
     args.option("format", "FORMAT", "csv or stix (default: stix for *.json, else csv)");
     args.option("category", "C", "category for CSV rows without one (default malware)");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.flag("json", "print the summary as one JSON object");
     if (!args.parse(argc, argv)) return kExitOk;
     if (!args.has("feed") || args.get("feed").empty()) throw ConfigError("--feed NAME is required");
@@ -79,7 +79,7 @@ int run_rpz(int argc, char** argv) {
                    "every listed domain and every name under it is answered with the warning page's address\n"
                    "(or CNAME, or NXDOMAIN). The same list gives the same file (the SOA serial is YYYYMMDD00 of\n"
                    "the newest entry unless --serial is given).");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.option("zone", "NAME", "policy zone name, also the file's $ORIGIN (default rpz.iotwatch.local)");
     args.option("warning-a", "IP", "IPv4 address of the warning page");
     args.option("warning-aaaa", "IP", "IPv6 address of the warning page");
@@ -121,7 +121,7 @@ int run_list(int argc, char** argv) {
     ArgParser args("sites list", "[--format domains|urls|csv|jsonl] [--db FILE]",
                    "Prints the list: distinct domains or URLs one per line (for block lists and proxies), or\n"
                    "every entry with category, source and first/last seen as CSV or JSON lines.");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.option("format", "FORMAT", "domains (default), urls, csv or jsonl");
     if (!args.parse(argc, argv)) return kExitOk;
     const std::string format = args.get("format", "domains");

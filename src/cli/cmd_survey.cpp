@@ -126,7 +126,7 @@ int cmd_survey(int argc, char** argv) {
     args.flag("loopback-test", "a test campaign: the allow-list must be inside 127.0.0.0/8");
     args.flag("dry-run", "print the targets as JSON lines in probe order; send nothing");
     args.flag("results", "print the stored results of --campaign as JSON lines and exit");
-    args.option("db", "FILE", "SQLite store (default iotwatch.db)");
+    args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.flag("json", "print the run summary as one JSON object");
     args.flag("progress", "progress on stderr even when it is not a terminal");
     args.flag("quiet", "no progress");

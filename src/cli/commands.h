@@ -21,5 +21,6 @@ int cmd_share(int argc, char** argv);
 int cmd_survey(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_collect(int argc, char** argv);
+int cmd_store(int argc, char** argv);
 
 }  // namespace iotwatch::cli

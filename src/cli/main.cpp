@@ -36,6 +36,7 @@ commands:
   survey    weak-credential survey of allow-listed space (telnet, http, https): closed, no-auth,
             auth-prompt, login-ok per (address, port, protocol); --dry-run lists targets, sends nothing
   collect   flow collector: NetFlow v5/v9/IPFIX from UDP (loopback by default) or captures into the store
+  store     store init: create the schema (SQLite file, or a ClickHouse server / each server of a cluster)
   version   print the version
 
 `iotwatch COMMAND --help` explains each command's options.
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
         if (cmd == "survey") return cmd_survey(argc - 2, argv + 2);
         if (cmd == "serve") return cmd_serve(argc - 2, argv + 2);
         if (cmd == "collect") return cmd_collect(argc - 2, argv + 2);
+        if (cmd == "store") return cmd_store(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

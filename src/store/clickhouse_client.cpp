@@ -14,8 +14,27 @@ ClickHouseUrl ClickHouseUrl::parse(const std::string& url) {
     const std::string scheme = "clickhouse://";
     if (url.compare(0, scheme.size(), scheme) != 0)
         throw ConfigError("store URL '" + url + "' does not start with clickhouse://");
-    const std::string rest = url.substr(scheme.size());
+    std::string rest = url.substr(scheme.size());
     ClickHouseUrl u;
+    if (const auto q = rest.find('?'); q != std::string::npos) {
+        std::string params = rest.substr(q + 1);
+        rest.resize(q);
+        size_t pos = 0;
+        while (pos <= params.size()) {
+            const auto amp = params.find('&', pos);
+            const std::string kv = params.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+            const auto eq = kv.find('=');
+            const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+            if (key != "cluster") throw ConfigError("store URL '" + url + "': unknown parameter '" + key + "' (known: cluster)");
+            for (char c : value)
+                if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+                    throw ConfigError("store URL '" + url + "': the cluster name may hold only letters, digits and _");
+            if (value.empty()) throw ConfigError("store URL '" + url + "': empty cluster name");
+            u.cluster = value;
+            if (amp == std::string::npos) break;
+            pos = amp + 1;
+        }
+    }
     const auto slash = rest.find('/');
     const std::string hostport = rest.substr(0, slash);
     if (slash != std::string::npos && slash + 1 < rest.size()) u.database = rest.substr(slash + 1);
@@ -50,7 +69,7 @@ ClickHouseUrl ClickHouseUrl::parse(const std::string& url) {
 
 std::string ClickHouseUrl::describe() const {
     return "clickhouse://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-           std::to_string(port) + "/" + database;
+           std::to_string(port) + "/" + database + (cluster.empty() ? "" : "?cluster=" + cluster);
 }
 
 ClickHouseClient::ClickHouseClient(ClickHouseUrl url)
@@ -64,7 +83,9 @@ ClickHouseClient::ClickHouseClient(ClickHouseUrl url)
 ClickHouseClient::~ClickHouseClient() = default;
 
 std::string ClickHouseClient::post(const std::string& params, const std::string& body, bool with_database) {
-    std::string path = "/?optimize_move_to_prewhere=0";
+    // insert_distributed_sync: an insert into a Distributed table returns once every shard has
+    // its rows (durable and visible), not when they are queued on the receiving server.
+    std::string path = "/?optimize_move_to_prewhere=0&insert_distributed_sync=1";
     if (with_database) path += "&database=" + url_.database;
     if (!params.empty()) path += "&" + params;
     auto res = http_->Post(path, body, "application/octet-stream");

@@ -13,11 +13,14 @@ class Client;
 
 namespace iotwatch {
 
-/// Where a ClickHouse store lives: clickhouse://HOST[:PORT]/DATABASE.
+/// Where a ClickHouse store lives: clickhouse://HOST[:PORT]/DATABASE[?cluster=NAME].
+/// With a cluster (a <remote_servers> entry of the servers' configuration), the tables are
+/// Distributed tables over per-server `<table>_local` tables, sharded by the row key.
 struct ClickHouseUrl {
     std::string host;
     uint16_t port = 8123;
     std::string database = "iotwatch";
+    std::string cluster;
     /// Parses the URL; throws ConfigError naming what is wrong.
     static ClickHouseUrl parse(const std::string& url);
     std::string describe() const;

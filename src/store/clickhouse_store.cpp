@@ -135,17 +135,24 @@ std::string range_sql(const char* column, int64_t from, int64_t to) {
 
 class ClickHouseStore final : public Store {
 public:
-    explicit ClickHouseStore(const ClickHouseUrl& url) : ch_(url) {
+    explicit ClickHouseStore(const ClickHouseUrl& url) : ch_(url), local_(url.cluster.empty() ? "" : "_local") {
         ver_ = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count());
         ch_.execute("CREATE DATABASE IF NOT EXISTS " + url.database);
         for (const auto& t : kTables) {
-            std::string sql = std::string("CREATE TABLE IF NOT EXISTS ") + t.name + " (" + t.columns;
+            // On a cluster this creates the connected server's local table and the Distributed
+            // table over all shards; every server is opened once so that each has both.
+            std::string sql = std::string("CREATE TABLE IF NOT EXISTS ") + t.name + local_ + " (" + t.columns;
             sql += t.replacing ? ", ver UInt64, deleted UInt8) ENGINE = ReplacingMergeTree(ver)"
                                : ", seq UInt64) ENGINE = MergeTree()";
             if (*t.time_column) sql += " PARTITION BY " + partition_expr(t);
             sql += std::string(" ORDER BY (") + t.key + ")";
             ch_.execute(sql);
+            if (!local_.empty())
+                // Every version of a key goes to the same shard (FINAL collapses within a shard).
+                ch_.execute(std::string("CREATE TABLE IF NOT EXISTS ") + t.name + " AS " + t.name + local_ +
+                            " ENGINE = Distributed(" + url.cluster + ", " + url.database + ", " + t.name + local_ +
+                            ", cityHash64(" + t.key + "))");
         }
     }
 
@@ -703,23 +710,25 @@ public:
             const std::string cond = std::string(r.column) + " < " + std::to_string(r.ns ? ns_bound(cutoff_s) : cutoff_s);
             const TableSpec& spec = table_spec(r.table);
             const std::string live = spec.replacing ? " FINAL WHERE deleted = 0 AND " : " WHERE ";
-            const uint64_t n = uint64_t(scalar("SELECT count() FROM " + std::string(r.table) + live + cond));
+            // On a cluster: this server's shard only (run retention against every server).
+            const std::string local = std::string(r.table) + local_;
+            const uint64_t n = uint64_t(scalar("SELECT count() FROM " + local + live + cond));
             if (*spec.time_column) {
                 // Partition ids are the UTC day (YYYYMMDD) of the column: drop every one before the cutoff day.
                 const int64_t cutoff_day = scalar("SELECT toYYYYMMDD(toDateTime(" + std::to_string(cutoff_s) + "))");
                 TsvReader parts(ch_.select("SELECT DISTINCT partition FROM system.parts WHERE database = " +
-                                           quote(ch_.url().database) + " AND table = " + quote(r.table) + " AND active"),
+                                           quote(ch_.url().database) + " AND table = " + quote(local) + " AND active"),
                                 "system.parts");
                 while (parts.next())
                     if (parts.i64(0) < cutoff_day)
-                        ch_.execute(std::string("ALTER TABLE ") + r.table + " DROP PARTITION " + parts.text(0));
+                        ch_.execute("ALTER TABLE " + local + " DROP PARTITION " + parts.text(0));
             } else {
                 for (const auto& s : malicious_sites())
                     if (s.last_seen_ns < ns_bound(cutoff_s))
                         tombstone(r.table).str(s.domain).str(s.url).str(s.source).str("").i64(0).i64(0);
                 flush_pending();
                 // Collapse now so the rows are gone from disk, not only from reads.
-                if (n > 0) ch_.execute(std::string("OPTIMIZE TABLE ") + r.table + " FINAL");
+                if (n > 0) ch_.execute("OPTIMIZE TABLE " + local + " FINAL");
             }
             deleted.push_back({r.table, n});
         }
@@ -923,6 +932,7 @@ private:
     }
     enum { kNone, kLive, kDeleted };
     ClickHouseClient ch_;
+    const std::string local_;  // "_local" on a cluster: the per-server tables under the Distributed ones
     uint64_t ver_ = 0;
     bool in_tx_ = false;
     RowBinaryWriter cur_;

@@ -2,15 +2,22 @@
 # free ports, its data under $WORK/ch-NAME, and sets CH_PORT to its HTTP port. Never touches /etc
 # or the system service. Call it in the test's own shell (not in $(...)): the server is killed when
 # the test exits.
+# free_ports N: prints N free TCP ports on 127.0.0.1.
+free_ports() {
+  python3 -c 'import socket, sys
+s=[socket.socket() for _ in range(int(sys.argv[1]))]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])' "$1"
+}
+
+# start_clickhouse NAME [HTTP_PORT TCP_PORT]: as above; with $CH_REMOTE_XML set, that text is the
+# server's <clickhouse_remote_servers> include (clusters for Distributed tables).
 start_clickhouse() {
   local name=$1 dir="$WORK/ch-$1"
   command -v clickhouse-server >/dev/null || fail "clickhouse-server is not installed (scripts/install-deps.sh installs it)"
   mkdir -p "$dir/data"
-  local http tcp
-  read -r http tcp < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+  local http=${2:-} tcp=${3:-}
+  [ -n "$http" ] || read -r http tcp < <(free_ports 2)
   cat > "$dir/config.xml" <<XML
 <?xml version="1.0"?>
 <yandex>
@@ -34,7 +41,7 @@ XML
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
 XML
-  [ -f "$dir/remote.xml" ] || echo '<?xml version="1.0"?><yandex/>' > "$dir/remote.xml"
+  echo "${CH_REMOTE_XML:-<?xml version=\"1.0\"?><yandex/>}" > "$dir/remote.xml"
   clickhouse-server --config-file="$dir/config.xml" > "$dir/stdout" 2>&1 &
   echo $! > "$dir/pid"
   disown $! 2>/dev/null || true  # no "Killed" line when the exit trap stops it
