@@ -138,8 +138,15 @@ public:
     explicit ClickHouseStore(const ClickHouseUrl& url) : ch_(url), local_(url.cluster.empty() ? "" : "_local") {
         ver_ = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count());
+        // One query for what exists: a CREATE per table on every open cost about a second.
         ch_.execute("CREATE DATABASE IF NOT EXISTS " + url.database);
+        std::set<std::string> have;
+        {
+            TsvReader r(ch_.select("SELECT name FROM system.tables WHERE database = " + quote(url.database)), "system.tables");
+            while (r.next()) have.insert(r.text(0));
+        }
         for (const auto& t : kTables) {
+            if (have.count(std::string(t.name) + local_) && have.count(t.name)) continue;
             // On a cluster this creates the connected server's local table and the Distributed
             // table over all shards; every server is opened once so that each has both.
             std::string sql = std::string("CREATE TABLE IF NOT EXISTS ") + t.name + local_ + " (" + t.columns;
