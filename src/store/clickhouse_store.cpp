@@ -709,6 +709,7 @@ public:
             {"external_evidence", "ts_ns", true, p.external_days},
             {"access_log", "ts_ns", true, p.access_log_days},
             {"malicious_site", "last_seen_ns", true, p.sites_days},
+            {"flow", "start_ns", true, p.flows_days},
         };
         std::vector<std::pair<std::string, uint64_t>> deleted;
         for (const auto& r : rules) {

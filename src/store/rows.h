@@ -206,6 +206,7 @@ struct RetentionPolicy {
     int64_t external_days = 0;        // external_evidence
     int64_t access_log_days = 0;      // access_log
     int64_t sites_days = 0;           // malicious_site (by last seen)
+    int64_t flows_days = 0;           // flow records (by flow start); exporter statistics are kept
 };
 
 }  // namespace iotwatch

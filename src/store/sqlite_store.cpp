@@ -780,6 +780,7 @@ public:
             {"external_evidence", "ts_ns", 1000000000, p.external_days},
             {"access_log", "ts_ns", 1000000000, p.access_log_days},
             {"malicious_site", "last_seen_ns", 1000000000, p.sites_days},
+            {"flow", "start_ns", 1000000000, p.flows_days},
         };
         batch([&] {
             for (const auto& r : rules) {

@@ -85,7 +85,8 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
                             {"alerts_days", &cfg.retention.alerts_days},
                             {"external_days", &cfg.retention.external_days},
                             {"access_log_days", &cfg.retention.access_log_days},
-                            {"sites_days", &cfg.retention.sites_days}};
+                            {"sites_days", &cfg.retention.sites_days},
+                            {"flows_days", &cfg.retention.flows_days}};
         for (auto& [k, v] : *t) {
             const Key* key = nullptr;
             for (const auto& candidate : keys)

@@ -41,7 +41,23 @@ cat > retention.toml <<'TOML'
 telescope_bins_days = 1
 events_days = 2
 access_log_days = 400
+flows_days = 2
 TOML
+# A NetFlow v9 export capture: template + 2 records dated 2026-01-01, 2 records dated 2025-12-30.
+python3 - <<'PY'
+import struct
+def ip4(s): return bytes(int(x) for x in s.split("."))
+def frame(p):
+    u = struct.pack("!HHHH", 40000, 2055, 8 + len(p), 0) + p
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 1, 0, 64, 17, 0, ip4("192.0.2.10"), ip4("127.0.0.1"))
+    return b"\x00" * 12 + b"\x08\x00" + h + u
+def s(i, c): return struct.pack("!HH", i, len(c) + 4) + c
+tmpl = struct.pack("!HH", 256, 4) + struct.pack("!HHHHHHHH", 8, 4, 12, 4, 2, 4, 152, 8)
+rec = lambda h, ms: ip4(f"10.0.0.{h}") + ip4("192.0.2.1") + struct.pack("!IQ", 3, ms)
+v9 = struct.pack("!HHIIII", 9, 4, 1000, 1767225700, 0, 1) + s(0, tmpl) + s(256, rec(1, 1767225600123) + rec(2, 1767225601000) + rec(3, 1767052800000) + rec(4, 1767052801000))
+f = frame(v9)
+open("flows.pcap", "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1) + struct.pack("<IIII", 1767225700, 0, len(f), len(f)) + f)
+PY
 
 scenario() {  # scenario DB OUTDIR: every command of the scenario, outputs into OUTDIR
   local db=$1 out=$2
@@ -61,6 +77,7 @@ scenario() {  # scenario DB OUTDIR: every command of the scenario, outputs into 
   "$IOTWATCH" sites import --feed partner-sites --db "$db" sites.csv > "$out/sites-import.txt"
   "$IOTWATCH" sites import --feed partner-sites --db "$db" sites.csv > "$out/sites-import2.txt"
   "$IOTWATCH" sites list --format csv --db "$db" > "$out/sites.csv"
+  "$IOTWATCH" collect --pcap flows.pcap --db "$db" --json | python3 -c 'import json,sys; j=json.load(sys.stdin); j.pop("seconds",None); j.pop("run_start",None); print(json.dumps(j, sort_keys=True))' > "$out/collect.json"
   "$IOTWATCH" sites rpz --warning-a 127.0.0.9 --db "$db" > "$out/sites.rpz"
   "$IOTWATCH" retention --config retention.toml --now 2026-01-02T12:00:00Z --json --db "$db" > "$out/retention.json"
   for v in summary series scans; do
@@ -91,6 +108,7 @@ for f in $files; do
   n=$((n + 1))
 done
 # Not vacuous: the scenario found things.
+[ "$(json_get out-sqlite/retention.json "j['flow']")" = 2 ] || fail "flows_days must delete the 2 flows of 2025-12-30: $(cat out-sqlite/retention.json)"
 [ "$(json_get out-sqlite/report-summary.json "j['packets']")" -gt 200000 ] || fail "too few packets counted"
 [ -s out-sqlite/report-scans.json ] && [ -s out-sqlite/report-infected.json ] || fail "no scans or infected hosts found"
 rows=$(find out-sqlite/outbox -type f -name '*.csv' | xargs cat | wc -l)
