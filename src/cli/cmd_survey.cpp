@@ -21,6 +21,7 @@
 #include "survey/probe_registry.h"
 #include "survey/rate_limiter.h"
 #include "survey/survey_engine.h"
+#include "survey/monthly_summary.h"
 #include "survey/survey_scope.h"
 
 namespace iotwatch::cli {
@@ -93,6 +94,48 @@ void write_result_json(JsonWriter& w, const SurveyResult& r) {
 
 }  // namespace
 
+/// `survey --summary YYYY-MM`: the month's results of every campaign, summarised.
+static int print_monthly_summary(const ArgParser& args) {
+    const std::string month = args.get("summary");
+    auto start = parse_utc(month + "-01");
+    if (month.size() != 7 || !start) throw ConfigError("--summary: '" + month + "' is not YYYY-MM");
+    int y = std::stoi(month.substr(0, 4)), m = std::stoi(month.substr(5, 2));
+    if (++m > 12) m = 1, ++y;
+    char next[16];
+    std::snprintf(next, sizeof next, "%04d-%02d-01", y, m);
+    const TimeRange range{bin_start_seconds(*start, 1), bin_start_seconds(*parse_utc(next), 1)};
+    std::optional<OrganisationRegistry> reg;
+    if (args.has("orgs")) reg = OrganisationRegistry::load(args.get("orgs"));
+    auto store = open_store(args.get("db", "iotwatch.db"));
+    const auto rows = summarise_survey(store->survey_results_between(range), reg ? &*reg : nullptr);
+    if (args.has("json")) {
+        JsonWriter w(std::cout);
+        for (const auto& r : rows) {
+            w.begin_object();
+            w.key("month").value(month);
+            w.key("org").value(r.org);
+            w.key("protocol").value(r.protocol);
+            w.key("surveyed").value(r.surveyed);
+            w.key("responded").value(r.responded);
+            w.key("auth_prompt").value(r.auth_prompt);
+            w.key("login_ok").value(r.login_ok);
+            w.key("no_auth").value(r.no_auth);
+            w.end_object();
+            std::cout << '\n';
+        }
+    } else {
+        std::printf("%-20s %-10s %10s %10s %12s %10s %8s\n", "organisation", "protocol", "surveyed", "answered",
+                    "id/password", "login-ok", "no-auth");
+        for (const auto& r : rows)
+            std::printf("%-20s %-10s %10llu %10llu %12llu %10llu %8llu\n", r.org.c_str(), r.protocol.c_str(),
+                        (unsigned long long)r.surveyed, (unsigned long long)r.responded,
+                        (unsigned long long)r.auth_prompt, (unsigned long long)r.login_ok,
+                        (unsigned long long)r.no_auth);
+        if (rows.empty()) std::printf("(no survey results in %s)\n", month.c_str());
+    }
+    return std::cout.flush() ? kExitOk : kExitFailure;
+}
+
 int cmd_survey(int argc, char** argv) {
     ArgParser args("survey", "(--orgs FILE [--org ID]... | --allow FILE) --source-address ADDR --contact TEXT [options]",
                    "Surveys allow-listed address space for IoT login prompts and weak credentials (NOTICE):\n"
@@ -126,6 +169,8 @@ int cmd_survey(int argc, char** argv) {
     args.flag("loopback-test", "a test campaign: the allow-list must be inside 127.0.0.0/8");
     args.flag("dry-run", "print the targets as JSON lines in probe order; send nothing");
     args.flag("results", "print the stored results of --campaign as JSON lines and exit");
+    args.option("summary", "YYYY-MM", "print NOTICE's monthly figures (per organisation of --orgs and protocol:\n"
+                "addresses surveyed, answered, ID/password prompt, weak login accepted, no auth) and exit");
     args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
     args.flag("json", "print the run summary as one JSON object");
     args.flag("progress", "progress on stderr even when it is not a terminal");
@@ -133,6 +178,7 @@ int cmd_survey(int argc, char** argv) {
     if (!args.parse(argc, argv)) return kExitOk;
     if (!args.positional().empty()) throw ConfigError("unexpected argument '" + args.positional()[0] + "'");
 
+    if (args.has("summary")) return print_monthly_summary(args);
     if (args.has("results")) {
         if (!args.has("campaign")) throw ConfigError("--results needs --campaign ID");
         auto store = open_store(args.get("db", "iotwatch.db"));

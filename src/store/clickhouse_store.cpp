@@ -770,6 +770,10 @@ public:
     std::vector<SurveyResult> survey_results(const std::string& campaign) override {
         return survey_rows("campaign = " + quote(campaign) + " ORDER BY idx");
     }
+    std::vector<SurveyResult> survey_results_between(const TimeRange& range) override {
+        return survey_rows(range_sql("started_ns", ns_bound(range.from), ns_bound(range.to)) +
+                           " ORDER BY address, port, started_ns");
+    }
     std::vector<SurveyResult> survey_findings(const TimeRange& range) override {
         return survey_rows(range_sql("started_ns", ns_bound(range.from), ns_bound(range.to)) +
                            " AND outcome IN ('login-ok', 'no-auth') ORDER BY address, port, started_ns");

@@ -837,6 +837,17 @@ public:
         s.reset();
         return out;
     }
+    std::vector<SurveyResult> survey_results_between(const TimeRange& range) override {
+        std::vector<SurveyResult> out;
+        Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
+                       "ended_ns, source_address, detail FROM survey_result WHERE started_ns >= ? AND started_ns < ? "
+                       "ORDER BY address, port, started_ns");
+        s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
+        while (s.step())
+            if (auto r = survey_row(s)) out.push_back(std::move(*r));
+        s.reset();
+        return out;
+    }
     std::vector<SurveyResult> survey_findings(const TimeRange& range) override {
         std::vector<SurveyResult> out;
         Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "

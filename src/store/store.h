@@ -147,6 +147,9 @@ public:
     virtual void put_survey_results(const std::vector<SurveyResult>& rows) = 0;
     /// Every result of a campaign, by address then port.
     virtual std::vector<SurveyResult> survey_results(const std::string& campaign) = 0;
+    /// Every result of every campaign started in the range (seconds), by address, port, start
+    /// (the monthly summary's input).
+    virtual std::vector<SurveyResult> survey_results_between(const TimeRange& range) = 0;
     /// Findings the ISPs are told about (login-ok and no-auth) of every campaign, started in the
     /// range (seconds), by address, port, start.
     virtual std::vector<SurveyResult> survey_findings(const TimeRange& range) = 0;

@@ -224,3 +224,31 @@ PY
 for p in "$WEAK_PASS" "$STRONG_PASS"; do grep -rqF -- "\"$p\"" out && fail "a password reached the alert files"; done
 grep -rqF -- "$STRONG_PASS" out && fail "the strong password reached the alert files"
 pass "survey findings reach the ISP's daily alert files"
+
+# NOTICE's monthly summary: per organisation and protocol, distinct addresses, recomputed here
+# from the results (best outcome per address) as an independent check.
+"$IOTWATCH" survey --summary "$(date -u +%Y-%m)" --orgs orgs.toml --db s.db --json > summary.jsonl
+python3 - "$NET" <<'PY'
+import json, sys
+net = sys.argv[1]
+rank = {"login-ok": 5, "no-auth": 4, "auth-prompt": 3, "open-no-service": 2}
+best = {}
+for r in map(json.loads, open("results.jsonl")):
+    for p in (r["protocol"], "all"):
+        k = (p, r["address"])
+        best[k] = max(best.get(k, 1), rank.get(r["outcome"], 1))
+rows = {(j["org"], j["protocol"]): j for j in map(json.loads, open("summary.jsonl"))}
+protocols = {p for p, _ in best}
+for org in ("loop-isp", "all"):
+    for p in protocols:
+        v = [b for (q, _), b in best.items() if q == p]
+        want = dict(surveyed=len(v), responded=sum(b >= 2 for b in v), auth_prompt=sum(b in (3, 5) for b in v),
+                    login_ok=sum(b == 5 for b in v), no_auth=sum(b == 4 for b in v))
+        got = rows[(org, p)]
+        assert all(got[k] == want[k] for k in want), (org, p, got, want)
+assert rows[("loop-isp", "all")]["login_ok"] >= 4 and rows[("loop-isp", "all")]["auth_prompt"] > rows[("loop-isp", "all")]["login_ok"], rows
+print("summary rows", len(rows))
+PY
+"$IOTWATCH" survey --summary 2001-01 --db s.db | grep -q "no survey results" || fail "an empty month must say so"
+"$IOTWATCH" survey --summary 2026-13 --db s.db 2>/dev/null && fail "a bad month must be refused"
+pass "monthly summary equals an independent count of the results"

@@ -8,6 +8,7 @@
 #include "survey/credential_list.h"
 #include "survey/cyclic_permutation.h"
 #include "survey/http_auth.h"
+#include "survey/monthly_summary.h"
 #include "survey/rate_limiter.h"
 #include "survey/survey_scope.h"
 
@@ -151,3 +152,41 @@ TEST(HttpAuth, ParsesChallengesAndBuildsDigest) {
 
 }  // namespace
 }  // namespace iotwatch
+
+TEST(SurveyMonthlySummary, CountsDistinctAddressesByBestOutcomePerOrganisation) {
+    const auto reg = iotwatch::OrganisationRegistry::parse(
+        "[[organisation]]\nid = \"a\"\nname = \"A\"\nprefixes = [\"10.0.0.0/24\"]\n", "orgs.toml");
+    auto res = [](const char* addr, const char* proto, iotwatch::SurveyOutcome o) {
+        iotwatch::SurveyResult r;
+        r.address = *iotwatch::IpAddress::parse(addr);
+        r.protocol = proto;
+        r.outcome = o;
+        return r;
+    };
+    using O = iotwatch::SurveyOutcome;
+    std::vector<iotwatch::SurveyResult> rs = {
+        res("10.0.0.1", "telnet", O::kAuthPrompt), res("10.0.0.1", "telnet", O::kLoginOk),  // two ports/campaigns
+        res("10.0.0.2", "telnet", O::kClosed),     res("10.0.0.2", "http", O::kNoAuth),
+        res("10.0.0.3", "http", O::kAuthPrompt),   res("192.0.2.9", "http", O::kOpenNoService)};
+    const auto rows = iotwatch::summarise_survey(rs, &reg);
+    auto find = [&](const std::string& org, const std::string& p) {
+        for (const auto& r : rows)
+            if (r.org == org && r.protocol == p) return r;
+        ADD_FAILURE() << "no row " << org << "/" << p;
+        return iotwatch::SurveySummaryRow{};
+    };
+    auto t = find("a", "telnet");
+    EXPECT_EQ(t.surveyed, 2u);
+    EXPECT_EQ(t.responded, 1u);
+    EXPECT_EQ(t.auth_prompt, 1u);  // the login-ok device also had a prompt
+    EXPECT_EQ(t.login_ok, 1u);
+    auto all = find("a", "all");
+    EXPECT_EQ(all.surveyed, 3u);
+    EXPECT_EQ(all.login_ok, 1u);
+    EXPECT_EQ(all.no_auth, 1u);
+    EXPECT_EQ(all.auth_prompt, 2u);
+    EXPECT_EQ(find("(none)", "http").surveyed, 1u);
+    EXPECT_EQ(find("all", "all").surveyed, 4u);
+    EXPECT_EQ(rows.back().org, "all");
+    EXPECT_EQ(rows.back().protocol, "all");
+}
