@@ -16,6 +16,7 @@
 #include "core/json_writer.h"
 #include "core/timestamp.h"
 #include "notify/alert_format.h"
+#include "sharing/findings_stix.h"
 #include "sharing/sharing_hub.h"
 
 namespace iotwatch::cli {
@@ -48,7 +49,8 @@ int cmd_share(int argc, char** argv) {
         "usage: iotwatch share submit|publish|get|collections|seals [OPTIONS]\n\n"
         "The information-sharing hub (J-CSIP / ISAC style), TLP 2.0 enforced on every read:\n"
         "  submit       an organisation's STIX 2.1 bundle, anonymised and routed to its sectors\n"
-        "  publish      iotwatch's own findings of a day (alert sightings per organisation, TLP:AMBER)\n"
+        "  publish      iotwatch's own findings of a day: alert sightings, scan campaigns, DoS victims\n"
+        "               (to the owning organisation, TLP:AMBER; unowned addresses: national, TLP:GREEN)\n"
         "  get          the objects of a collection a reader may see, as a STIX bundle\n"
         "  collections  the collections a reader may see\n"
         "  seals        the sealed submitter mapping (operator only)\n"
@@ -113,7 +115,35 @@ int cmd_share(int argc, char** argv) {
                 ++published;
             }
         }
-        std::cout << "published " << published << " objects for " << args.get("day") << "\n";
+        // Scan campaigns and DoS victims of the day: to the organisation owning the address
+        // (TLP:AMBER, that organisation alone: its subscribers' devices), else to the national
+        // collection (TLP:GREEN: addresses outside every participating organisation).
+        // C&C candidates (issue 7) are to be published here too once the scoring exists.
+        size_t scans = 0, victims = 0;
+        auto route = [&](const IpAddress& a, const std::vector<std::string>& objects) {
+            const uint32_t owner = reg->owner(a);
+            for (const auto& o : objects) {
+                if (owner != OrganisationRegistry::kNone) {
+                    const std::string& id = reg->organisations()[owner].id;
+                    hub.publish("org-" + id, o, "", {id}, now_ns());
+                } else {
+                    hub.publish("national", o, "", {}, now_ns());
+                }
+                ++published;
+            }
+        };
+        for (const auto& e : store->scan_events({day, day + 86400}, SIZE_MAX)) {
+            const bool owned = reg->owner(e.src) != OrganisationRegistry::kNone;
+            route(e.src, scan_event_stix(e, owned ? Tlp::kAmber : Tlp::kGreen));
+            ++scans;
+        }
+        for (const auto& a : store->dos_attacks({day, day + 86400}, SIZE_MAX)) {
+            const bool owned = reg->owner(a.victim) != OrganisationRegistry::kNone;
+            route(a.victim, dos_attack_stix(a, owned ? Tlp::kAmber : Tlp::kGreen));
+            ++victims;
+        }
+        std::cout << "published " << published << " objects for " << args.get("day") << " (" << scans
+                  << " scan campaigns, " << victims << " DoS victims)\n";
         return kExitOk;
     }
     const Reader reader = reader_from(args, reg.get());

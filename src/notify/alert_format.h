@@ -42,4 +42,9 @@ const std::vector<std::string>& shadowserver_darknet_fields();
 /// A stable per-row identifier: UUIDv5 of "org|day|address|kind" in iotwatch's namespace.
 std::string alert_event_id(const AlertRow& row);
 
+/// The UUIDv5 namespace of iotwatch's STIX ids, and its producer identity's id (every STIX object
+/// iotwatch creates, alerts or shared findings, points created_by_ref at it).
+const char* stix_namespace();
+std::string stix_producer_identity();
+
 }  // namespace iotwatch

@@ -21,9 +21,12 @@ std::string stix_time(int64_t ns) { return format_utc(ns, 3); }
 
 }  // namespace
 
+const char* stix_namespace() { return kStixNamespace; }
+std::string stix_producer_identity() { return "identity--" + uuid5(kStixNamespace, "iotwatch producer"); }
+
 std::string render_stix_bundle(const AlertFileContext& ctx, const std::vector<AlertRow>& rows) {
     const std::string day = format_utc_day(ctx.day_s * kNanosPerSecond);
-    const std::string identity = "identity--" + uuid5(kStixNamespace, "iotwatch producer");
+    const std::string identity = stix_producer_identity();
     std::ostringstream out;
     JsonWriter w(out);
     w.begin_object();

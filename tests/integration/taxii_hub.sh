@@ -18,7 +18,7 @@ cat > orgs.toml <<TOML
 [[organisation]]
 id = "isp-a"
 name = "ISP A"
-prefixes = ["0.0.0.0/1"]
+prefixes = ["0.0.0.0/2"]
 sectors = ["information-communication"]
 token_sha256 = "$(sha $A)"
 [[organisation]]
@@ -83,7 +83,38 @@ assert s == 200 and all({"id", "date_added", "version", "media_type"} <= set(x) 
 assert call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?bogus=1", A)[0] == 400
 assert call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?added_after=yesterday", A)[0] == 400
 full = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?limit=1000", A)[1]["objects"]
-json.dump({"type": "bundle", "id": "bundle--5f1cfa94-6e7e-5b8f-9d8d-8c5d4e1f7a21", "objects": full}, open("published.json", "w"))
+# Scan campaigns and DoS victims: an owned address's reach its organisation only (AMBER); the
+# others are national and GREEN, readable by every member. Each sighting's indicator is stored.
+national = call(f"/taxii2/api/collections/{cid('national')}/objects/?limit=10000", B)[1]["objects"]
+own_scans = [o for o in full if o["type"] == "indicator" and "anomalous-activity" in o.get("indicator_types", [])]
+nat_scans = [o for o in national if o["type"] == "indicator"]
+nat_dos = [o for o in national if o["type"] == "observed-data"]
+assert own_scans and nat_scans, f"scan campaigns must reach isp-a ({len(own_scans)}) and national ({len(nat_scans)})"
+for o in nat_scans:
+    v = o["pattern"].split("src_ref.value = '")[1].split("'")[0]
+    assert 64 <= int(v.split(".")[0]) < 128, f"{v} is owned by an organisation, not national"
+assert call(f"/taxii2/api/collections/{cid('national')}/objects/?limit=1", C)[1]["objects"], "GREEN reaches every member"
+bank = call(f"/taxii2/api/collections/{cid('org-bank-b')}/objects/?limit=10000", B)[1]["objects"]
+bank_dos = [o for o in bank if o["type"] == "observed-data"]
+assert nat_dos or bank_dos, "no DoS victim published"
+assert not any(o["type"] == "observed-data" for o in full), "isp-a received a DoS victim outside its prefixes"
+for o in bank_dos:
+    addr = next(x for x in bank if x["id"] == o["object_refs"][0])["value"]
+    assert 128 <= int(addr.split(".")[0]) < 192, f"bank-b received the DoS victim {addr}"
+green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+assert all(o["object_marking_refs"] == [green] for o in national if "object_marking_refs" in o), "national objects must be GREEN"
+for o in own_scans:
+    v = o["pattern"].split("src_ref.value = '")[1].split("'")[0]
+    assert int(v.split(".")[0]) < 64, f"isp-a received a scan campaign of {v}, outside 0.0.0.0/2"
+ids = {o["id"] for o in full + national + bank}
+for o in full + national + bank:
+    if o["type"] == "sighting": assert o["sighting_of_ref"] in ids, o
+    if o["type"] == "observed-data": assert all(r in ids for r in o["object_refs"]), o
+print(f"published findings: {len(own_scans)} own scan indicators for isp-a, {len(nat_scans)} national, "
+      f"{len(bank_dos)} DoS victims for bank-b, {len(nat_dos)} national")
+seen = set()
+everything = [o for o in full + national + bank if not (o["id"] in seen or seen.add(o["id"]))]
+json.dump({"type": "bundle", "id": "bundle--5f1cfa94-6e7e-5b8f-9d8d-8c5d4e1f7a21", "objects": everything}, open("published.json", "w"))
 
 # An anonymised AMBER submission from A to its sector.
 amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
