@@ -383,6 +383,65 @@ struct ApiServer::Impl {
             },
             true);
 
+        // Per-port series: packets and unique sources per bin for up to 10 ports ("tcp/23,udp/53").
+        get("/api/v1/series/ports", {"from", "to", "day", "width", "ports"},
+            [this](const Principal& who, const RequestParams& p, const httplib::Request&) {
+                const TimeRange range = p.range();
+                const int64_t width = p.integer("width", 3600, 1, 86400);
+                if (width != 300 && width != 3600 && width != 86400)
+                    throw ApiError(400, "width", "width must be 300, 3600 or 86400 (the stored bin widths), not " +
+                                                     std::to_string(width));
+                struct Wanted {
+                    std::string name;
+                    uint8_t protocol;
+                    uint16_t port;
+                };
+                std::vector<Wanted> wanted;
+                const std::string list = p.get("ports", "");
+                if (list.empty()) throw ApiError(400, "ports", "ports is required, e.g. ports=tcp/23,tcp/2323");
+                for (size_t start = 0; start <= list.size();) {
+                    size_t comma = list.find(',', start);
+                    if (comma == std::string::npos) comma = list.size();
+                    const std::string item = list.substr(start, comma - start);
+                    const auto slash = item.find('/');
+                    const std::string proto = item.substr(0, slash);
+                    const std::string num = slash == std::string::npos ? "" : item.substr(slash + 1);
+                    char* end = nullptr;
+                    const long port = std::strtol(num.c_str(), &end, 10);
+                    if ((proto != "tcp" && proto != "udp") || num.empty() || *end || port < 0 || port > 65535)
+                        throw ApiError(400, "ports", "'" + item + "' is not tcp/PORT or udp/PORT");
+                    wanted.push_back({proto + "/" + std::to_string(port), uint8_t(proto == "tcp" ? 6 : 17), uint16_t(port)});
+                    start = comma + 1;
+                }
+                if (wanted.size() > 10) throw ApiError(400, "ports", "at most 10 ports per request");
+                std::map<int64_t, size_t> index;  // bin -> column
+                std::vector<std::vector<PortBinRow>> rows;
+                for (const auto& w : wanted) {
+                    rows.push_back(store->port_series(int32_t(width), w.protocol, w.port, range));
+                    for (const auto& r : rows.back()) index.emplace(r.bin_start, 0);
+                }
+                std::vector<int64_t> bins;
+                for (auto& [b, i] : index) {
+                    i = bins.size();
+                    bins.push_back(b);
+                }
+                json ports = json::object();
+                for (size_t k = 0; k < wanted.size(); ++k) {
+                    std::vector<uint64_t> packets(bins.size(), 0), sources(bins.size(), 0);
+                    for (const auto& r : rows[k]) {
+                        packets[index[r.bin_start]] = r.packets;
+                        sources[index[r.bin_start]] = r.sources;
+                    }
+                    ports[wanted[k].name] = {{"packets", packets}, {"sources", sources}};
+                }
+                json j = envelope(who, range);
+                j["width"] = width;
+                j["bins"] = bins;
+                j["ports"] = ports;
+                return Reply{dump(j) + "\n"};
+            },
+            true);
+
         auto top_view = [this](const std::string& view) {
             return [this, view](const Principal& who, const RequestParams& p, const httplib::Request&) {
                 const TimeRange range = p.range();

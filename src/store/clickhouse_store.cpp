@@ -327,6 +327,25 @@ public:
         while (r.next()) out.push_back({protocol, uint16_t(r.i64(0)), uint64_t(r.i64(1)), uint64_t(r.i64(2))});
         return out;
     }
+    std::vector<PortBinRow> port_series(int32_t width, uint8_t protocol, uint16_t port, const TimeRange& range) override {
+        std::vector<PortBinRow> out;
+        TsvReader r(ch_.select("SELECT bin_start, packets, sources FROM port_bin FINAL WHERE deleted = 0 AND width = " +
+                               std::to_string(width) + " AND protocol = " + std::to_string(protocol) + " AND port = " +
+                               std::to_string(port) + " AND " + range_sql("bin_start", range.from, range.to) +
+                               " ORDER BY bin_start"),
+                    "port_bin");
+        while (r.next()) {
+            PortBinRow row;
+            row.bin_start = r.i64(0);
+            row.width = width;
+            row.protocol = protocol;
+            row.port = port;
+            row.packets = uint64_t(r.i64(1));
+            row.sources = uint64_t(r.i64(2));
+            out.push_back(row);
+        }
+        return out;
+    }
     std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) override {
         std::vector<SourceRank> out;
         const std::string where = "deleted = 0 AND " + range_sql("day", range.from, range.to);

@@ -482,6 +482,25 @@ public:
         return out;
     }
 
+    std::vector<PortBinRow> port_series(int32_t width, uint8_t protocol, uint16_t port, const TimeRange& range) override {
+        std::vector<PortBinRow> out;
+        Stmt& s = stmt("SELECT bin_start, packets, sources FROM port_bin WHERE width = ? AND protocol = ? AND port = ? "
+                       "AND bin_start >= ? AND bin_start < ? ORDER BY bin_start");
+        s.bind(1, width).bind(2, protocol).bind(3, port).bind(4, range.from).bind(5, range.to);
+        while (s.step()) {
+            PortBinRow r;
+            r.bin_start = s.i64(0);
+            r.width = width;
+            r.protocol = protocol;
+            r.port = port;
+            r.packets = uint64_t(s.i64(1));
+            r.sources = uint64_t(s.i64(2));
+            out.push_back(r);
+        }
+        s.reset();
+        return out;
+    }
+
     std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) override {
         std::vector<SourceRank> out;
         Stmt& s = stmt("SELECT src, SUM(packets), SUM(bytes), MAX(destinations), MAX(ports), MIN(first_seen_ns), "

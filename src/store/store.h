@@ -92,6 +92,9 @@ public:
     virtual TelescopeTotals totals(const TimeRange& range) = 0;
     virtual std::vector<ClassBinRow> class_series(int32_t width, const TimeRange& range) = 0;
     virtual std::vector<PortRank> top_ports(uint8_t protocol, size_t n, const TimeRange& range) = 0;
+    /// The port's rows of one bin width in the range, by bin (packets, unique sources). At widths
+    /// 300 and 3600 a bin where the port had a single source has no row (it is in port -1).
+    virtual std::vector<PortBinRow> port_series(int32_t width, uint8_t protocol, uint16_t port, const TimeRange& range) = 0;
     virtual std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) = 0;
     virtual std::vector<SensorBinRow> sensor_totals(const TimeRange& range) = 0;
     /// Source-day rows with Mirai-fingerprinted packets (day, src, first/last seen, packets,

@@ -56,7 +56,8 @@ def call(path, token=None, raw=False):
 s, h = call("/api/v1/health")
 assert s == 200 and h["status"] == "ok" and len(h["classes"]) == 10 and h["live"] is True, h
 
-ENDPOINTS = ["/api/v1/whoami", "/api/v1/summary", "/api/v1/series", "/api/v1/top/countries", "/api/v1/top/asns",
+ENDPOINTS = ["/api/v1/whoami", "/api/v1/summary", "/api/v1/series", "/api/v1/series/ports?ports=tcp/23",
+             "/api/v1/top/countries", "/api/v1/top/asns",
              "/api/v1/top/ports?proto=udp", "/api/v1/scans", "/api/v1/dos", "/api/v1/infected", "/api/v1/alerts",
              "/api/v1/alerts/stats", "/api/v1/alerts/files", "/api/v1/live"]
 for e in ENDPOINTS:
@@ -74,6 +75,16 @@ assert s == 200 and len(ser["bins"]) == 24 and all(len(ser["packets"][c]) == 24 
 assert sum(sum(v) for v in ser["packets"].values()) == summ["packets"], "series must add up to the summary"
 s, ser5 = call("/api/v1/series?width=300&from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", ADMIN)
 assert s == 200 and len(ser5["bins"]) == 12, ser5
+# Per-port series: hour bins of the busiest TCP port add up to its day total in the top-ports view;
+# an organisation token reads the same telescope-wide aggregate.
+top_tcp = call("/api/v1/top/ports?proto=tcp&top=1&day=2026-01-01", ADMIN)[1]["rows"][0]
+s, sp = call(f"/api/v1/series/ports?ports={top_tcp['port']},udp/53&width=3600&day=2026-01-01", ADMIN)
+assert s == 200 and set(sp["ports"]) == {top_tcp["port"], "udp/53"}, sp
+assert all(len(v["packets"]) == len(sp["bins"]) for v in sp["ports"].values()), sp
+assert sum(sp["ports"][top_tcp["port"]]["packets"]) == top_tcp["packets"], (top_tcp, sp["ports"][top_tcp["port"]])
+assert max(sp["ports"][top_tcp["port"]]["sources"]) <= top_tcp["unique_hosts"], sp
+assert call(f"/api/v1/series/ports?ports={top_tcp['port']}&day=2026-01-01", A)[1]["ports"] == \
+       call(f"/api/v1/series/ports?ports={top_tcp['port']}&day=2026-01-01", ADMIN)[1]["ports"]
 for proto in ("tcp", "udp"):
     s, p = call(f"/api/v1/top/ports?proto={proto}&top=5", ADMIN)
     assert s == 200 and 0 < len(p["rows"]) <= 5 and p["rows"][0]["port"].startswith(proto + "/"), p
@@ -110,7 +121,9 @@ assert "x-cache" not in headers("/api/v1/alerts", ADMIN), "alerts must never be 
 assert "top_sources" not in call("/api/v1/summary?top=3", A)[1], "the cache must not hand an organisation the admin's answer"
 
 # Bad requests: 4xx naming the parameter.
-BAD = [("/api/v1/series?width=7", 400, "width"), ("/api/v1/summary?from=yesterday", 400, "from"),
+BAD = [("/api/v1/series?width=7", 400, "width"), ("/api/v1/series/ports", 400, "ports"),
+       ("/api/v1/series/ports?ports=sctp/1", 400, "ports"), ("/api/v1/series/ports?ports=tcp/70000", 400, "ports"),
+       ("/api/v1/series/ports?ports=tcp/23&width=60", 400, "width"), ("/api/v1/summary?from=yesterday", 400, "from"),
        ("/api/v1/summary?from=2026-01-02&to=2026-01-01", 400, "to"), ("/api/v1/top/ports?proto=sctp", 400, "proto"),
        ("/api/v1/scans?top=0", 400, "top"), ("/api/v1/dos?top=abc", 400, "top"), ("/api/v1/alerts?org=Bad!", 400, "org"),
        ("/api/v1/alerts?org=nobody", 404, "org"), ("/api/v1/summary?form=2026-01-01", 400, "form"),
