@@ -29,6 +29,8 @@ int cmd_ingest(int argc, char** argv) {
     args.option("orgs", "FILE", "organisation registry: members' darknet prefixes join as sensors named by id (DAEDALUS)");
     args.option("live", "IFACE", "capture live from a network interface (libpcap) instead of files");
     args.option("filter", "BPF", "capture filter for --live");
+    args.option("feed", "HOST:PORT", "with --live: stream a sample of the classified darknet packets (200/s) to\n"
+                "`iotwatch serve --live-from HOST:PORT` for the live map (loopback addresses only)");
     args.option("reader", "auto|libpcap", "file reader: own fast walker (default) or libpcap's pcap_next_ex");
     args.option("checkpoint-interval", "SECONDS", "commit rows and a checkpoint this often (default 60)");
     args.option("threads", "N", "worker threads for files (default 1; stdin and live use one)");
@@ -67,6 +69,9 @@ int cmd_ingest(int argc, char** argv) {
     opts.inputs = args.positional();
     opts.live_interface = args.get("live");
     opts.bpf_filter = args.get("filter");
+    opts.live_feed = args.get("feed");
+    if (!opts.live_feed.empty() && opts.live_interface.empty())
+        throw ConfigError("--feed needs --live IFACE (it streams a running capture to `iotwatch serve --live-from`)");
     if (opts.inputs.empty() && opts.live_interface.empty())
         throw ConfigError("nothing to ingest: give CAPTURE files/directories, - for stdin, or --live IFACE");
     const std::string reader = args.get("reader", "auto");

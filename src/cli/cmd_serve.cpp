@@ -71,6 +71,8 @@ int cmd_serve(int argc, char** argv) {
     args.option("replay", "CAPTURE", "capture file or directory replayed as the live feed, paced by its timestamps");
     args.option("replay-speed", "X", "replay speed factor (default 1: real time)");
     args.flag("replay-once", "stop the live feed at the end of the capture instead of starting over");
+    args.option("live-from", "HOST:PORT", "receive the live feed from a running `iotwatch ingest --live --feed HOST:PORT`\n"
+                "(UDP on a loopback address) instead of --replay");
     args.option("live-rate", "N", "at most N packet events per second on the live stream (default 50)");
     args.option("darknet", "CIDR", "live feed: show only packets to these prefixes (default: every packet)", true);
     args.option("darknet-location", "LAT,LON", "where the map draws the telescope (default 35.6895,139.6917: Tokyo)");
@@ -111,9 +113,11 @@ int cmd_serve(int argc, char** argv) {
     o.cache_seconds = unsigned(cache_s);
 
     std::unique_ptr<server::LiveFeed> live;
-    if (args.has("replay")) {
+    if (args.has("replay") && args.has("live-from")) throw ConfigError("--replay and --live-from are alternatives");
+    if (args.has("replay") || args.has("live-from")) {
         server::LiveFeed::Options lo;
         lo.capture = args.get("replay");
+        lo.listen_udp = args.get("live-from");
         lo.speed = args.get_double("replay-speed", 1.0);
         lo.max_events_per_second = uint32_t(args.get_int("live-rate", 50));
         lo.loop = !args.has("replay-once");
@@ -132,7 +136,7 @@ int cmd_serve(int argc, char** argv) {
     if (live) live->start();
     const std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     std::printf("iotwatch serve: %s://%s:%d/ (store %s%s)\n", srv.tls() ? "https" : "http", host.c_str(), port, db.c_str(),
-                live ? ", live replay" : "");
+                live ? (args.has("live-from") ? ", live feed from ingest" : ", live replay") : "");
     if (generated) std::printf("admin token: %s\n", o.admin_token.c_str());
     std::fflush(stdout);
 

@@ -14,7 +14,9 @@
 
 #include "capture/decoded_packet.h"
 #include "core/byte_buffer.h"
+#include "pipeline/live_event_sender.h"
 #include "pipeline/row_merger.h"
+#include "telescope/packet_classifier.h"
 
 namespace iotwatch {
 namespace {
@@ -243,6 +245,8 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         } join{done, watcher};
         InputReport report;
         report.name = "live:" + options_.live_interface;
+        std::unique_ptr<LiveEventSender> feed;
+        if (!options_.live_feed.empty()) feed = std::make_unique<LiveEventSender>(options_.live_feed);
         DecodedPacket pkt;
         RawPacket raw;
         // A live capture cannot be re-read: its checkpoints carry only the aggregator state.
@@ -250,6 +254,9 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             if (!src->next(raw)) break;
             decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, pkt);
             aggs[0]->process(pkt);
+            if (feed && (pkt.status == DecodeStatus::kOk || pkt.status == DecodeStatus::kTruncatedL4) &&
+                darknet_.lookup(pkt.dst))
+                feed->offer(pkt, classify_packet(pkt));
             ++report.frames;
             ++result.frames;
             result.wire_bytes += raw.wirelen;

@@ -33,6 +33,7 @@ struct IngestOptions {
     std::vector<std::string> inputs;     // files, directories, "-" (stdin)
     std::string live_interface;          // non-empty: capture live from this interface instead
     std::string bpf_filter;              // live only
+    std::string live_feed;               // live only: HOST:PORT (loopback) of `serve --live-from`
     ReaderKind reader = ReaderKind::kAuto;
     double checkpoint_seconds = 60.0;    // wall-time interval of intermediate checkpoints
     bool reset = false;                  // ignore (and replace) an existing checkpoint

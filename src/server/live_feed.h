@@ -1,6 +1,7 @@
-// LiveFeed: the dashboard's live stream. A background thread replays a capture paced by its
-// timestamps (divided by `speed`), classifies each packet into its NICTER class, looks its source up
-// in the GeoIP database, and publishes at most `max_events_per_second` packet events per second of
+// LiveFeed: the dashboard's live stream. A background thread either replays a capture paced by its
+// timestamps (divided by `speed`) and classifies each packet into its NICTER class, or receives the
+// classified packets a running `iotwatch ingest --live --feed` sends (LiveEvent datagrams on a
+// loopback UDP port); it looks each source up in the GeoIP database, and publishes at most `max_events_per_second` packet events per second of
 // wall time (the rest are counted, not shown: a telescope sees far more packets than a browser can
 // draw), plus one `stats` event per second with the unsampled per-class counts.
 //
@@ -29,6 +30,7 @@ class LiveFeed {
 public:
     struct Options {
         std::string capture;                 // file or directory to replay
+        std::string listen_udp;              // or: HOST:PORT (loopback) to receive ingest --feed events
         double speed = 1.0;                  // capture seconds per wall second (> 0)
         uint32_t max_events_per_second = 50; // packet events published per wall second
         bool loop = true;                    // start over at the end of the capture
@@ -61,9 +63,15 @@ public:
     /// Sequence number of the newest event (0 before the first).
     uint64_t last_seq();
     uint64_t packets_replayed() const { return replayed_.load(); }
+    /// Datagrams received in listen_udp mode that were not LiveEvents (counted, never fatal).
+    uint64_t malformed() const { return malformed_.load(); }
 
 private:
     void run();
+    /// Receives LiveEvent datagrams until stopped (listen_udp mode); `emit` publishes one.
+    template <typename Emit, typename Tick>
+    void receive(Emit&& emit, Tick&& tick);
+    int udp_fd_ = -1;
     void publish(const std::string& type, std::string json);
 
     Options options_;
@@ -71,6 +79,7 @@ private:
     std::thread thread_;
     std::atomic<bool> stopping_{false};
     std::atomic<uint64_t> replayed_{0};
+    std::atomic<uint64_t> malformed_{0};
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<Event> events_;
