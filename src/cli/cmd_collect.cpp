@@ -81,6 +81,60 @@ private:
     int fd_ = -1;
 };
 
+/// A listening TCP socket for IPFIX over TCP (RFC 7011 section 10.4), closed on destruction.
+class TcpListener {
+public:
+    explicit TcpListener(const std::string& spec) {
+        std::string host = "127.0.0.1", port = spec;
+        if (auto c = spec.rfind(':'); c != std::string::npos) {
+            host = spec.substr(0, c);
+            port = spec.substr(c + 1);
+            if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        }
+        char* end = nullptr;
+        const long p = std::strtol(port.c_str(), &end, 10);
+        if (port.empty() || *end || p < 0 || p > 65535) throw ConfigError("--listen-tcp: bad port in '" + spec + "'");
+        sockaddr_storage ss{};
+        socklen_t sl = 0;
+        if (host.find(':') != std::string::npos) {
+            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+            a->sin6_family = AF_INET6;
+            a->sin6_port = htons(uint16_t(p));
+            if (inet_pton(AF_INET6, host.c_str(), &a->sin6_addr) != 1) throw ConfigError("--listen-tcp: bad address '" + spec + "'");
+            sl = sizeof(*a);
+        } else {
+            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+            a->sin_family = AF_INET;
+            a->sin_port = htons(uint16_t(p));
+            if (inet_pton(AF_INET, host.c_str(), &a->sin_addr) != 1) throw ConfigError("--listen-tcp: bad address '" + spec + "'");
+            sl = sizeof(*a);
+        }
+        fd_ = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd_ < 0) throw std::runtime_error("--listen-tcp " + spec + ": cannot create socket");
+        int one = 1;
+        setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&ss), sl) != 0 || ::listen(fd_, 64) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("--listen-tcp " + spec + ": cannot listen (" + std::string(std::strerror(errno)) + ")");
+        }
+    }
+    ~TcpListener() { ::close(fd_); }
+    TcpListener(const TcpListener&) = delete;
+    TcpListener& operator=(const TcpListener&) = delete;
+    int fd() const { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+/// One exporter's IPFIX-over-TCP session: the stream is cut into messages by their length field.
+struct TcpSession {
+    int fd = -1;
+    IpAddress peer;
+    std::string buf;       // bytes of an incomplete message
+    uint64_t offset = 0;   // stream offset of buf[0], for error messages
+};
+
 IpAddress peer_address(const sockaddr_storage& ss) {
     if (ss.ss_family == AF_INET6) {
         const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
@@ -133,6 +187,7 @@ int cmd_collect(int argc, char** argv) {
                    "Exit 3 when some message was corrupt or no export message (the errors name the exporter\n"
                    "and the byte offset in the message); everything decodable was stored.");
     args.option("listen", "[HOST:]PORT", "UDP address to receive on (repeatable; default 127.0.0.1:2055)", true);
+    args.option("listen-tcp", "[HOST:]PORT", "also accept IPFIX over TCP here (repeatable; RFC 7011 10.4)", true);
     args.option("pcap", "FILE", "read export datagrams from a capture file instead (repeatable)", true);
     args.option("port", "N", "with --pcap: only UDP datagrams to this destination port");
     args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
@@ -155,7 +210,8 @@ int cmd_collect(int argc, char** argv) {
     if (hold < 0) throw ConfigError("--hold must be >= 0");
     if (port_filter > 65535) throw ConfigError("--port must be 0..65535");
     const bool from_pcap = args.has("pcap");
-    if (from_pcap && args.has("listen")) throw ConfigError("give --listen or --pcap, not both");
+    if (from_pcap && (args.has("listen") || args.has("listen-tcp")))
+        throw ConfigError("give --listen/--listen-tcp or --pcap, not both");
 
     CollectorLimits limits;
     limits.hold_ns = int64_t(hold * 1e9);
@@ -205,19 +261,77 @@ int cmd_collect(int argc, char** argv) {
         }
     } else {
         std::vector<std::string> specs = args.all("listen");
-        if (specs.empty()) specs.push_back("127.0.0.1:2055");
+        const std::vector<std::string> tcp_specs = args.all("listen-tcp");
+        if (specs.empty() && tcp_specs.empty()) specs.push_back("127.0.0.1:2055");
         std::vector<std::unique_ptr<UdpSocket>> sockets;
+        std::vector<std::unique_ptr<TcpListener>> listeners;
         std::vector<pollfd> fds;
         for (const auto& s : specs) {
             sockets.push_back(std::make_unique<UdpSocket>(s));
             fds.push_back({sockets.back()->fd(), POLLIN, 0});
         }
+        for (const auto& s : tcp_specs) listeners.push_back(std::make_unique<TcpListener>(s));
+        std::vector<TcpSession> sessions;
+        auto close_session = [&](size_t i) {
+            collector.end_tcp_session(sessions[i].peer);
+            ::close(sessions[i].fd);
+            sessions.erase(sessions.begin() + std::ptrdiff_t(i));
+        };
+        // Reads what a session has; hands every complete IPFIX message to the collector. A header
+        // that is not IPFIX (version 10, length >= 16) ends that session with an error naming the
+        // exporter and the stream offset; other sessions go on.
+        auto read_session = [&](size_t i) -> bool {
+            TcpSession& t = sessions[i];
+            char chunk[65536];
+            for (;;) {
+                const ssize_t n = ::recv(t.fd, chunk, sizeof chunk, MSG_DONTWAIT);
+                if (n == 0) return false;  // closed by the exporter
+                if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+                t.buf.append(chunk, size_t(n));
+                size_t pos = 0;
+                while (t.buf.size() - pos >= 4) {
+                    const auto* h = reinterpret_cast<const uint8_t*>(t.buf.data() + pos);
+                    const uint16_t version = uint16_t(h[0] << 8 | h[1]), length = uint16_t(h[2] << 8 | h[3]);
+                    if (version != 10 || length < 16) {
+                        collector.stream_error(t.peer, "IPFIX over TCP: stream offset " + std::to_string(t.offset + pos) +
+                                                           ": not an IPFIX message header (version " + std::to_string(version) +
+                                                           ", length " + std::to_string(length) + "); session closed");
+                        return false;
+                    }
+                    if (t.buf.size() - pos < length) break;
+                    ++datagrams;
+                    last_now = now_utc_ns();
+                    collector.process(h, length, t.peer, last_now);
+                    if (collector.buffered_records() >= size_t(batch)) writer.flush(collector);
+                    pos += length;
+                }
+                t.buf.erase(0, pos);
+                t.offset += pos;
+            }
+        };
         std::vector<uint8_t> buf(65536);
         double last_flush = 0;
         while (!done() && !(duration > 0 && elapsed() >= duration)) {
+            fds.resize(sockets.size());
+            for (const auto& l : listeners) fds.push_back({l->fd(), POLLIN, 0});
+            for (const auto& t : sessions) fds.push_back({t.fd, POLLIN, 0});
             const int r = ::poll(fds.data(), fds.size(), 200);  // wakes to check signals and time
             if (r > 0) {
-                for (auto& p : fds) {
+                for (size_t k = 0; k < listeners.size(); ++k) {
+                    if (!(fds[sockets.size() + k].revents & POLLIN)) continue;
+                    sockaddr_storage peer{};
+                    socklen_t pl = sizeof(peer);
+                    const int c = ::accept4(listeners[k]->fd(), reinterpret_cast<sockaddr*>(&peer), &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    if (c >= 0) sessions.push_back({c, peer_address(peer), {}, 0});
+                }
+                const size_t first_session = sockets.size() + listeners.size();
+                for (size_t i = fds.size(); i-- > first_session;) {
+                    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                    const size_t s_index = i - first_session;
+                    if (s_index < sessions.size() && !read_session(s_index)) close_session(s_index);
+                }
+                for (size_t k = 0; k < sockets.size(); ++k) {
+                    auto& p = fds[k];
                     if (!(p.revents & POLLIN)) continue;
                     // Drain the socket: many datagrams per poll.
                     for (int i = 0; i < 1024 && !done(); ++i) {
@@ -239,6 +353,7 @@ int cmd_collect(int argc, char** argv) {
                 last_flush = elapsed();
             }
         }
+        for (auto& t : sessions) ::close(t.fd);
     }
     collector.finish(last_now);
     writer.flush(collector);

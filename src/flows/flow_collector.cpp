@@ -22,6 +22,10 @@ void FlowCollector::process(const uint8_t* data, size_t len, const IpAddress& ex
     if (!state_.pending.empty()) expire(now_ns);
 }
 
+void FlowCollector::stream_error(const IpAddress& exporter, const std::string& what) {
+    state_.error(ExporterKey{exporter, 0, 10}, 0, what);
+}
+
 void FlowCollector::expire(int64_t now_ns) {
     std::vector<PendingSet> dropped;
     state_.pending.expire(now_ns, dropped);

@@ -23,6 +23,10 @@ public:
 
     /// Decodes one export message received at `now_ns` (UTC ns) from `exporter`.
     void process(const uint8_t* data, size_t len, const IpAddress& exporter, int64_t now_ns);
+    /// An IPFIX-over-TCP session from `exporter` ended: its templates are withdrawn.
+    void end_tcp_session(const IpAddress& exporter) { state_.templates.withdraw_exporter(exporter, 10); }
+    /// Records a stream error of `exporter` (counted and logged like a malformed message).
+    void stream_error(const IpAddress& exporter, const std::string& what);
     /// Gives up on held data older than the hold time (call now and then with the current time).
     void expire(int64_t now_ns);
     /// End of input: every held set is dropped and counted.

@@ -24,6 +24,16 @@ void TemplateCache::withdraw(const TemplateKey& key) {
     slot = FlowTemplate{};
 }
 
+void TemplateCache::withdraw_exporter(const IpAddress& exporter, uint8_t version) {
+    index_.for_each([&](const TemplateKey& k, const uint32_t& pos) {
+        if (k.exporter == exporter && k.version == version) {
+            FlowTemplate& slot = templates_[pos - 1];
+            if (!slot.fields.empty()) --live_;
+            slot = FlowTemplate{};
+        }
+    });
+}
+
 const FlowTemplate* TemplateCache::find(const TemplateKey& key) const {
     const uint32_t* pos = index_.find(key);
     if (!pos) return nullptr;

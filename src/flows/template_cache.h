@@ -50,6 +50,9 @@ public:
     void put(const TemplateKey& key, FlowTemplate t);
     /// Removes a template (IPFIX withdrawal); unknown keys are ignored.
     void withdraw(const TemplateKey& key);
+    /// Removes every template of `exporter` for protocol `version` (an IPFIX TCP session ended:
+    /// its templates were scoped to the session, RFC 7011 section 8).
+    void withdraw_exporter(const IpAddress& exporter, uint8_t version);
     /// The template or nullptr. Valid until the next put().
     const FlowTemplate* find(const TemplateKey& key) const;
     size_t size() const { return live_; }
