@@ -21,6 +21,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "core/error.h"
 #include "store/clickhouse_client.h"
@@ -238,6 +239,12 @@ public:
 
     // ---- checkpoint
     std::optional<Checkpoint> load_checkpoint() override {
+        // A process killed mid-commit may leave its last INSERT running on the server (the server
+        // finishes a request whose client died). Reading the checkpoint before that insert lands
+        // and then writing over its tables could pair an old checkpoint with newer rows, or a later
+        // reader with a checkpoint newer than the rows it overwrote: wait until no iotwatch insert
+        // is running (seen twice, 200 ms apart). One ingest job per store is the contract.
+        wait_for_inserts_to_settle();
         TsvReader t(ch_.select("SELECT completed_inputs, state FROM checkpoint FINAL WHERE id = 1 AND deleted = 0"),
                     "checkpoint");
         std::optional<Checkpoint> cp;
@@ -925,6 +932,14 @@ private:
         for (auto& [table, rows] : tables)
             if (table != "checkpoint") ch_.insert(table, rows.data());
         if (auto it = tables.find("checkpoint"); it != tables.end()) ch_.insert("checkpoint", it->second.data());
+    }
+    void wait_for_inserts_to_settle() {
+        int quiet = 0;
+        for (int i = 0; i < 300 && quiet < 2; ++i) {  // at most about a minute
+            const int64_t running = scalar("SELECT count() FROM system.processes WHERE query LIKE 'INSERT INTO % FORMAT RowBinary%'");
+            quiet = running == 0 ? quiet + 1 : 0;
+            if (quiet < 2) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
     }
     int64_t scalar(const std::string& sql) {
         TsvReader r(ch_.select(sql), "query");

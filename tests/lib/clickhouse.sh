@@ -47,7 +47,7 @@ XML
   disown $! 2>/dev/null || true  # no "Killed" line when the exit trap stops it
   echo "$http" > "$dir/port"
   CH_PIDS="${CH_PIDS:-} $!"
-  trap 'for p in ${CH_PIDS:-}; do kill -9 $p 2>/dev/null; done; rm -rf "$WORK"' EXIT
+  trap ch_cleanup EXIT
   for _ in $(seq 150); do
     curl -sf "http://127.0.0.1:$http/ping" >/dev/null 2>&1 && { CH_PORT=$http; return 0; }
     sleep 0.1
@@ -58,3 +58,15 @@ XML
 
 # ch_query PORT SQL: runs SQL on the server at PORT and prints the TabSeparated result.
 ch_query() { curl -sf --data-binary "$2" "http://127.0.0.1:$1/"; }
+
+# Exit trap: kill every server this test started, wait until they are gone (a dying server still
+# writes into its data directory), then remove the scratch directory. Ends with a success status:
+# a test that failed called exit 1 itself, which the trap does not change.
+ch_cleanup() {
+  local p
+  for p in ${CH_PIDS:-}; do kill -9 "$p" 2>/dev/null || true; done
+  for p in ${CH_PIDS:-}; do
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+  done
+  rm -rf "$WORK" 2>/dev/null || rm -rf "$WORK" 2>/dev/null || true
+}
