@@ -33,35 +33,41 @@ int64_t now_utc_ns() {
         .count();
 }
 
+/// HOST:PORT, [V6]:PORT or PORT (then 127.0.0.1) as a socket address; `flag` names the option in
+/// errors.
+sockaddr_storage bind_address(const std::string& spec, const char* flag, socklen_t& sl) {
+    std::string host = "127.0.0.1", port = spec;
+    if (auto c = spec.rfind(':'); c != std::string::npos) {
+        host = spec.substr(0, c);
+        port = spec.substr(c + 1);
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    }
+    char* end = nullptr;
+    const long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end || p < 0 || p > 65535) throw ConfigError(std::string(flag) + ": bad port in '" + spec + "'");
+    sockaddr_storage ss{};
+    if (host.find(':') != std::string::npos) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(uint16_t(p));
+        if (inet_pton(AF_INET6, host.c_str(), &a->sin6_addr) != 1) throw ConfigError(std::string(flag) + ": bad address '" + spec + "'");
+        sl = sizeof(*a);
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(uint16_t(p));
+        if (inet_pton(AF_INET, host.c_str(), &a->sin_addr) != 1) throw ConfigError(std::string(flag) + ": bad address '" + spec + "'");
+        sl = sizeof(*a);
+    }
+    return ss;
+}
+
 /// A bound UDP socket, closed on destruction.
 class UdpSocket {
 public:
     explicit UdpSocket(const std::string& spec) {
-        // HOST:PORT, [V6]:PORT or PORT (then 127.0.0.1).
-        std::string host = "127.0.0.1", port = spec;
-        if (auto c = spec.rfind(':'); c != std::string::npos) {
-            host = spec.substr(0, c);
-            port = spec.substr(c + 1);
-            if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-        }
-        char* end = nullptr;
-        const long p = std::strtol(port.c_str(), &end, 10);
-        if (port.empty() || *end || p < 0 || p > 65535) throw ConfigError("--listen: bad port in '" + spec + "'");
-        sockaddr_storage ss{};
         socklen_t sl = 0;
-        if (host.find(':') != std::string::npos) {
-            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-            a->sin6_family = AF_INET6;
-            a->sin6_port = htons(uint16_t(p));
-            if (inet_pton(AF_INET6, host.c_str(), &a->sin6_addr) != 1) throw ConfigError("--listen: bad address '" + spec + "'");
-            sl = sizeof(*a);
-        } else {
-            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-            a->sin_family = AF_INET;
-            a->sin_port = htons(uint16_t(p));
-            if (inet_pton(AF_INET, host.c_str(), &a->sin_addr) != 1) throw ConfigError("--listen: bad address '" + spec + "'");
-            sl = sizeof(*a);
-        }
+        sockaddr_storage ss = bind_address(spec, "--listen", sl);
         fd_ = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
         if (fd_ < 0) throw std::runtime_error("--listen " + spec + ": cannot create socket");
         // A large receive buffer absorbs exporter bursts while a batch is being written.
@@ -85,30 +91,8 @@ private:
 class TcpListener {
 public:
     explicit TcpListener(const std::string& spec) {
-        std::string host = "127.0.0.1", port = spec;
-        if (auto c = spec.rfind(':'); c != std::string::npos) {
-            host = spec.substr(0, c);
-            port = spec.substr(c + 1);
-            if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-        }
-        char* end = nullptr;
-        const long p = std::strtol(port.c_str(), &end, 10);
-        if (port.empty() || *end || p < 0 || p > 65535) throw ConfigError("--listen-tcp: bad port in '" + spec + "'");
-        sockaddr_storage ss{};
         socklen_t sl = 0;
-        if (host.find(':') != std::string::npos) {
-            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-            a->sin6_family = AF_INET6;
-            a->sin6_port = htons(uint16_t(p));
-            if (inet_pton(AF_INET6, host.c_str(), &a->sin6_addr) != 1) throw ConfigError("--listen-tcp: bad address '" + spec + "'");
-            sl = sizeof(*a);
-        } else {
-            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-            a->sin_family = AF_INET;
-            a->sin_port = htons(uint16_t(p));
-            if (inet_pton(AF_INET, host.c_str(), &a->sin_addr) != 1) throw ConfigError("--listen-tcp: bad address '" + spec + "'");
-            sl = sizeof(*a);
-        }
+        sockaddr_storage ss = bind_address(spec, "--listen-tcp", sl);
         fd_ = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd_ < 0) throw std::runtime_error("--listen-tcp " + spec + ": cannot create socket");
         int one = 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/byte_buffer.h"
+#include "core/radix_sort.h"
 
 namespace iotwatch {
 
@@ -14,29 +15,6 @@ const char* fingerprint_name(uint8_t fp) {
 namespace {
 
 constexpr size_t kMaxPending = size_t(1) << 20;  // 8 MB of log: applied early past this
-
-/// LSD radix sort of 64-bit keys (11 bits a pass), skipping digits equal in every key.
-void radix_sort_keys(std::vector<uint64_t>& v, std::vector<uint64_t>& tmp) {
-    if (v.size() < 2) return;
-    uint64_t any = 0, all = ~0ULL;
-    for (uint64_t x : v) any |= x, all &= x;
-    const uint64_t varying = any ^ all;
-    tmp.resize(v.size());
-    uint32_t count[2048];
-    for (int shift = 0; shift < 64 && (varying >> shift); shift += 11) {
-        if (((varying >> shift) & 2047) == 0) continue;
-        std::fill(std::begin(count), std::end(count), 0);
-        for (uint64_t x : v) ++count[(x >> shift) & 2047];
-        uint32_t sum = 0;
-        for (auto& c : count) {
-            const uint32_t n = c;
-            c = sum;
-            sum += n;
-        }
-        for (uint64_t x : v) tmp[count[(x >> shift) & 2047]++] = x;
-        v.swap(tmp);
-    }
-}
 
 }  // namespace
 
@@ -112,7 +90,7 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
 
 void ScanDetector::apply_pending() const {
     if (pending_.empty()) return;
-    radix_sort_keys(pending_, scratch_);
+    radix_sort(pending_, scratch_, [](uint64_t k) { return k; });
     const uint64_t u = universe();
     for (uint64_t x : pending_) {
         State& s = states_[x >> 32];

@@ -315,6 +315,14 @@ struct ApiServer::Impl {
                     [this](const Reader& r, const httplib::Request& req) { return taxii->status(r, req.matches[1]); });
     }
 
+    /// The `width` parameter of the series endpoints: one of the stored bin widths.
+    static int64_t width_param(const RequestParams& p) {
+        const int64_t width = p.integer("width", 3600, 1, 86400);
+        if (width != 300 && width != 3600 && width != 86400)
+            throw ApiError(400, "width", "width must be 300, 3600 or 86400 (the stored bin widths), not " + std::to_string(width));
+        return width;
+    }
+
     void routes() {
         taxii_routes();
         // Health: no token, no store access (a load balancer's probe must not touch the data).
@@ -356,10 +364,7 @@ struct ApiServer::Impl {
         get("/api/v1/series", {"from", "to", "day", "width"},
             [this](const Principal& who, const RequestParams& p, const httplib::Request&) {
                 const TimeRange range = p.range();
-                const int64_t width = p.integer("width", 3600, 1, 86400);
-                if (width != 300 && width != 3600 && width != 86400)
-                    throw ApiError(400, "width", "width must be 300, 3600 or 86400 (the stored bin widths), not " +
-                                                     std::to_string(width));
+                const int64_t width = width_param(p);
                 std::vector<int64_t> bins;
                 std::map<uint8_t, std::vector<uint64_t>> per_class;
                 std::vector<uint64_t> sources;
@@ -387,10 +392,7 @@ struct ApiServer::Impl {
         get("/api/v1/series/ports", {"from", "to", "day", "width", "ports"},
             [this](const Principal& who, const RequestParams& p, const httplib::Request&) {
                 const TimeRange range = p.range();
-                const int64_t width = p.integer("width", 3600, 1, 86400);
-                if (width != 300 && width != 3600 && width != 86400)
-                    throw ApiError(400, "width", "width must be 300, 3600 or 86400 (the stored bin widths), not " +
-                                                     std::to_string(width));
+                const int64_t width = width_param(p);
                 struct Wanted {
                     std::string name;
                     uint8_t protocol;
