@@ -97,13 +97,9 @@ void write_result_json(JsonWriter& w, const SurveyResult& r) {
 /// `survey --summary YYYY-MM`: the month's results of every campaign, summarised.
 static int print_monthly_summary(const ArgParser& args) {
     const std::string month = args.get("summary");
-    auto start = parse_utc(month + "-01");
-    if (month.size() != 7 || !start) throw ConfigError("--summary: '" + month + "' is not YYYY-MM");
-    int y = std::stoi(month.substr(0, 4)), m = std::stoi(month.substr(5, 2));
-    if (++m > 12) m = 1, ++y;
-    char next[16];
-    std::snprintf(next, sizeof next, "%04d-%02d-01", y, m);
-    const TimeRange range{bin_start_seconds(*start, 1), bin_start_seconds(*parse_utc(next), 1)};
+    const auto month_range = month_seconds(month);
+    if (!month_range) throw ConfigError("--summary: '" + month + "' is not YYYY-MM");
+    const TimeRange range{month_range->first, month_range->second};
     std::optional<OrganisationRegistry> reg;
     if (args.has("orgs")) reg = OrganisationRegistry::load(args.get("orgs"));
     auto store = open_store(args.get("db", "iotwatch.db"));

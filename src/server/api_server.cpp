@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include "server/api_error.h"
 #include "server/request_params.h"
 #include "server/response_cache.h"
+#include "survey/monthly_summary.h"
 
 namespace iotwatch::server {
 namespace {
@@ -254,6 +256,128 @@ struct ApiServer::Impl {
         if (options.registry)
             for (const auto& o : options.registry->organisations()) out.insert(o.id);
         return out;  // empty for an admin without a registry: every org id in the rows
+    }
+
+    // ---- survey (NOTICE) ---------------------------------------------------------------------
+
+    /// A survey result as the API shows it (never a password: only the credential's id).
+    json survey_row(const SurveyResult& r) {
+        json j{{"campaign", r.campaign},
+               {"address", r.address.to_string()},
+               {"port", r.port},
+               {"protocol", r.protocol},
+               {"outcome", outcome_name(r.outcome)},
+               {"attempts", r.attempts},
+               {"started", format_utc(r.started_ns)},
+               {"ended", format_utc(r.ended_ns)},
+               {"source_address", r.source_address}};
+        if (!r.credential_id.empty()) j["credential_id"] = r.credential_id;
+        if (options.registry) {
+            const uint32_t owner = options.registry->owner(r.address, geo ? geo->lookup(r.address).asn : 0);
+            if (owner != OrganisationRegistry::kNone) j["organisation"] = options.registry->organisations()[owner].id;
+        }
+        return j;
+    }
+
+    void survey_routes() {
+        // Campaigns with their progress (campaign-wide: an aggregate) and outcome counts (over the
+        // addresses the principal may see).
+        get("/api/v1/survey/campaigns", {"campaign"},
+            [this](const Principal& who, const RequestParams& p, const httplib::Request&) {
+                std::vector<SurveyCampaign> campaigns;
+                if (p.has("campaign")) {
+                    auto c = store->survey_campaign(p.get("campaign"));
+                    if (!c) throw ApiError(404, "campaign", "no survey campaign '" + p.get("campaign") + "'");
+                    campaigns.push_back(std::move(*c));
+                } else {
+                    campaigns = store->survey_campaigns();
+                }
+                json rows = json::array();
+                for (const auto& c : campaigns) {
+                    std::map<std::string, std::array<uint64_t, kSurveyOutcomeCount>> per_protocol;
+                    std::array<uint64_t, kSurveyOutcomeCount> total{};
+                    uint64_t done = 0;
+                    for (const auto& r : store->survey_results(c.id)) {
+                        ++done;
+                        if (!visible(who, r.address)) continue;
+                        ++total[size_t(r.outcome)];
+                        per_protocol[r.protocol][size_t(r.outcome)]++;
+                    }
+                    auto counts = [](const std::array<uint64_t, kSurveyOutcomeCount>& a) {
+                        json o = json::object();
+                        for (int k = 0; k < kSurveyOutcomeCount; ++k) o[outcome_name(SurveyOutcome(k))] = a[size_t(k)];
+                        return o;
+                    };
+                    json protocols = json::object();
+                    for (const auto& [name, a] : per_protocol) protocols[name] = counts(a);
+                    json row{{"id", c.id},
+                             {"created", format_utc(c.created_ns)},
+                             {"source_address", c.source_address},
+                             {"contact", c.contact},
+                             {"ports", c.ports},
+                             {"credentials", c.credentials},
+                             {"targets", c.total},
+                             {"emitted", c.emitted},
+                             {"completed", done},
+                             {"progress", c.total ? double(c.emitted) / double(c.total) : 1.0},
+                             {"finished", c.finished},
+                             {"outcomes", counts(total)},
+                             {"protocols", protocols}};
+                    // The scope names the allow-list and block files: operator detail, admin only.
+                    if (who.admin) row["scope"] = c.scope;
+                    rows.push_back(std::move(row));
+                }
+                json j;
+                if (!who.admin) j["organisation"] = who.org_id;
+                j["rows"] = rows;
+                return Reply{dump(j) + "\n"};
+            });
+
+        // Findings the ISP warns its users about (login-ok, no-auth); logged like every alert read.
+        get("/api/v1/survey/findings", {"from", "to", "day", "campaign"},
+            [this](const Principal& who, const RequestParams& p, const httplib::Request& req) {
+                const TimeRange range = p.range();
+                const std::string campaign = p.get("campaign", "");
+                json rows = json::array();
+                for (const auto& r : store->survey_findings(range)) {
+                    if (!campaign.empty() && r.campaign != campaign) continue;
+                    if (!visible(who, r.address)) continue;
+                    rows.push_back(survey_row(r));
+                }
+                log_access(who, req, "api.survey.findings",
+                           "from=" + p.get("from", p.get("day", "*")) + " to=" + p.get("to", "*") +
+                               (campaign.empty() ? "" : " campaign=" + campaign) + " rows=" + std::to_string(rows.size()));
+                json j = envelope(who, range);
+                j["rows"] = rows;
+                return Reply{dump(j) + "\n"};
+            });
+
+        // NOTICE's monthly figures: an organisation sees its own rows and the national ("all") ones.
+        get("/api/v1/survey/summary", {"month"},
+            [this](const Principal& who, const RequestParams& p, const httplib::Request&) {
+                if (!p.has("month")) throw ApiError(400, "month", "month is required, e.g. month=2026-11");
+                const std::string month = p.get("month");
+                const auto bounds = month_seconds(month);
+                if (!bounds) throw ApiError(400, "month", "month must be YYYY-MM, not '" + month + "'");
+                const auto summary =
+                    summarise_survey(store->survey_results_between({bounds->first, bounds->second}), options.registry);
+                json rows = json::array();
+                for (const auto& r : summary) {
+                    if (!who.admin && r.org != who.org_id && r.org != "all") continue;
+                    rows.push_back({{"org", r.org},
+                                    {"protocol", r.protocol},
+                                    {"surveyed", r.surveyed},
+                                    {"responded", r.responded},
+                                    {"auth_prompt", r.auth_prompt},
+                                    {"login_ok", r.login_ok},
+                                    {"no_auth", r.no_auth}});
+                }
+                json j;
+                j["month"] = month;
+                if (!who.admin) j["organisation"] = who.org_id;
+                j["rows"] = rows;
+                return Reply{dump(j) + "\n"};
+            });
     }
 
     // ---- routes ----------------------------------------------------------------------------
@@ -495,6 +619,8 @@ struct ApiServer::Impl {
         get("/api/v1/scans", {"from", "to", "day", "top"}, address_view("scans", "src", false));
         get("/api/v1/dos", {"from", "to", "day", "top"}, address_view("dos", "victim", false));
         get("/api/v1/infected", {"from", "to", "day", "top"}, address_view("infected", "src", true));
+
+        survey_routes();
 
         get("/api/v1/alerts", {"from", "to", "day", "org"},
             [this](const Principal& who, const RequestParams& p, const httplib::Request& req) {

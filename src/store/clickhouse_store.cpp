@@ -782,9 +782,21 @@ public:
                                "AND id = " + quote(id)),
                     "survey_campaign");
         if (!t.next()) return std::nullopt;
+        return campaign_row(t);
+    }
+    static SurveyCampaign campaign_row(TsvReader& t) {
         return SurveyCampaign{t.text(0), t.i64(1), t.text(2), t.text(3), uint64_t(t.i64(4)), t.text(5), t.text(6),
                               t.text(7), uint64_t(t.i64(8)), uint64_t(t.i64(9)), uint64_t(t.i64(10)), t.i64(11) != 0,
                               t.i64(12) != 0};
+    }
+    std::vector<SurveyCampaign> survey_campaigns() override {
+        TsvReader t(ch_.select("SELECT id, created_ns, source_address, contact, seed, scope, ports, credentials, total, "
+                               "position, emitted, finished, loopback_test FROM survey_campaign FINAL WHERE deleted = 0 "
+                               "ORDER BY created_ns, id"),
+                    "survey_campaign");
+        std::vector<SurveyCampaign> out;
+        while (t.next()) out.push_back(campaign_row(t));
+        return out;
     }
     void put_survey_results(const std::vector<SurveyResult>& rows) override {
         for (const auto& r : rows)

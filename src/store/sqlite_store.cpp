@@ -824,15 +824,25 @@ public:
                 .bind(12, int64_t(c.finished)).bind(13, int64_t(c.loopback_test)).run();
         }, false);
     }
+    static SurveyCampaign campaign_row(Stmt& s) {
+        return SurveyCampaign{s.text(0), s.i64(1), s.text(2), s.text(3), uint64_t(s.i64(4)), s.text(5), s.text(6),
+                              s.text(7), uint64_t(s.i64(8)), uint64_t(s.i64(9)), uint64_t(s.i64(10)), s.i64(11) != 0,
+                              s.i64(12) != 0};
+    }
     std::optional<SurveyCampaign> survey_campaign(const std::string& id) override {
         Stmt& s = stmt("SELECT id, created_ns, source_address, contact, seed, scope, ports, credentials, total, position, "
                        "emitted, finished, loopback_test FROM survey_campaign WHERE id = ?");
         s.bind(1, id);
         std::optional<SurveyCampaign> out;
-        if (s.step())
-            out = SurveyCampaign{s.text(0), s.i64(1), s.text(2), s.text(3), uint64_t(s.i64(4)), s.text(5), s.text(6),
-                                 s.text(7), uint64_t(s.i64(8)), uint64_t(s.i64(9)), uint64_t(s.i64(10)), s.i64(11) != 0,
-                                 s.i64(12) != 0};
+        if (s.step()) out = campaign_row(s);
+        s.reset();
+        return out;
+    }
+    std::vector<SurveyCampaign> survey_campaigns() override {
+        Stmt& s = stmt("SELECT id, created_ns, source_address, contact, seed, scope, ports, credentials, total, position, "
+                       "emitted, finished, loopback_test FROM survey_campaign ORDER BY created_ns, id");
+        std::vector<SurveyCampaign> out;
+        while (s.step()) out.push_back(campaign_row(s));
         s.reset();
         return out;
     }

@@ -146,6 +146,8 @@ public:
     /// Inserts or replaces the campaign record (keyed by id): created at start, position updated.
     virtual void put_survey_campaign(const SurveyCampaign& c) = 0;
     virtual std::optional<SurveyCampaign> survey_campaign(const std::string& id) = 0;
+    /// Every campaign record, oldest first (then by id).
+    virtual std::vector<SurveyCampaign> survey_campaigns() = 0;
     /// Results keyed by (campaign, address, port, protocol); a put replaces the same key.
     virtual void put_survey_results(const std::vector<SurveyResult>& rows) = 0;
     /// Every result of a campaign, by address then port.

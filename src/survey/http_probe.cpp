@@ -20,9 +20,11 @@ public:
         authenticated_ = cred && challenge_;
         std::string req = "GET / HTTP/1.1\r\nHost: " + host_ + "\r\nUser-Agent: iotwatch-survey (opt-out: " + contact_ +
                           ")\r\nAccept: */*\r\nConnection: close\r\n";
-        if (authenticated_)
+        if (authenticated_) {
+            ++nc_;  // apart from the call: argument evaluation order is unspecified
             req += "Authorization: " + HttpAuth::authorization(*challenge_, cred->user, cred->password, "GET", "/",
-                                                               "iotw" + std::to_string(++nc_), nc_) + "\r\n";
+                                                               "iotw" + std::to_string(nc_), nc_) + "\r\n";
+        }
         out += req + "\r\n";
         phase_ = authenticated_ ? "auth-response" : "response";
     }

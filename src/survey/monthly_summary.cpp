@@ -1,5 +1,8 @@
 #include "survey/monthly_summary.h"
 
+#include "core/timestamp.h"
+
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -70,6 +73,19 @@ std::vector<SurveySummaryRow> summarise_survey(const std::vector<SurveyResult>& 
         }
     }
     return out;
+}
+
+std::optional<std::pair<int64_t, int64_t>> month_seconds(const std::string& month) {
+    if (month.size() != 7 || month[4] != '-') return std::nullopt;
+    const auto start = parse_utc(month + "-01");
+    if (!start) return std::nullopt;
+    int y = std::stoi(month.substr(0, 4)), m = std::stoi(month.substr(5, 2));
+    if (++m > 12) m = 1, ++y;
+    char next[32];
+    std::snprintf(next, sizeof next, "%04d-%02d-01", y % 10000, m);
+    const auto end = parse_utc(next);
+    if (!end) return std::nullopt;
+    return std::pair<int64_t, int64_t>{*start / kNanosPerSecond, *end / kNanosPerSecond};
 }
 
 }  // namespace iotwatch

@@ -7,6 +7,8 @@
 // ports of one protocol counts once; its best outcome counts (login-ok over auth-prompt).
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,10 @@ struct SurveySummaryRow {
     uint64_t login_ok = 0;     // ... where a tried weak credential was accepted
     uint64_t no_auth = 0;      // ... usable without any password
 };
+
+/// The UTC month "YYYY-MM" as [first second, first second of the next month); nullopt when
+/// `month` is not of that form.
+std::optional<std::pair<int64_t, int64_t>> month_seconds(const std::string& month);
 
 /// Rows by organisation (registry order, then "(none)", then "all"), each with its protocols in
 /// name order followed by "all". `registry` may be empty (then every address is "(none)").

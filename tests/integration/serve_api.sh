@@ -27,6 +27,24 @@ token_sha256 = "$(sha $TOKEN_B)"
 TOML
 "$IOTWATCH" alerts --orgs orgs.toml --day 2026-01-01 --db d.db --outbox out > /dev/null
 printf '%s\n' "$ADMIN" > admin.txt
+# Survey records of one campaign in both organisations' space (data only: nothing is probed here;
+# the survey engine itself is tested by survey_*.sh).
+python3 - <<'PY'
+import sqlite3
+db = sqlite3.connect("d.db")
+T = 1767225600 * 10**9  # 2026-01-01T00:00:00Z
+db.execute("INSERT INTO survey_campaign VALUES ('c-2026-01',?,'127.0.0.9','abuse@example.org',7,'allow 5 addresses',"
+           "'23/telnet,22/ssh,80/http','builtin',15,9,9,0,0)", (T,))
+rows = [("10.0.0.1", 23, "telnet", "login-ok", "mirai-001", 3), ("10.0.0.2", 80, "http", "auth-prompt", "", 12),
+        ("10.0.0.3", 22, "ssh", "closed", "", 0), ("150.0.0.1", 22, "ssh", "login-ok", "builtin-017", 5),
+        ("150.0.0.2", 23, "telnet", "no-auth", "", 0), ("150.0.0.3", 23, "telnet", "closed", "", 0),
+        ("150.0.0.4", 80, "http", "auth-prompt", "", 12), ("150.0.0.5", 23, "telnet", "timeout", "", 0),
+        ("150.0.0.5", 80, "http", "open-no-service", "", 0)]
+for i, (a, port, proto, outcome, cred, attempts) in enumerate(rows):
+    db.execute("INSERT INTO survey_result VALUES ('c-2026-01',?,?,?,?,?,?,?,?,?,'127.0.0.9','{}')",
+               (a, port, proto, i, outcome, cred, attempts, T + i * 10**9, T + i * 10**9 + 5 * 10**8))
+db.commit()
+PY
 
 "$IOTWATCH" serve --db d.db --listen 127.0.0.1:0 --orgs orgs.toml --admin-token-file admin.txt --outbox out \
   --city-db "$DATA/geo/city.mmdb" --asn-db "$DATA/geo/asn.mmdb" \
@@ -59,7 +77,8 @@ assert s == 200 and h["status"] == "ok" and len(h["classes"]) == 10 and h["live"
 ENDPOINTS = ["/api/v1/whoami", "/api/v1/summary", "/api/v1/series", "/api/v1/series/ports?ports=tcp/23",
              "/api/v1/top/countries", "/api/v1/top/asns",
              "/api/v1/top/ports?proto=udp", "/api/v1/scans", "/api/v1/dos", "/api/v1/infected", "/api/v1/alerts",
-             "/api/v1/alerts/stats", "/api/v1/alerts/files", "/api/v1/live"]
+             "/api/v1/alerts/stats", "/api/v1/alerts/files", "/api/v1/live", "/api/v1/survey/campaigns",
+             "/api/v1/survey/findings", "/api/v1/survey/summary?month=2026-01"]
 for e in ENDPOINTS:
     s, j = call(e)
     assert s == 401 and "Bearer" in j["error"], (e, s, j)
@@ -110,6 +129,29 @@ a_file = next(f for f in files["rows"] if f["org"] == "org-a" and f["name"].ends
 s, body = call(b_file["url"], ADMIN, raw=True)
 assert s == 200 and body == open(f"out/org-b/2026-01-01/{b_file['name']}", "rb").read()
 
+# Survey: campaigns with progress and outcome counts, findings (login-ok, no-auth; never a
+# password), NOTICE's monthly summary.
+s, sc = call("/api/v1/survey/campaigns", ADMIN)
+assert s == 200 and [c["id"] for c in sc["rows"]] == ["c-2026-01"], sc
+c = sc["rows"][0]
+assert c["targets"] == 15 and c["emitted"] == 9 and c["completed"] == 9 and abs(c["progress"] - 0.6) < 1e-9, c
+assert c["finished"] is False and c["scope"] == "allow 5 addresses" and c["contact"] == "abuse@example.org", c
+assert c["outcomes"] == {"closed": 2, "open-no-service": 1, "no-auth": 1, "auth-prompt": 2, "login-ok": 2,
+                         "error": 0, "timeout": 1}, c["outcomes"]
+assert c["protocols"]["telnet"]["login-ok"] == 1 and c["protocols"]["ssh"]["login-ok"] == 1, c["protocols"]
+assert call("/api/v1/survey/campaigns?campaign=c-2026-01", ADMIN)[1] == sc
+s, sf = call("/api/v1/survey/findings?day=2026-01-01", ADMIN)
+assert s == 200 and [(r["address"], r["outcome"]) for r in sf["rows"]] == \
+       [("10.0.0.1", "login-ok"), ("150.0.0.1", "login-ok"), ("150.0.0.2", "no-auth")], sf
+assert sf["rows"][0]["credential_id"] == "mirai-001" and sf["rows"][0]["organisation"] == "org-a", sf["rows"][0]
+assert not any("password" in k for r in sf["rows"] for k in r), sf
+assert call("/api/v1/survey/findings?day=2026-01-02", ADMIN)[1]["rows"] == []
+s, sm = call("/api/v1/survey/summary?month=2026-01", ADMIN)
+summary = {(r["org"], r["protocol"]): r for r in sm["rows"]}
+assert s == 200 and summary[("all", "all")]["surveyed"] == 8 and summary[("all", "all")]["login_ok"] == 2, sm
+assert summary[("org-b", "all")]["auth_prompt"] == 2 and summary[("org-a", "telnet")]["login_ok"] == 1, sm
+assert call("/api/v1/survey/summary?month=2026-02", ADMIN)[1]["rows"] == []
+
 # Aggregates are served from the response cache; alert data never is (each read is logged).
 def headers(path, token):
     out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", "-H", f"Authorization: Bearer {token}", base + path],
@@ -131,7 +173,10 @@ BAD = [("/api/v1/series?width=7", 400, "width"), ("/api/v1/series/ports", 400, "
        ("/api/v1/alerts/stats?from=2026-01-01T00:00:00Z", 400, "from"), ("/api/v1/series?width=300&width=3600", 400, "width"),
        ("/api/v1/alerts/files?day=x", 400, "day"), ("/api/v1/alerts/files/org-a/2026-01-01/..manifest", 400, "name"),
        ("/api/v1/alerts/files/org-a/2026-01-01/nothing.csv", 404, "name"),
-       ("/api/v1/alerts/files/org-a/20260101xx/x.csv", 400, "day")]
+       ("/api/v1/alerts/files/org-a/20260101xx/x.csv", 400, "day"), ("/api/v1/survey/summary", 400, "month"),
+       ("/api/v1/survey/summary?month=2026-13", 400, "month"), ("/api/v1/survey/summary?month=2026", 400, "month"),
+       ("/api/v1/survey/campaigns?campaign=nope", 404, "campaign"), ("/api/v1/survey/findings?day=x", 400, "day"),
+       ("/api/v1/survey/findings?top=3", 400, "top")]
 for path, status, param in BAD:
     s, j = call(path, ADMIN)
     assert s == status and j.get("parameter") == param and j["error"], (path, s, j)
@@ -158,6 +203,17 @@ s, j = call("/api/v1/alerts/files", A); assert s == 200 and j["rows"] and {f["or
 s, j = call("/api/v1/alerts/files?org=org-b", A); assert s == 403, j
 s, j = call(b_file["url"], A); assert s == 403, j
 s, body = call(a_file["url"], A, raw=True); assert s == 200 and body.startswith(b"timestamp") or len(body) > 0, body[:80]
+s, j = call("/api/v1/survey/campaigns", A)
+assert s == 200 and "scope" not in j["rows"][0] and j["rows"][0]["targets"] == 15, j
+assert j["rows"][0]["outcomes"]["login-ok"] == 1 and sum(j["rows"][0]["outcomes"].values()) == 3, j
+s, j = call("/api/v1/survey/findings", A)
+assert s == 200 and [r["address"] for r in j["rows"]] == ["10.0.0.1"] and j["organisation"] == "org-a", j
+s, j = call("/api/v1/survey/summary?month=2026-01", A)
+assert {r["org"] for r in j["rows"]} == {"org-a", "all"}, j
+s, j = call("/api/v1/survey/findings", B)
+assert [r["address"] for r in j["rows"]] == ["150.0.0.1", "150.0.0.2"], j
+assert call("/api/v1/survey/campaigns", B)[1]["rows"][0]["outcomes"]["login-ok"] == 1
+assert {r["org"] for r in call("/api/v1/survey/summary?month=2026-01", B)[1]["rows"]} == {"org-b", "all"}
 # ... and B only its own.
 s, j = call("/api/v1/alerts", B); assert {r["org"] for r in j["rows"]} == {"org-b"}, j
 s, j = call(a_file["url"], B); assert s == 403, j
@@ -169,7 +225,8 @@ acts = {(w, a) for w, a, _ in log}
 for need in [("api:admin@127.0.0.1", "api.alerts"), ("api:org:org-a@127.0.0.1", "api.alerts"),
              ("api:org:org-a@127.0.0.1", "api.alerts.stats"), ("api:org:org-a@127.0.0.1", "api.alerts.files"),
              ("api:org:org-a@127.0.0.1", "api.alerts.download"), ("api:admin@127.0.0.1", "api.alerts.download"),
-             ("api:org:org-a@127.0.0.1", "api.infected"), ("api:org:org-b@127.0.0.1", "api.alerts")]:
+             ("api:org:org-a@127.0.0.1", "api.infected"), ("api:org:org-b@127.0.0.1", "api.alerts"),
+             ("api:admin@127.0.0.1", "api.survey.findings"), ("api:org:org-b@127.0.0.1", "api.survey.findings")]:
     assert need in acts, (need, sorted(acts))
 assert any(o.startswith("org=org-b") for w, a, o in log if a == "api.alerts.download" and w.startswith("api:admin")), log
 

@@ -17,6 +17,20 @@ command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
 "$IOTWATCH" gen --seed 4 --packets 40000 --darknet 198.18.0.0/16 -o day.pcap > /dev/null
 "$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --db d.db day.pcap
 "$IOTWATCH" alerts --orgs "$ROOT/examples/organisations.toml" --day 2026-01-01 --db d.db --outbox out > /dev/null
+# A survey campaign's records (data only; the survey engine is tested by survey_*.sh).
+python3 - <<'PY'
+import sqlite3
+db = sqlite3.connect("d.db")
+T = 1767225600 * 10**9
+db.execute("INSERT INTO survey_campaign VALUES ('ui-campaign',?,'127.0.0.9','abuse@example.org',7,'test scope',"
+           "'23/telnet,80/http','builtin',20,5,5,0,0)", (T,))
+for i, (a, port, proto, outcome) in enumerate([("10.1.0.1", 23, "telnet", "login-ok"), ("10.1.0.2", 80, "http", "auth-prompt"),
+                                               ("10.1.0.3", 23, "telnet", "closed"), ("10.1.0.4", 23, "telnet", "no-auth"),
+                                               ("10.1.0.5", 80, "http", "login-ok")]):
+    db.execute("INSERT INTO survey_result VALUES ('ui-campaign',?,?,?,?,?,?,3,?,?,'127.0.0.9','{}')",
+               (a, port, proto, i, outcome, "mirai-001" if outcome == "login-ok" else "", T + i, T + i + 1))
+db.commit()
+PY
 # The replay: packets of every class from sources the city fixture locates (JP, US, DE).
 python3 - <<'PY'
 import struct
@@ -47,6 +61,10 @@ URL=$(sed -n 's|^iotwatch serve: \(http://[^ ]*\) .*|\1|p' serve.out)
 [ -n "$URL" ] || fail "serve did not start: $(cat serve.out serve.err)"
 curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/top/ports?proto=tcp" > tcp.json
 curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/series?width=3600" > series.json
+TOP5=$(python3 -c 'import json; print(",".join(r["port"] for r in json.load(open("tcp.json"))["rows"][:5]))')
+curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/series/ports?width=3600&ports=$TOP5" > ports.json
+curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/survey/campaigns" > campaigns.json
+curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/survey/summary?month=2026-01" > survey.json
 
 cat > ui.mjs <<'JS'
 import { createRequire } from 'module';
@@ -54,7 +72,9 @@ const require = createRequire(process.env.WEB_DIR + '/');
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 const url = process.env.URL, shot = process.env.SHOT;
-const tcp = JSON.parse(fs.readFileSync('tcp.json', 'utf8')), series = JSON.parse(fs.readFileSync('series.json', 'utf8'));
+const read = f => JSON.parse(fs.readFileSync(f, 'utf8'));
+const tcp = read('tcp.json'), series = read('series.json'), ports = read('ports.json');
+const campaigns = read('campaigns.json'), survey = read('survey.json');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -83,6 +103,33 @@ try {
     throw new Error(`top TCP row ${JSON.stringify(first)} != API ${JSON.stringify(want)}`);
   const bins = await page.locator('#chart').getAttribute('data-bins');
   if (Number(bins) !== series.bins.length) throw new Error(`chart has ${bins} bins, API ${series.bins.length}`);
+  // Per-port chart: the top 5 TCP ports, with the API's numbers; then packets instead of sources.
+  const pc = page.locator('#port-chart');
+  const sum = m => Object.values(ports.ports).reduce((t, v) => t + v[m].reduce((a, b) => a + b, 0), 0);
+  const wantPorts = Object.keys(ports.ports).join(',');
+  if ((await pc.getAttribute('data-ports')) !== wantPorts) throw new Error(`port chart ${await pc.getAttribute('data-ports')} != ${wantPorts}`);
+  if (Number(await pc.getAttribute('data-total')) !== sum('sources')) throw new Error('port chart sources differ from the API');
+  if (Number(await pc.getAttribute('data-bins')) !== ports.bins.length) throw new Error('port chart bins differ from the API');
+  await page.selectOption('#port-metric', 'packets');
+  await page.waitForFunction(t => document.querySelector('#port-chart').dataset.total === String(t), sum('packets'), { timeout: 5000 });
+  // A port typed in by hand.
+  await page.fill('#ports', 'udp/53');
+  await page.click('#ports-apply');
+  await page.waitForFunction(() => document.querySelector('#port-chart').dataset.ports === 'udp/53', null, { timeout: 5000 });
+  await page.fill('#ports', '');  // empty: back to the top 5
+  await page.click('#ports-apply');
+  await page.waitForFunction(w => document.querySelector('#port-chart').dataset.ports === w, wantPorts, { timeout: 5000 });
+  // Survey: the campaign row and the month's summary as the API gives them.
+  const camp = await page.locator('#survey-campaigns tbody tr').first().locator('td').allTextContents();
+  const c = campaigns.rows[0];
+  if (camp[0] !== c.id || !camp[2].includes(`${Math.round(c.progress * 100)}%`) || camp[5] !== String(c.outcomes['login-ok']))
+    throw new Error(`survey campaign row ${JSON.stringify(camp)} != API ${JSON.stringify(c)}`);
+  const sumRows = await page.locator('#survey-summary tbody tr').count();
+  if (sumRows !== survey.rows.length || !survey.rows.length) throw new Error(`survey summary has ${sumRows} rows, API ${survey.rows.length}`);
+  const national = await page.locator('#survey-summary tbody tr').last().locator('td').allTextContents();
+  const n = survey.rows[survey.rows.length - 1];
+  if (national[2] !== String(n.surveyed) || national[5] !== String(n.login_ok))
+    throw new Error(`survey national row ${JSON.stringify(national)} != API ${JSON.stringify(n)}`);
   const alerts = await page.locator('#alert-summary tbody tr').count();
   if (alerts < 2) throw new Error('alert statistics missing');
   // Pause stops the animation.
@@ -103,4 +150,4 @@ URL=$URL ADMIN=$ADMIN CHROMIUM=$CHROMIUM SHOT=$WORK/dashboard.png WEB_DIR=$ROOT/
 ART=$(dirname "$IOTWATCH")/test-artifacts
 mkdir -p "$ART" && cp dashboard.png "$ART/web_ui_chromium.png"
 kill -INT $SERVER; wait $SERVER || fail "serve exited with $? after SIGINT"
-pass "dashboard in Chromium: map, live packets, chart and tables match the API (screenshot $ART/web_ui_chromium.png)"
+pass "dashboard in Chromium: map, live packets, class and port charts, survey and tables match the API (screenshot $ART/web_ui_chromium.png)"

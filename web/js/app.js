@@ -29,6 +29,59 @@ async function loadSeries(health) {
   el.dataset.bins = s.bins.length;
 }
 
+// Colours for the per-port lines (enough for the API's maximum of 10 ports).
+const PORT_COLOURS = ['#ff6b6b', '#ffa94d', '#ffd43b', '#51cf66', '#3bc9db', '#4dabf7', '#9775fa', '#f783ac', '#ced4da', '#a9e34b'];
+let portChart;
+/** Per-port series (unique sources or packets per bin) for the ports in #ports. */
+async function loadPortSeries() {
+  const el = $('#port-chart');
+  if (!$('#ports').value.trim()) {
+    const top = await get('top/ports', { proto: 'tcp', top: 5 });
+    $('#ports').value = top.rows.map(r => r.port).join(',');
+  }
+  const wanted = $('#ports').value.replace(/\s+/g, '');
+  if (!wanted) { el.textContent = 'no TCP ports in the store'; return; }
+  const s = await get('series/ports', { width: $('#width').value, ports: wanted });
+  const metric = $('#port-metric').value;
+  const names = Object.keys(s.ports);
+  const data = [s.bins, ...names.map(n => s.ports[n][metric])];
+  const series = [{}, ...names.map((n, i) => ({ label: n, stroke: PORT_COLOURS[i % PORT_COLOURS.length], width: 1.5 }))];
+  if (portChart) portChart.destroy();
+  el.textContent = '';
+  portChart = new uPlot({ width: Math.max(400, el.clientWidth - 10), height: 220, series, axes: [{ stroke: '#8a96a3' }, { stroke: '#8a96a3' }] }, data, el);
+  el.dataset.bins = s.bins.length;
+  el.dataset.ports = names.join(',');
+  el.dataset.total = data.slice(1).reduce((t, col) => t + col.reduce((a, b) => a + b, 0), 0);
+}
+
+/** Survey campaigns (progress, outcome counts) and the monthly summary of the chosen month. */
+async function loadSurvey() {
+  const camps = await get('survey/campaigns');
+  const rows = camps.rows.map(c => ({
+    ...c,
+    state: c.finished ? 'finished' : 'not finished',
+    progress_bar: `${Math.round(c.progress * 100)}%`,
+    done: `${fmt(c.completed)} / ${fmt(c.targets)}`,
+    login_ok: c.outcomes['login-ok'], auth_prompt: c.outcomes['auth-prompt'], no_auth: c.outcomes['no-auth'],
+    closed: c.outcomes.closed, other: c.outcomes['open-no-service'] + c.outcomes.error + c.outcomes.timeout,
+  }));
+  table($('#survey-campaigns'), rows, [['id', 'campaign'], ['created', 'started'], ['progress_bar', 'progress'], ['done', 'results / targets', 1],
+    ['state', 'state'], ['login_ok', 'login-ok', 1], ['auth_prompt', 'id/password prompt', 1], ['no_auth', 'no auth', 1],
+    ['closed', 'closed', 1], ['other', 'other', 1], ['source_address', 'scanner'], ['contact', 'opt-out contact']]);
+  // Progress as a bar in its cell.
+  $('#survey-campaigns').querySelectorAll('tbody tr').forEach((tr, i) => {
+    const cell = tr.children[2];
+    if (!rows[i] || !cell) return;
+    cell.innerHTML = `<span class="bar"><span style="width:${Math.round(rows[i].progress * 100)}%"></span></span>${rows[i].progress_bar}`;
+  });
+  const month = $('#survey-month');
+  if (!month.value) month.value = (camps.rows.length ? camps.rows[camps.rows.length - 1].created : new Date().toISOString()).slice(0, 7);
+  const sm = await get('survey/summary', { month: month.value });
+  table($('#survey-summary'), sm.rows.map(r => ({ ...r, org: r.org === 'all' ? 'all (national)' : r.org })),
+    [['org', 'organisation'], ['protocol', 'protocol'], ['surveyed', 'surveyed', 1], ['responded', 'answered', 1],
+     ['auth_prompt', 'id/password could be entered', 1], ['login_ok', 'login-ok (weak)', 1], ['no_auth', 'no auth', 1]]);
+}
+
 async function loadTables() {
   const jobs = [
     ['top/countries', {}, '#top-countries', [['rank', '#', 1], ['country', 'country'], ['unique_hosts', 'unique hosts', 1], ['share', 'share', 1], ['packets', 'packets', 1]]],
@@ -86,8 +139,13 @@ async function main() {
     $('#login').onsubmit = ev => { ev.preventDefault(); setToken($('#token').value.trim()); location.reload(); };
     return;
   }
-  $('#width').onchange = () => loadSeries(health).catch(e => { $('#chart').textContent = e.message; });
-  await Promise.all([loadSeries(health).catch(e => { $('#chart').textContent = e.message; }), loadTables(), startLive(health)]);
+  const ports = () => loadPortSeries().catch(e => { $('#port-chart').textContent = e.message; $('#port-chart').className = 'error'; });
+  const survey = () => loadSurvey().catch(e => showError($('#survey-summary'), e));
+  $('#width').onchange = () => { loadSeries(health).catch(e => { $('#chart').textContent = e.message; }); ports(); };
+  $('#port-metric').onchange = ports;
+  $('#ports-apply').onclick = () => { $('#port-chart').className = ''; ports(); };
+  $('#survey-month').onchange = survey;
+  await Promise.all([loadSeries(health).catch(e => { $('#chart').textContent = e.message; }), ports(), survey(), loadTables(), startLive(health)]);
   document.body.dataset.ready = '1';
 }
 
