@@ -165,6 +165,7 @@ int cmd_survey(int argc, char** argv) {
     args.flag("loopback-test", "a test campaign: the allow-list must be inside 127.0.0.0/8");
     args.flag("dry-run", "print the targets as JSON lines in probe order; send nothing");
     args.flag("results", "print the stored results of --campaign as JSON lines and exit");
+    args.flag("campaigns", "print every stored campaign record (with its progress) as JSON lines and exit");
     args.option("summary", "YYYY-MM", "print NOTICE's monthly figures (per organisation of --orgs and protocol:\n"
                 "addresses surveyed, answered, ID/password prompt, weak login accepted, no auth) and exit");
     args.option("db", "FILE|URL", "SQLite file or clickhouse://HOST:PORT/DB (default iotwatch.db)");
@@ -175,6 +176,29 @@ int cmd_survey(int argc, char** argv) {
     if (!args.positional().empty()) throw ConfigError("unexpected argument '" + args.positional()[0] + "'");
 
     if (args.has("summary")) return print_monthly_summary(args);
+    if (args.has("campaigns")) {
+        auto store = open_store(args.get("db", "iotwatch.db"));
+        JsonWriter w(std::cout);
+        for (const auto& c : store->survey_campaigns()) {
+            w.begin_object();
+            w.key("id").value(c.id);
+            w.key("created").value(format_utc(c.created_ns, 3));
+            w.key("source_address").value(c.source_address);
+            w.key("contact").value(c.contact);
+            w.key("seed").value(c.seed);
+            w.key("scope").value(c.scope);
+            w.key("ports").value(c.ports);
+            w.key("credentials").value(c.credentials);
+            w.key("targets").value(c.total);
+            w.key("position").value(c.position);
+            w.key("emitted").value(c.emitted);
+            w.key("finished").value(c.finished);
+            w.key("loopback_test").value(c.loopback_test);
+            w.end_object();
+            std::cout << '\n';
+        }
+        return std::cout.flush() ? kExitOk : kExitFailure;
+    }
     if (args.has("results")) {
         if (!args.has("campaign")) throw ConfigError("--results needs --campaign ID");
         auto store = open_store(args.get("db", "iotwatch.db"));

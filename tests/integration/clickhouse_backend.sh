@@ -59,6 +59,16 @@ f = frame(v9)
 open("flows.pcap", "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1) + struct.pack("<IIII", 1767225700, 0, len(f), len(f)) + f)
 PY
 
+echo "127.$(( $$ % 200 + 20 )).7.0/29" > survey-allow.txt
+MONTH=$(date -u +%Y-%m)
+strip_times() {  # survey records hold when they were made
+  python3 -c 'import json,sys
+for l in sys.stdin:
+    j = json.loads(l)
+    for k in ("created", "started", "ended"): j.pop(k, None)
+    print(json.dumps(j, sort_keys=True))'
+}
+
 scenario() {  # scenario DB OUTDIR: every command of the scenario, outputs into OUTDIR
   local db=$1 out=$2
   mkdir -p "$out"
@@ -79,6 +89,12 @@ scenario() {  # scenario DB OUTDIR: every command of the scenario, outputs into 
   "$IOTWATCH" sites list --format csv --db "$db" > "$out/sites.csv"
   "$IOTWATCH" collect --pcap flows.pcap --db "$db" --json | python3 -c 'import json,sys; j=json.load(sys.stdin); j.pop("seconds",None); j.pop("run_start",None); print(json.dumps(j, sort_keys=True))' > "$out/collect.json"
   "$IOTWATCH" sites rpz --warning-a 127.0.0.9 --db "$db" > "$out/sites.rpz"
+  # A loopback survey (nothing listens on the ports: every result is "closed"), its records read back.
+  "$IOTWATCH" survey --allow survey-allow.txt --loopback-test --ports 23,80 --max-attempts 0 --seed 9 --campaign ch-survey \
+    --source-address 127.0.0.1 --contact optout@example.net --db "$db" --quiet > /dev/null
+  "$IOTWATCH" survey --results --campaign ch-survey --db "$db" | strip_times > "$out/survey-results.jsonl"
+  "$IOTWATCH" survey --campaigns --db "$db" | strip_times > "$out/survey-campaigns.jsonl"
+  "$IOTWATCH" survey --summary "$MONTH" --orgs orgs.toml --json --db "$db" > "$out/survey-summary.jsonl"
   "$IOTWATCH" retention --config retention.toml --now 2026-01-02T12:00:00Z --json --db "$db" > "$out/retention.json"
   for v in summary series scans; do
     "$IOTWATCH" report --json --view "$v" --db "$db" > "$out/after-retention-$v.json"
@@ -111,6 +127,9 @@ done
 [ "$(json_get out-sqlite/retention.json "j['flow']")" = 2 ] || fail "flows_days must delete the 2 flows of 2025-12-30: $(cat out-sqlite/retention.json)"
 [ "$(json_get out-sqlite/report-summary.json "j['packets']")" -gt 200000 ] || fail "too few packets counted"
 [ -s out-sqlite/report-scans.json ] && [ -s out-sqlite/report-infected.json ] || fail "no scans or infected hosts found"
+[ "$(grep -c '"outcome": "closed"' out-sqlite/survey-results.jsonl)" = 16 ] || fail "survey: want 16 closed results: $(head -3 out-sqlite/survey-results.jsonl)"
+grep -q '"org":"all","protocol":"all","surveyed":8,' out-sqlite/survey-summary.jsonl || fail "survey summary: $(cat out-sqlite/survey-summary.jsonl)"
+grep -q '"finished": true' out-sqlite/survey-campaigns.jsonl || fail "survey campaign not finished: $(cat out-sqlite/survey-campaigns.jsonl)"
 rows=$(find out-sqlite/outbox -type f -name '*.csv' | xargs cat | wc -l)
 [ "$rows" -gt 2 ] || fail "no alert rows written"
 # The rows really are in ClickHouse, in day partitions.
