@@ -49,6 +49,20 @@ public:
     virtual const char* phase() const = 0;
     /// (field, value) pairs of the module's declared fields.
     virtual std::vector<std::pair<std::string, std::string>> fields() const = 0;
+
+    // Socket-driving probes: a module whose protocol library reads and writes the socket itself
+    // (ssh through libssh) returns true from drives_socket(). The engine then calls on_connect
+    // (its `out` is ignored) and drive(fd) once the TCP connection is up, and drive(fd) again
+    // whenever the socket is readable, or writable when wants_write(); on_data and on_eof are
+    // not used. drive() never blocks; the probe works on its own dup() of `fd` and releases it
+    // at the next on_connect or on destruction; the engine closes `fd` itself. A change of
+    // phase() counts as progress (restarts the phase clock).
+    virtual bool drives_socket() const { return false; }
+    virtual ProbeVerdict drive(int fd) {
+        (void)fd;
+        return ProbeVerdict::kError;
+    }
+    virtual bool wants_write() const { return false; }
 };
 
 struct ProbeModule {

@@ -3,13 +3,15 @@
 #include <algorithm>
 
 #include "survey/http_probe.h"
+#include "survey/ssh_probe.h"
 #include "survey/telnet_probe.h"
 
 namespace iotwatch {
 
 const std::vector<ProbeModule>& ProbeRegistry::modules() {
     // Immutable after first use (a function-local constant, not mutable global state).
-    static const std::vector<ProbeModule> kModules = {telnet_probe_module(), http_probe_module(), https_probe_module()};
+    static const std::vector<ProbeModule> kModules = {telnet_probe_module(), ssh_probe_module(), http_probe_module(),
+                                                        https_probe_module()};
     return kModules;
 }
 

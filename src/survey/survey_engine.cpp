@@ -53,6 +53,7 @@ struct SurveyEngine::Device {
     std::string out;
     int64_t deadline_ns = 0, conn_end_ns = 0;
     bool want_write = false;
+    const char* phase = nullptr;  // socket-driving probes: the phase at the last drive()
 };
 
 struct SurveyEngine::Impl {
@@ -187,8 +188,25 @@ struct SurveyEngine::Impl {
         d.state = ConnState::kOpen;
         d.deadline_ns = now + int64_t(s.phase_timeout_ms) * 1000000;
         d.probe->on_connect(d.cred, d.out);
+        if (d.probe->drives_socket()) {
+            d.out.clear();
+            d.phase = d.probe->phase();
+            drive(d, now);
+            return;
+        }
         flush(d);
         if (d.fd >= 0) set_events(d, EPOLLIN | (d.out.empty() ? 0u : uint32_t(EPOLLOUT)));
+    }
+
+    /// A socket-driving probe's turn (probe_module.h): it does its own reads and writes.
+    void drive(Device& d, int64_t now) {
+        const ProbeVerdict v = d.probe->drive(d.fd);
+        if (v != ProbeVerdict::kContinue) return verdict(d, v, now);
+        if (d.probe->phase() != d.phase) {  // progress restarts the phase clock
+            d.phase = d.probe->phase();
+            d.deadline_ns = now + int64_t(s.phase_timeout_ms) * 1000000;
+        }
+        set_events(d, EPOLLIN | (d.probe->wants_write() ? uint32_t(EPOLLOUT) : 0u));
     }
 
     void handshake(Device& d, int64_t now) {
@@ -413,6 +431,10 @@ EngineStats SurveyEngine::run(const std::function<std::optional<SurveyTarget>()>
             }
             if (d.state == ConnState::kTlsHandshake) {
                 m.handshake(d, after);
+                continue;
+            }
+            if (d.probe->drives_socket()) {
+                m.drive(d, after);
                 continue;
             }
             if (ev & EPOLLOUT) {
