@@ -7,6 +7,7 @@
 #include <iostream>
 #include <random>
 #include <set>
+#include <sys/resource.h>
 #include <sstream>
 
 #include "cli/args.h"
@@ -161,6 +162,7 @@ int cmd_survey(int argc, char** argv) {
     args.option("seed", "N", "target order seed (default: random, stored with the campaign)");
     args.option("campaign", "ID", "campaign id; an existing one is resumed (default: survey-<seed>)");
     args.option("source-address", "ADDR", "the scanner's published IPv4 address: sockets are bound to it");
+    args.option("source-address6", "ADDR", "the scanner's published IPv6 address (required when the scope has IPv6)");
     args.option("contact", "TEXT", "opt-out contact published with the campaign (and in HTTP User-Agent)");
     args.flag("loopback-test", "a test campaign: the allow-list must be inside 127.0.0.0/8");
     args.flag("dry-run", "print the targets as JSON lines in probe order; send nothing");
@@ -281,6 +283,17 @@ int cmd_survey(int argc, char** argv) {
     if (!args.has("contact") || args.get("contact").empty()) throw ConfigError("--contact: required (the published opt-out contact)");
     auto source = IpAddress::parse(args.get("source-address"));
     if (!source || !source->is_v4()) throw ConfigError("--source-address: '" + args.get("source-address") + "' is not an IPv4 address");
+    std::optional<IpAddress> source6;
+    if (args.has("source-address6")) {
+        source6 = IpAddress::parse(args.get("source-address6"));
+        if (!source6 || source6->is_v4())
+            throw ConfigError("--source-address6: '" + args.get("source-address6") + "' is not an IPv6 address");
+    } else if (scope.v6_addresses() > 0 && !loopback_test) {
+        throw ConfigError("--source-address6: required, the scope has " + std::to_string(scope.v6_addresses()) +
+                          " IPv6 addresses (the scanner's published IPv6 address)");
+    }
+    // The published addresses, as stored with the campaign: "IPv4" or "IPv4 IPv6".
+    const std::string published = source->to_string() + (source6 ? " " + source6->to_string() : "");
 
     auto store = open_store(args.get("db", "iotwatch.db"));
     std::string campaign_id = args.get("campaign");
@@ -295,7 +308,7 @@ int cmd_survey(int argc, char** argv) {
         seed = campaign.seed;
     } else {
         if (campaign_id.empty()) campaign_id = "survey-" + std::to_string(seed);
-        campaign = {campaign_id, now_ns(), source->to_string(), args.get("contact"), seed, scope_text, ports_text(ports),
+        campaign = {campaign_id, now_ns(), published, args.get("contact"), seed, scope_text, ports_text(ports),
                     args.has("credentials") ? args.get("credentials") : "builtin", total, 0, 0, false, loopback_test};
         store->put_survey_campaign(campaign);
     }
@@ -309,10 +322,25 @@ int cmd_survey(int argc, char** argv) {
 
     EngineSettings settings;
     settings.concurrency = size_t(std::max<long long>(1, args.get_int("concurrency", 1000)));
+    {
+        // One socket per device in flight (+ the store, the epoll fd, stdio): raise the soft
+        // open-file limit as far as the hard one allows, and say so when it still does not fit.
+        rlimit lim{};
+        const rlim_t need = rlim_t(settings.concurrency) + 64;
+        if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < need) {
+            lim.rlim_cur = std::min(need, lim.rlim_max);
+            setrlimit(RLIMIT_NOFILE, &lim);
+            getrlimit(RLIMIT_NOFILE, &lim);
+            if (lim.rlim_cur < need)
+                throw ConfigError("--concurrency " + std::to_string(settings.concurrency) + " needs " + std::to_string(need) +
+                                  " open files; the hard limit (ulimit -Hn) is " + std::to_string(lim.rlim_max));
+        }
+    }
     settings.connect_timeout_ms = int(args.get_int("connect-timeout", 3000));
     settings.phase_timeout_ms = int(args.get_int("phase-timeout", 5000));
     settings.connection_max_ms = std::max(settings.phase_timeout_ms * 4, 20000);
     settings.source = source;
+    settings.source6 = source6;
     settings.campaign = campaign_id;
     settings.contact = campaign.contact;
     SurveyEngine engine(scope, limiter, creds, settings);
@@ -392,7 +420,7 @@ int cmd_survey(int argc, char** argv) {
         w.key("targets").value(total);
         w.key("addresses").value(scope.size());
         w.key("blocked_addresses").value(scope.blocked());
-        w.key("skipped_ipv6_prefixes").value(scope.skipped_v6());
+        w.key("ipv6_addresses").value(scope.v6_addresses());
         w.key("probed").value(stats.done);
         w.key("skipped_already_done").value(skipped);
         w.key("refused").value(stats.refused);

@@ -9,7 +9,9 @@ namespace iotwatch {
 
 BlockList BlockList::reserved() {
     // IANA IPv4 Special-Purpose Address Registry and multicast space (the ranges of ZMap's default
-    // blocklist). IPv6 is not surveyed in this increment; ::/0 blocks it as a backstop.
+    // blocklist), and the IANA IPv6 Special-Purpose Address Registry (RFC 6890 and its updates)
+    // with multicast. (IPv4-mapped ::ffff:0:0/96 is IPv4 itself here: IPv4 addresses are stored
+    // mapped, so its ranges are the IPv4 entries.)
     static constexpr const char* kReserved[][2] = {
         {"0.0.0.0/8", "RFC1122: this host on this network"},
         {"10.0.0.0/8", "RFC1918: private-use"},
@@ -27,6 +29,19 @@ BlockList BlockList::reserved() {
         {"224.0.0.0/4", "RFC5771: multicast"},
         {"240.0.0.0/4", "RFC1112: reserved"},
         {"255.255.255.255/32", "RFC919: limited broadcast"},
+        {"::/128", "RFC4291: unspecified"},
+        {"::1/128", "RFC4291: loopback"},
+        {"64:ff9b::/96", "RFC6052: IPv4/IPv6 translation"},
+        {"64:ff9b:1::/48", "RFC8215: local-use IPv4/IPv6 translation"},
+        {"100::/64", "RFC6666: discard-only"},
+        {"2001::/23", "RFC2928: IETF protocol assignments (Teredo, ORCHIDv2, ...)"},
+        {"2001:db8::/32", "RFC3849: documentation"},
+        {"2002::/16", "RFC3056: 6to4"},
+        {"3fff::/20", "RFC9637: documentation"},
+        {"5f00::/16", "RFC9602: SRv6 SIDs"},
+        {"fc00::/7", "RFC4193: unique local"},
+        {"fe80::/10", "RFC4291: link-local unicast"},
+        {"ff00::/8", "RFC4291: multicast"},
     };
     BlockList b;
     for (const auto& r : kReserved) b.add(*Prefix::parse(r[0]), r[1]);
@@ -34,6 +49,17 @@ BlockList BlockList::reserved() {
 }
 
 Prefix BlockList::loopback() { return *Prefix::parse("127.0.0.0/8"); }
+Prefix BlockList::loopback6() { return *Prefix::parse("::1/128"); }
+
+bool BlockList::is_loopback(const Prefix& p) {
+    const Prefix lo = loopback();
+    return (p.is_v4() && lo.contains(p.network()) && p.length() >= 8) || p == loopback6();
+}
+
+bool BlockList::is_builtin_loopback(const Entry& e) {
+    // Reasons of the built-in entries start with the RFC; opt-out files never lift.
+    return (e.prefix == loopback() || e.prefix == loopback6()) && e.reason.rfind("RFC", 0) == 0;
+}
 
 void BlockList::add_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -64,13 +90,8 @@ void BlockList::add_text(const std::string& text, const std::string& name) {
 }
 
 const BlockList::Entry* BlockList::blocking(const IpAddress& a, bool loopback_test) const {
-    if (!a.is_v4()) {
-        static const Entry kNoV6{Prefix(), "IPv6 is not surveyed"};
-        return &kNoV6;
-    }
-    const Prefix lo = loopback();
     for (const auto& e : entries_) {
-        if (loopback_test && e.prefix == lo && e.reason.rfind("RFC", 0) == 0) continue;
+        if (loopback_test && is_builtin_loopback(e)) continue;
         if (e.prefix.contains(a)) return &e;
     }
     return nullptr;

@@ -1,11 +1,12 @@
 // BlockList: address ranges the survey never probes, applied to every campaign. It holds the
 // reserved and special-use IPv4 ranges (IANA special-purpose registry, as in ZMap's default
-// conf/blacklist.conf, with 198.18.0.0/15 spelled correctly) plus any opt-out files.
+// conf/blacklist.conf, with 198.18.0.0/15 spelled correctly), the IPv6 special-purpose ranges
+// and multicast, plus any opt-out files.
 //
-// Loopback (127.0.0.0/8) is blocked like every other reserved range. Only a campaign that is
-// explicitly a loopback test (SurveyScope checks that its whole allow-list is inside 127.0.0.0/8)
-// may lift that one entry: `blocks(a, /*loopback_test=*/true)` ignores the loopback entry and
-// nothing else, so a test campaign can reach only the machine it runs on.
+// Loopback (127.0.0.0/8, ::1) is blocked like every other reserved range. Only a campaign that is
+// explicitly a loopback test (SurveyScope checks that its whole allow-list is inside 127.0.0.0/8 or
+// is ::1) may lift those entries: `blocks(a, /*loopback_test=*/true)` ignores the loopback entries
+// and nothing else, so a test campaign reaches only its own machine.
 #pragma once
 #include <string>
 #include <vector>
@@ -38,8 +39,13 @@ public:
 
     const std::vector<Entry>& entries() const { return entries_; }
 
-    /// 127.0.0.0/8.
+    /// 127.0.0.0/8 and ::1/128.
     static Prefix loopback();
+    static Prefix loopback6();
+    /// Whether `p` lies inside 127.0.0.0/8 or is ::1/128.
+    static bool is_loopback(const Prefix& p);
+    /// A built-in entry a loopback test lifts: 127.0.0.0/8 and ::1/128.
+    static bool is_builtin_loopback(const Entry& e);
 
 private:
     std::vector<Entry> entries_;

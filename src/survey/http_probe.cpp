@@ -12,7 +12,9 @@ constexpr size_t kMaxResponse = 64 * 1024;
 class HttpProbe final : public DeviceProbe {
 public:
     HttpProbe(const ProbeTarget& t, const std::string& contact)
-        : host_(t.address + ":" + std::to_string(t.port)), contact_(contact) {}
+        : host_((t.address.find(':') != std::string::npos ? "[" + t.address + "]" : t.address) + ":" +
+                std::to_string(t.port)),
+          contact_(contact) {}
 
     void on_connect(const Credential* cred, std::string& out) override {
         buf_.clear();

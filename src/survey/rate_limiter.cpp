@@ -29,11 +29,17 @@ void RateLimiter::refill(Bucket& b, double rate, int64_t now_ns) {
     }
 }
 
+uint64_t RateLimiter::network_key(const IpAddress& a) {
+    return a.is_v4() ? uint64_t(a.v4_value() >> 8) : (a.hi() | (uint64_t(1) << 63));
+}
+uint64_t RateLimiter::target_key(const IpAddress& a) {
+    return a.is_v4() ? uint64_t(a.v4_value()) : (a.hash() | (uint64_t(1) << 63));
+}
+
 bool RateLimiter::try_connect(const IpAddress& target, int64_t now_ns) {
-    const uint32_t v = target.v4_value();
     Bucket& g = global_;
-    Bucket& n = per_24_[v >> 8];
-    Bucket& t = per_target_[v];
+    Bucket& n = per_24_[network_key(target)];
+    Bucket& t = per_target_[target_key(target)];
     refill(g, limits_.global_per_s, now_ns);
     refill(n, limits_.per_24_per_s, now_ns);
     refill(t, limits_.per_target_per_s, now_ns);
@@ -45,17 +51,16 @@ bool RateLimiter::try_connect(const IpAddress& target, int64_t now_ns) {
 }
 
 int64_t RateLimiter::wait_ns(const IpAddress& target, int64_t now_ns) {
-    const uint32_t v = target.v4_value();
     auto need = [&](Bucket& b, double rate) -> int64_t {
         refill(b, rate, now_ns);
         return b.tokens >= 1 ? 0 : int64_t(std::ceil((1 - b.tokens) / rate * 1e9));
     };
-    return std::max({need(global_, limits_.global_per_s), need(per_24_[v >> 8], limits_.per_24_per_s),
-                      need(per_target_[v], limits_.per_target_per_s)});
+    return std::max({need(global_, limits_.global_per_s), need(per_24_[network_key(target)], limits_.per_24_per_s),
+                      need(per_target_[target_key(target)], limits_.per_target_per_s)});
 }
 
 void RateLimiter::prune(int64_t now_ns) {
-    auto sweep = [&](std::unordered_map<uint32_t, Bucket>& m, double rate) {
+    auto sweep = [&](std::unordered_map<uint64_t, Bucket>& m, double rate) {
         for (auto it = m.begin(); it != m.end();) {
             refill(it->second, rate, now_ns);
             it = it->second.tokens >= burst(rate) ? m.erase(it) : std::next(it);

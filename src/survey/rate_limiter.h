@@ -1,7 +1,7 @@
 // RateLimiter: the survey's pacing, always on. Four limits, each checked before a new TCP
 // connection is opened:
 //   - global probes (new connections) per second,
-//   - new connections per second per /24 (so one subscriber network is never hammered),
+//   - new connections per second per /24 (IPv6: per /64), so one subscriber network is never hammered,
 //   - new connections per second per target address,
 //   - credential attempts per device (address, port) over the whole campaign.
 // Token buckets (burst = one second's worth, at least 1). Time is passed in (nanoseconds, any
@@ -48,8 +48,13 @@ private:
     static double burst(double rate) { return rate < 1 ? 1 : rate; }
     RateLimits limits_;
     Bucket global_;
-    std::unordered_map<uint32_t, Bucket> per_24_;
-    std::unordered_map<uint32_t, Bucket> per_target_;
+    /// The network bucket's key: the /24 of an IPv4 address, the /64 of an IPv6 one (a subscriber).
+    static uint64_t network_key(const IpAddress& a);
+    /// The target bucket's key: the IPv4 address, or a hash of the IPv6 one (a collision only
+    /// makes two targets share one, stricter, bucket).
+    static uint64_t target_key(const IpAddress& a);
+    std::unordered_map<uint64_t, Bucket> per_24_;
+    std::unordered_map<uint64_t, Bucket> per_target_;
 };
 
 }  // namespace iotwatch

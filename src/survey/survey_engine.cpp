@@ -35,6 +35,30 @@ int64_t utc_ns() {
 
 enum class ConnState { kIdle, kConnecting, kTlsHandshake, kOpen };
 
+/// A socket address of either family.
+struct SockAddr {
+    sockaddr_storage storage{};
+    socklen_t len = 0;
+};
+SockAddr sockaddr_of(const IpAddress& a, uint16_t port) {
+    SockAddr out;
+    if (a.is_v4()) {
+        auto& in = reinterpret_cast<sockaddr_in&>(out.storage);
+        in.sin_family = AF_INET;
+        in.sin_port = htons(port);
+        in.sin_addr.s_addr = htonl(a.v4_value());
+        out.len = sizeof in;
+    } else {
+        auto& in6 = reinterpret_cast<sockaddr_in6&>(out.storage);
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(port);
+        const auto b = a.bytes();
+        std::memcpy(in6.sin6_addr.s6_addr, b.data(), 16);
+        out.len = sizeof in6;
+    }
+    return out;
+}
+
 }  // namespace
 
 struct SurveyEngine::Device {
@@ -135,25 +159,26 @@ struct SurveyEngine::Impl {
             finish(d, SurveyOutcome::kError, "refused: outside the survey scope");
             return;
         }
-        d.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        const bool v4 = a.is_v4();
+        const std::optional<IpAddress>& source = v4 ? s.source : s.source6;
+        if (!v4 && !source && !scope.loopback_test()) {  // the published address is part of a campaign
+            finish(d, SurveyOutcome::kError, "no IPv6 source address (--source-address6) for an IPv6 target");
+            return;
+        }
+        d.fd = ::socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (d.fd < 0) {
             finish(d, SurveyOutcome::kError, std::string("socket: ") + strerror(errno));
             return;
         }
         ++stats.connections;
-        if (s.source) {
-            sockaddr_in src{};
-            src.sin_family = AF_INET;
-            src.sin_addr.s_addr = htonl(s.source->v4_value());
-            if (::bind(d.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+        if (source) {
+            const SockAddr src = sockaddr_of(*source, 0);
+            if (::bind(d.fd, reinterpret_cast<const sockaddr*>(&src.storage), src.len) != 0) {
                 finish(d, SurveyOutcome::kError, std::string("bind to the source address: ") + strerror(errno));
                 return;
             }
         }
-        sockaddr_in dst{};
-        dst.sin_family = AF_INET;
-        dst.sin_port = htons(d.target.port);
-        dst.sin_addr.s_addr = htonl(a.v4_value());
+        const SockAddr dst = sockaddr_of(a, d.target.port);
         d.cred = credential_for(d);
         d.state = ConnState::kConnecting;
         d.deadline_ns = now + int64_t(s.connect_timeout_ms) * 1000000;
@@ -163,7 +188,7 @@ struct SurveyEngine::Impl {
         e.events = EPOLLOUT;
         e.data.ptr = &d;
         epoll_ctl(ep, EPOLL_CTL_ADD, d.fd, &e);
-        if (::connect(d.fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS) {
+        if (::connect(d.fd, reinterpret_cast<const sockaddr*>(&dst.storage), dst.len) != 0 && errno != EINPROGRESS) {
             const int err = errno;
             finish(d, err == ECONNREFUSED ? SurveyOutcome::kClosed : SurveyOutcome::kError, strerror(err));
         }
@@ -171,10 +196,16 @@ struct SurveyEngine::Impl {
 
     void on_connected(Device& d, int64_t now) {
         if (d.result.source_address.empty()) {
-            sockaddr_in local{};
+            sockaddr_storage local{};
             socklen_t len = sizeof local;
-            if (getsockname(d.fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
-                d.result.source_address = IpAddress::v4(ntohl(local.sin_addr.s_addr)).to_string();
+            if (getsockname(d.fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+                if (local.ss_family == AF_INET)
+                    d.result.source_address =
+                        IpAddress::v4(ntohl(reinterpret_cast<const sockaddr_in&>(local).sin_addr.s_addr)).to_string();
+                else if (local.ss_family == AF_INET6)
+                    d.result.source_address =
+                        IpAddress::v6(reinterpret_cast<const sockaddr_in6&>(local).sin6_addr.s6_addr).to_string();
+            }
         }
         if (d.target.module->tls && !d.ssl) {
             d.ssl = SSL_new(tls);
@@ -396,7 +427,8 @@ EngineStats SurveyEngine::run(const std::function<std::optional<SurveyTarget>()>
             d->result.port = t->port;
             d->result.protocol = t->module->name;
             d->result.started_ns = utc_ns();
-            if (m.s.source) d->result.source_address = m.s.source->to_string();
+            const auto& src = t->address.is_v4() ? m.s.source : m.s.source6;
+            if (src) d->result.source_address = src->to_string();
             m.waiting.push_back(d.get());
             m.owned.push_back(std::move(d));
             ++m.live;

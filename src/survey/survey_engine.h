@@ -36,6 +36,7 @@ struct EngineSettings {
     int phase_timeout_ms = 5000;       // silence allowed within a phase (banner, password, response)
     int connection_max_ms = 20000;     // a whole connection, however chatty the peer
     std::optional<IpAddress> source;   // bind() to it: the published scanner address
+    std::optional<IpAddress> source6;  // the same for IPv6 targets (required for them, except loopback tests)
     std::string campaign;
     std::string contact;               // opt-out contact, sent where the protocol allows (HTTP UA)
 };

@@ -9,9 +9,15 @@ namespace {
 
 using Interval = SurveyScope::Interval;
 
+using U128 = SurveyScope::U128;
+
+U128 value(const IpAddress& a) { return (U128(a.hi()) << 64) | a.lo(); }
+IpAddress address(U128 v) { return IpAddress::from_halves(uint64_t(v >> 64), uint64_t(v)); }
+
 SurveyScope::Interval to_interval(const Prefix& p) {
-    const uint32_t first = p.network().v4_value();
-    const uint32_t span = p.length() == 0 ? 0xFFFFFFFFu : uint32_t((uint64_t(1) << (32 - p.length())) - 1);
+    const U128 first = value(p.network());
+    const unsigned host_bits = 128 - p.length128();
+    const U128 span = host_bits == 128 ? ~U128(0) : (U128(1) << host_bits) - 1;
     return {first, first + span};
 }
 
@@ -19,7 +25,7 @@ std::vector<Interval> merge(std::vector<Interval> v) {
     std::sort(v.begin(), v.end(), [](const Interval& a, const Interval& b) { return a.first < b.first; });
     std::vector<Interval> out;
     for (const auto& i : v) {
-        if (!out.empty() && uint64_t(i.first) <= uint64_t(out.back().last) + 1)
+        if (!out.empty() && (out.back().last == ~U128(0) || i.first <= out.back().last + 1))
             out.back().last = std::max(out.back().last, i.last);
         else
             out.push_back(i);
@@ -29,7 +35,7 @@ std::vector<Interval> merge(std::vector<Interval> v) {
 
 uint64_t count(const std::vector<Interval>& v) {
     uint64_t n = 0;
-    for (const auto& i : v) n += uint64_t(i.last) - i.first + 1;
+    for (const auto& i : v) n += uint64_t(i.last - i.first) + 1;
     return n;
 }
 
@@ -37,16 +43,15 @@ uint64_t count(const std::vector<Interval>& v) {
 
 SurveyScope::SurveyScope(const std::vector<Prefix>& allow, BlockList block, bool loopback_test)
     : block_(std::move(block)), loopback_test_(loopback_test) {
-    const Prefix lo = BlockList::loopback();
     std::vector<Interval> a;
     for (const auto& p : allow) {
-        if (!p.is_v4()) {
-            ++skipped_v6_;
-            continue;
-        }
-        if (loopback_test && !(lo.contains(p.network()) && p.length() >= 8))
+        if (!p.is_v4() && p.length128() < 96)
+            throw ConfigError("allow-list entry " + p.to_string() +
+                              ": an IPv6 entry must be a /96 or longer (the survey probes address by address: list "
+                              "the IPv6 devices, it never sweeps a whole /64)");
+        if (loopback_test && !BlockList::is_loopback(p))
             throw ConfigError("--loopback-test: allow-list entry " + p.to_string() +
-                              " is outside 127.0.0.0/8 (a loopback test campaign may reach only this machine)");
+                              " is outside 127.0.0.0/8 and ::1 (a loopback test campaign may reach only this machine)");
         a.push_back(to_interval(p));
     }
     if (a.empty()) throw ConfigError("the survey allow-list is empty (--orgs or --allow): there are no default targets");
@@ -54,32 +59,35 @@ SurveyScope::SurveyScope(const std::vector<Prefix>& allow, BlockList block, bool
 
     std::vector<Interval> blocks;
     for (const auto& e : block_.entries()) {
-        if (!e.prefix.is_v4()) continue;
-        if (loopback_test && e.prefix == lo && e.reason.rfind("RFC", 0) == 0) continue;
+        if (loopback_test && BlockList::is_builtin_loopback(e)) continue;
         blocks.push_back(to_interval(e.prefix));
     }
     blocks = merge(std::move(blocks));
     // allow minus blocks: both sorted and disjoint, one sweep.
     size_t j = 0;
     for (const auto& iv : allow_) {
-        uint64_t cur = iv.first;
+        U128 cur = iv.first;
         while (j < blocks.size() && blocks[j].last < cur) ++j;
         size_t k = j;
-        while (cur <= iv.last) {
+        for (;;) {
             if (k < blocks.size() && blocks[k].first <= iv.last) {
-                if (blocks[k].first > cur) intervals_.push_back({uint32_t(cur), blocks[k].first - 1});
-                cur = std::max<uint64_t>(cur, uint64_t(blocks[k].last) + 1);
+                if (blocks[k].first > cur) intervals_.push_back({cur, blocks[k].first - 1});
+                if (blocks[k].last >= iv.last) break;  // blocked to the end of this allow interval
+                cur = std::max(cur, blocks[k].last + 1);
                 ++k;
             } else {
-                intervals_.push_back({uint32_t(cur), iv.last});
+                intervals_.push_back({cur, iv.last});
                 break;
             }
         }
     }
     uint64_t total = 0;
+    const Interval mapped = to_interval(*Prefix::parse("0.0.0.0/0"));  // IPv4, stored IPv4-mapped
     for (const auto& i : intervals_) {
         cumulative_.push_back(total);
-        total += uint64_t(i.last) - i.first + 1;
+        const uint64_t n = uint64_t(i.last - i.first) + 1;
+        total += n;
+        if (i.last < mapped.first || i.first > mapped.last) v6_ += n;
     }
     size_ = total;
     blocked_ = count(allow_) - size_;
@@ -107,10 +115,9 @@ std::vector<Prefix> SurveyScope::load_allow_file(const std::string& path) {
 }
 
 bool SurveyScope::permits(const IpAddress& a) const {
-    if (!a.is_v4()) return false;
-    const uint32_t v = a.v4_value();
+    const U128 v = value(a);
     auto it = std::upper_bound(intervals_.begin(), intervals_.end(), v,
-                               [](uint32_t x, const Interval& i) { return x < i.first; });
+                               [](U128 x, const Interval& i) { return x < i.first; });
     if (it == intervals_.begin()) return false;
     --it;
     if (v > it->last) return false;
@@ -121,7 +128,7 @@ bool SurveyScope::permits(const IpAddress& a) const {
 IpAddress SurveyScope::at(uint64_t i) const {
     auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), i);
     const size_t k = size_t(it - cumulative_.begin()) - 1;
-    return IpAddress::v4(uint32_t(intervals_[k].first + (i - cumulative_[k])));
+    return address(intervals_[k].first + (i - cumulative_[k]));
 }
 
 }  // namespace iotwatch

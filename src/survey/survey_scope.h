@@ -1,10 +1,13 @@
-// SurveyScope: the exact set of IPv4 addresses a campaign may probe: the allow-list (an
-// organisation registry's prefixes, or an explicit file of CIDRs) minus the BlockList, as sorted
-// disjoint intervals. There is no default: an empty allow-list is a ConfigError. Every address the
+// SurveyScope: the exact set of addresses a campaign may probe: the allow-list (an organisation
+// registry's prefixes, or an explicit file of CIDRs) minus the BlockList, as sorted disjoint
+// intervals of the 128-bit address space (IPv4 as IPv4-mapped, so both families share one order).
+// IPv6 entries are enumerated address by address, so each must be a /96 or longer (at most 2^32
+// addresses): IPv6 devices are surveyed from a list of their addresses or small ranges (a
+// hitlist), never by sweeping a /64. There is no default: an empty allow-list is a ConfigError. Every address the
 // engine is about to connect to is checked again with permits() before a socket is opened.
 //
-// A loopback test campaign (`loopback_test`) must have its whole allow-list inside 127.0.0.0/8
-// (else ConfigError); only then is the loopback block entry lifted. A normal campaign can never
+// A loopback test campaign (`loopback_test`) must have its whole allow-list inside 127.0.0.0/8 or
+// ::1 (else ConfigError); only then are the loopback block entries lifted. A normal campaign can never
 // reach loopback, and a loopback campaign can reach nothing else.
 #pragma once
 #include <cstdint>
@@ -19,13 +22,14 @@ namespace iotwatch {
 
 class SurveyScope {
 public:
+    using U128 = unsigned __int128;
     struct Interval {
-        uint32_t first = 0, last = 0;  // inclusive, host order
+        U128 first = 0, last = 0;  // inclusive, 128-bit address values (IPv4-mapped for IPv4)
     };
 
-    /// Builds the scope. IPv6 allow entries are not surveyed in this increment: they are counted in
-    /// skipped_v6() and left out. Throws ConfigError when the allow-list is empty, when nothing is
-    /// left after the block list, or when `loopback_test` and an allow entry is outside 127/8.
+    /// Builds the scope. Throws ConfigError when the allow-list is empty, when an IPv6 entry is
+    /// shorter than /96, when nothing is left after the block list, or when `loopback_test` and an
+    /// allow entry is outside 127/8 and ::1.
     SurveyScope(const std::vector<Prefix>& allow, BlockList block, bool loopback_test);
 
     /// The prefixes of the registry's organisations (all, or those whose id is in `org_ids`).
@@ -41,7 +45,8 @@ public:
     /// The i-th address in scope (0 <= i < size()), in address order.
     IpAddress at(uint64_t i) const;
     const std::vector<Interval>& intervals() const { return intervals_; }
-    uint64_t skipped_v6() const { return skipped_v6_; }
+    /// Addresses in scope that are IPv6.
+    uint64_t v6_addresses() const { return v6_; }
     /// Addresses of the allow-list removed by the block list.
     uint64_t blocked() const { return blocked_; }
     bool loopback_test() const { return loopback_test_; }
@@ -53,7 +58,7 @@ private:
     std::vector<uint64_t> cumulative_; // addresses before intervals_[i]
     BlockList block_;
     bool loopback_test_ = false;
-    uint64_t size_ = 0, skipped_v6_ = 0, blocked_ = 0;
+    uint64_t size_ = 0, v6_ = 0, blocked_ = 0;
 };
 
 }  // namespace iotwatch

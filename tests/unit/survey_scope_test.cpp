@@ -34,16 +34,44 @@ TEST(BlockList, ReservedRangesAndOptOut) {
 TEST(SurveyScope, AllowMinusBlock) {
     BlockList b = BlockList::reserved();
     b.add(P("1.2.3.128/25"), "opt-out: test");
-    SurveyScope s({P("1.2.3.0/24"), P("10.0.0.0/30"), P("2001:db8::/32")}, b, false);
+    SurveyScope s({P("1.2.3.0/24"), P("10.0.0.0/30"), P("2001:db8::/120")}, b, false);
     EXPECT_EQ(s.size(), 128u);
-    EXPECT_EQ(s.blocked(), 128u + 4u);
-    EXPECT_EQ(s.skipped_v6(), 1u);
+    EXPECT_EQ(s.blocked(), 128u + 4u + 256u);  // 2001:db8::/32 is documentation space
+    EXPECT_EQ(s.v6_addresses(), 0u);
     EXPECT_TRUE(s.permits(A("1.2.3.5")));
     EXPECT_FALSE(s.permits(A("1.2.3.200")));
     EXPECT_FALSE(s.permits(A("10.0.0.1")));
     EXPECT_FALSE(s.permits(A("1.2.4.1")));
     EXPECT_EQ(s.at(0), A("1.2.3.0"));
     EXPECT_EQ(s.at(127), A("1.2.3.127"));
+}
+
+TEST(SurveyScope, Ipv6) {
+    BlockList b = BlockList::reserved();
+    b.add(P("2400:1::80/128"), "opt-out: test");
+    // A /64 is never swept: IPv6 comes as addresses or small ranges.
+    EXPECT_THROW(SurveyScope({P("2400:1::/64")}, b, false), ConfigError);
+    SurveyScope s({P("2400:1::/120"), P("8.8.8.0/30"), P("fe80::/120"), P("ff02::/120")}, b, false);
+    EXPECT_EQ(s.size(), 255u + 4u);  // link-local and multicast blocked, one opt-out
+    EXPECT_EQ(s.v6_addresses(), 255u);
+    EXPECT_EQ(s.at(0), A("8.8.8.0"));  // IPv4 (mapped) sorts before 2400::
+    EXPECT_EQ(s.at(4), A("2400:1::"));
+    EXPECT_EQ(s.at(258), A("2400:1::ff"));
+    EXPECT_TRUE(s.permits(A("2400:1::7f")));
+    EXPECT_FALSE(s.permits(A("2400:1::80")));
+    EXPECT_FALSE(s.permits(A("2400:1::100")));
+    EXPECT_FALSE(s.permits(A("fe80::1")));
+    EXPECT_TRUE(b.blocks(A("::1")));
+    EXPECT_TRUE(b.blocks(A("2001:db8::1")));
+    EXPECT_TRUE(b.blocks(A("fd00::1")));
+    EXPECT_FALSE(b.blocks(A("2400:1::1")));
+    EXPECT_FALSE(b.blocks(A("8.8.8.8")));  // no IPv6 entry covers IPv4 (stored IPv4-mapped)
+    // Loopback tests: ::1 only.
+    SurveyScope lo({P("::1/128"), P("127.0.0.0/31")}, BlockList::reserved(), true);
+    EXPECT_EQ(lo.size(), 3u);
+    EXPECT_TRUE(lo.permits(A("::1")));
+    EXPECT_THROW(SurveyScope({P("::1/128"), P("2400:1::/120")}, BlockList::reserved(), true), ConfigError);
+    EXPECT_THROW(SurveyScope({P("::1/128")}, BlockList::reserved(), false), ConfigError);  // blocked
 }
 
 TEST(SurveyScope, NoDefaultTargetsAndLoopbackRules) {
