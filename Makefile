@@ -14,6 +14,7 @@ all: build
 
 deps:
 	@bash scripts/install-deps.sh
+	@bash scripts/fetch-test-sshd.sh
 
 # The dashboard's front-end libraries (npm, pinned by web/package-lock.json) into web/vendor/.
 # Optional: without the npm registry the server still runs and the browser test skips.
