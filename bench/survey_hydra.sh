@@ -96,7 +96,7 @@ awk '{ print $1 "/32" }' fleet.txt > allow.txt
 rm -f s.db
 "$bin" survey --allow allow.txt --loopback-test --ports 2323/telnet --max-attempts 0 --concurrency "$mem_devices" \
   --rate 1000000 --rate-per-24 1000000 --rate-per-target 1000 --phase-timeout 6000 --connect-timeout 5000 \
-  --source-address 127.0.0.1 --contact bench@example.net --db s.db --json --quiet > mem.json &
+  --source-address 127.0.0.1 --contact bench@example.net --db s.db --json --progress > mem.json 2> mem-progress.txt &
 pid=$!
 peak_rss=0 peak_conn=0
 while kill -0 $pid 2>/dev/null; do
@@ -104,9 +104,10 @@ while kill -0 $pid 2>/dev/null; do
   conn=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
   [ "${rss:-0}" -gt "$peak_rss" ] && peak_rss=$rss
   [ "$conn" -gt "$peak_conn" ] && peak_conn=$conn
-  sleep 0.2
+  sleep 0.1
 done
 wait $pid || true
 stop_fleet
-echo "memory: peak RSS $((peak_rss / 1024)) MB with up to $peak_conn open file descriptors" \
-     "($mem_devices devices in flight; target <= 64 MB); outcomes $(python3 -c 'import json; print(json.load(open("mem.json"))["outcomes"])')"
+peak_flight=$(sed -n 's/.*in flight \([0-9]*\).*/\1/p' mem-progress.txt | sort -n | tail -1)
+echo "memory: peak RSS $((peak_rss / 1024)) MB; up to $peak_conn open file descriptors and ${peak_flight:-?} devices in flight" \
+     "(of $mem_devices; target <= 64 MB); outcomes $(python3 -c 'import json; print(json.load(open("mem.json"))["outcomes"])')"

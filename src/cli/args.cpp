@@ -1,5 +1,10 @@
 #include "cli/args.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -96,6 +101,17 @@ std::string ArgParser::help() const {
     }
     out += "  --help                    this text\n";
     return out;
+}
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string operator_name(const ArgParser& args) {
+    if (args.has("operator")) return args.get("operator");
+    if (const passwd* pw = getpwuid(geteuid())) return pw->pw_name;
+    return "uid " + std::to_string(geteuid());
 }
 
 }  // namespace iotwatch::cli

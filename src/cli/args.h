@@ -42,4 +42,9 @@ private:
     std::vector<std::string> positional_;
 };
 
+/// Wall-clock UTC time in ns (access-log timestamps, campaign records).
+int64_t now_ns();
+/// Who is running the command, for the access log: --operator, else the login name, else the uid.
+std::string operator_name(const ArgParser& args);
+
 }  // namespace iotwatch::cli

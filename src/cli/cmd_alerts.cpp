@@ -27,18 +27,6 @@
 namespace iotwatch::cli {
 namespace {
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-/// Who is reading: --operator, else the login name, else the uid.
-std::string operator_name(const ArgParser& args) {
-    if (args.has("operator")) return args.get("operator");
-    if (const passwd* pw = getpwuid(geteuid())) return pw->pw_name;
-    return "uid " + std::to_string(geteuid());
-}
-
 int64_t parse_day(const ArgParser& args, const std::string& flag) {
     auto t = parse_utc(args.get(flag));
     if (!t || args.get(flag).size() != 10) throw ConfigError("--" + flag + ": '" + args.get(flag) + "' is not YYYY-MM-DD");

@@ -22,10 +22,6 @@
 namespace iotwatch::cli {
 namespace {
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path, UINT64_MAX, "cannot open");

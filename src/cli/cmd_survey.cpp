@@ -28,11 +28,6 @@
 namespace iotwatch::cli {
 namespace {
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 struct PortModule {
     uint16_t port;
     const ProbeModule* module;

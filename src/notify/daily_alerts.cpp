@@ -105,6 +105,11 @@ DailyAlertsResult build_daily_alerts(Store& store, int64_t day_s, const DailyAle
         }
         row.family = join(families);
         row.source = join(feeds);
+        // iotwatch's own C&C scoring (iotwatch cnc --record): a server, judged statistically.
+        if (row.source == "cnc-scoring") {
+            row.kind = "cnc-server";
+            row.confidence = "medium";
+        }
         i = j;
         if (attribute(row)) result.rows.push_back(std::move(row));
     }

@@ -128,7 +128,7 @@ struct AlertRow {
     int64_t day = 0;           // seconds since epoch of 00:00Z
     std::string org;           // organisation id
     IpAddress address;
-    std::string kind;          // "mirai-fingerprint", "iot-port-scan", "external", "weak-credential", "no-auth"
+    std::string kind;          // "mirai-fingerprint", "iot-port-scan", "external", "weak-credential", "no-auth", "cnc-server"
     std::string family;        // "mirai" or a feed's family; "" when unknown
     std::string confidence;    // "high", "medium", "low"
     int64_t first_seen_ns = 0;
