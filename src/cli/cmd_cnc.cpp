@@ -92,7 +92,7 @@ int cmd_cnc(int argc, char** argv) {
         seeds.insert(h.src);
     for (const auto& f : store->survey_findings(range)) seeds.insert(f.address);
     for (const auto& e : store->external_evidence(range))
-        if (e.feed != "cnc-scoring") seeds.insert(e.address);
+        if (e.feed != kCncEvidenceFeed) seeds.insert(e.address);
 
     const auto flows = store->flows(range);
     const CncResult result = scorer.score(flows, seeds);
@@ -102,10 +102,7 @@ int cmd_cnc(int argc, char** argv) {
         std::vector<ExternalEvidence> rows;
         for (const auto& c : result.candidates) {
             if (c.score < min_score) break;
-            std::ostringstream detail;
-            detail << proto_name(c.protocol) << "/" << c.port << " score " << std::lround(c.score * 100) / 100.0 << " clients "
-                   << c.clients << " seeds " << c.seed_clients;
-            rows.push_back({"cnc-scoring", c.server, c.first_seen_ns, "cnc-server", detail.str()});
+            rows.push_back({kCncEvidenceFeed, c.server, c.first_seen_ns, "cnc-server", format_cnc_evidence(c)});
         }
         recorded = store->put_external_evidence(rows);
         store->log_access({now_ns(), operator_name(args), "cnc.record",

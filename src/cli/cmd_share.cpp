@@ -16,6 +16,7 @@
 #include "core/json_writer.h"
 #include "core/timestamp.h"
 #include "notify/alert_format.h"
+#include "flows/cnc_scorer.h"
 #include "sharing/findings_stix.h"
 #include "sharing/sharing_hub.h"
 
@@ -45,7 +46,8 @@ int cmd_share(int argc, char** argv) {
         "usage: iotwatch share submit|publish|get|collections|seals [OPTIONS]\n\n"
         "The information-sharing hub (J-CSIP / ISAC style), TLP 2.0 enforced on every read:\n"
         "  submit       an organisation's STIX 2.1 bundle, anonymised and routed to its sectors\n"
-        "  publish      iotwatch's own findings of a day: alert sightings, scan campaigns, DoS victims\n"
+        "  publish      iotwatch's own findings of a day: alert sightings, scan campaigns, DoS victims,\n"
+        "               C&C candidates (iotwatch cnc --record)\n"
         "               (to the owning organisation, TLP:AMBER; unowned addresses: national, TLP:GREEN)\n"
         "  get          the objects of a collection a reader may see, as a STIX bundle\n"
         "  collections  the collections a reader may see\n"
@@ -114,8 +116,8 @@ int cmd_share(int argc, char** argv) {
         // Scan campaigns and DoS victims of the day: to the organisation owning the address
         // (TLP:AMBER, that organisation alone: its subscribers' devices), else to the national
         // collection (TLP:GREEN: addresses outside every participating organisation).
-        // C&C candidates (issue 7) are to be published here too once the scoring exists.
-        size_t scans = 0, victims = 0;
+        // C&C candidates recorded by `iotwatch cnc --record` the same way.
+        size_t scans = 0, victims = 0, cnc = 0;
         auto route = [&](const IpAddress& a, const std::vector<std::string>& objects) {
             const uint32_t owner = reg->owner(a);
             for (const auto& o : objects) {
@@ -138,8 +140,17 @@ int cmd_share(int argc, char** argv) {
             route(a.victim, dos_attack_stix(a, owned ? Tlp::kAmber : Tlp::kGreen));
             ++victims;
         }
+        for (const auto& e : store->external_evidence({day, day + 86400})) {
+            if (e.feed != kCncEvidenceFeed) continue;
+            const auto d = parse_cnc_evidence(e.detail);
+            if (!d) continue;  // not written by iotwatch cnc
+            const bool owned = reg->owner(e.address) != OrganisationRegistry::kNone;
+            route(e.address, cnc_candidate_stix(e.address, d->protocol, d->port, d->score, d->clients, d->seed_clients,
+                                                e.ts_ns, owned ? Tlp::kAmber : Tlp::kGreen));
+            ++cnc;
+        }
         std::cout << "published " << published << " objects for " << args.get("day") << " (" << scans
-                  << " scan campaigns, " << victims << " DoS victims)\n";
+                  << " scan campaigns, " << victims << " DoS victims, " << cnc << " C&C candidates)\n";
         return kExitOk;
     }
     const Reader reader = reader_from(args, reg.get());

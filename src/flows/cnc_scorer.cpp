@@ -1,6 +1,7 @@
 #include "flows/cnc_scorer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <tuple>
 
 #include "core/error.h"
@@ -150,6 +151,25 @@ CncResult CncScorer::score(const std::vector<FlowRecord>& flows, const std::set<
         return std::tie(a.server, a.protocol, a.port) < std::tie(b.server, b.protocol, b.port);
     });
     return result;
+}
+
+std::string format_cnc_evidence(const CncCandidate& c) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s/%u score %.2f clients %llu seeds %llu", c.protocol == 6 ? "tcp" : "udp",
+                  unsigned(c.port), c.score, (unsigned long long)c.clients, (unsigned long long)c.seed_clients);
+    return buf;
+}
+
+std::optional<CncEvidenceDetail> parse_cnc_evidence(const std::string& detail) {
+    char proto[4] = {};
+    unsigned port = 0;
+    unsigned long long clients = 0, seeds = 0;
+    double score = 0;
+    if (std::sscanf(detail.c_str(), "%3[a-z]/%u score %lf clients %llu seeds %llu", proto, &port, &score, &clients, &seeds) != 5)
+        return std::nullopt;
+    const std::string p = proto;
+    if ((p != "tcp" && p != "udp") || port > 65535 || !(score >= 0 && score <= 1)) return std::nullopt;
+    return CncEvidenceDetail{uint8_t(p == "tcp" ? 6 : 17), uint16_t(port), score, clients, seeds};
 }
 
 }  // namespace iotwatch

@@ -8,6 +8,8 @@
 // travel with the candidate as its evidence.
 #pragma once
 #include <memory>
+#include <optional>
+#include <string>
 #include <set>
 #include <vector>
 
@@ -47,6 +49,18 @@ struct CncResult {
     uint64_t servers = 0, popular_excluded = 0;
     DayTotals totals;
 };
+
+/// How a recorded candidate travels as partner-style evidence (feed "cnc-scoring"): the detail
+/// text "tcp/6667 score 0.85 clients 40 seeds 30", written and read only here.
+struct CncEvidenceDetail {
+    uint8_t protocol = 0;
+    uint16_t port = 0;
+    double score = 0;
+    uint64_t clients = 0, seed_clients = 0;
+};
+std::string format_cnc_evidence(const CncCandidate& c);
+std::optional<CncEvidenceDetail> parse_cnc_evidence(const std::string& detail);
+inline constexpr const char* kCncEvidenceFeed = "cnc-scoring";
 
 class CncScorer {
 public:

@@ -99,4 +99,41 @@ std::vector<std::string> dos_attack_stix(const DosAttack& a, Tlp tlp) {
     return {addr.dump(), obs.dump()};
 }
 
+std::vector<std::string> cnc_candidate_stix(const IpAddress& server, uint8_t protocol, uint16_t port, double score,
+                                            uint64_t clients, uint64_t seed_clients, int64_t seen_ns, Tlp tlp) {
+    // One infrastructure and one indicator per (server, protocol, port): recording the server again
+    // on a later day changes nothing (their ids do not depend on the day).
+    const std::string key = "cnc|" + server.to_string() + "|" + std::to_string(protocol) + "|" + std::to_string(port);
+    const std::string target = proto_name(protocol) + "/" + std::to_string(port);
+    const std::string value_type = server.is_v4() ? "ipv4-addr" : "ipv6-addr";
+    char desc[320];
+    std::snprintf(desc, sizeof desc,
+                  "Likely command-and-control server from flow records (headers only): %llu clients, %llu of them "
+                  "known infected; combined score %.2f (co-occurrence, beaconing, server profile).",
+                  (unsigned long long)clients, (unsigned long long)seed_clients, score);
+    nlohmann::json infra = base("infrastructure", uuid5(stix_namespace(), "infrastructure|" + key), seen_ns, tlp);
+    infra["name"] = "C&C candidate " + server.to_string() + " (" + target + ")";
+    infra["description"] = desc;
+    infra["infrastructure_types"] = {"command-and-control"};
+    infra["first_seen"] = stix_time(seen_ns);
+    const std::string ind_id = uuid5(stix_namespace(), "indicator|" + key);
+    nlohmann::json ind = base("indicator", ind_id, seen_ns, tlp);
+    ind["name"] = "Traffic to C&C candidate " + server.to_string() + " (" + target + ")";
+    ind["description"] = desc;
+    ind["indicator_types"] = {"malicious-activity"};
+    ind["pattern"] = "[network-traffic:dst_ref.type = '" + value_type + "' AND network-traffic:dst_ref.value = '" +
+                     server.to_string() + "' AND network-traffic:dst_port = " + std::to_string(port) +
+                     " AND network-traffic:protocols[*] = '" + proto_name(protocol) + "']";
+    ind["pattern_type"] = "stix";
+    ind["pattern_version"] = "2.1";
+    ind["valid_from"] = stix_time(seen_ns);
+    ind["confidence"] = std::clamp(int(score * 100 + 0.5), 0, 100);
+    ind["labels"] = {"c2", target};
+    nlohmann::json rel = base("relationship", uuid5(stix_namespace(), "relationship|" + key), seen_ns, tlp);
+    rel["relationship_type"] = "indicates";
+    rel["source_ref"] = "indicator--" + ind_id;
+    rel["target_ref"] = infra["id"];
+    return {infra.dump(), ind.dump(), rel.dump()};
+}
+
 }  // namespace iotwatch

@@ -108,6 +108,32 @@ TOML
 "$IOTWATCH" alerts --orgs orgs.toml --day 2026-01-01 --db f.db --outbox out > /dev/null
 grep -q "45.77.0.66" out/hosting-isp/2026-01-01/*.csv || fail "the C&C server is not in the hosting ISP's alerts"
 grep "45.77.0.66" out/hosting-isp/2026-01-01/*.csv | grep -q "cnc-server" || fail "the alert row lacks kind cnc-server"
+# Shared: `share publish` puts the candidate into the owner's collection (TLP:AMBER) as an
+# infrastructure (command-and-control), an indicator and their relationship, schema-valid.
+"$IOTWATCH" share publish --orgs orgs.toml --db f.db --day 2026-01-01 > publish.txt
+grep -q "1 C&C candidates" publish.txt || fail "publish did not count the C&C candidate: $(cat publish.txt)"
+"$IOTWATCH" share get --collection org-hosting-isp --as hosting-isp --orgs orgs.toml --db f.db > shared.json
+python3 - <<'PY'
+import json
+objs = json.load(open("shared.json"))["objects"]
+infra = [o for o in objs if o["type"] == "infrastructure"]
+ind = [o for o in objs if o["type"] == "indicator" and "malicious-activity" in o.get("indicator_types", [])]
+rel = [o for o in objs if o["type"] == "relationship"]
+assert len(infra) == 1 and infra[0]["infrastructure_types"] == ["command-and-control"], infra
+assert "45.77.0.66" in infra[0]["name"] and len(ind) == 1 and "dst_port = 6667" in ind[0]["pattern"], ind
+assert ind[0]["confidence"] >= 60, ind[0]
+assert rel and rel[0]["source_ref"] == ind[0]["id"] and rel[0]["target_ref"] == infra[0]["id"], rel
+amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+assert all(o["object_marking_refs"] == [amber] for o in infra + ind + rel), "C&C objects of an owned server are AMBER"
+ident = [o for o in objs if o["type"] == "identity"]
+json.dump({"type": "bundle", "id": "bundle--2f1cfa94-6e7e-5b8f-9d8d-8c5d4e1f7a22", "objects": ident + infra + ind + rel},
+          open("cnc-bundle.json", "w"))
+PY
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3   # Debian's python3-jsonschema, as taxii_hub.sh
+if "$PY" -c 'import jsonschema' 2>/dev/null; then
+  "$PY" -W ignore "$(dirname "$0")/../lib/validate_stix.py" "$DATA/stix2-schemas" cnc-bundle.json ||
+    fail "the C&C objects do not validate against the STIX 2.1 schemas"
+fi
 # The seeds themselves (sinkhole evidence) are not turned into C&C findings.
 "$IOTWATCH" cnc --day 2026-01-01 --db f.db --json | python3 -c 'import json,sys
 rows=[json.loads(l) for l in sys.stdin][:-1]
@@ -117,4 +143,4 @@ printf '10.0.0.1\nnot-an-address\n' > bad-seeds.txt
 "$IOTWATCH" cnc --day 2026-01-01 --db f.db --seeds bad-seeds.txt 2> bad.err && fail "bad seeds must fail"
 grep -q "bad-seeds.txt.*line 2" bad.err || fail "unclear seeds error: $(cat bad.err)"
 "$IOTWATCH" cnc --db f.db 2> bad.err && fail "--day is required"
-pass "C&C scoring: beaconing C&C ranks first (co-occurrence p < 1e-6), popular excluded, benign updater below; recorded into the owner's alerts"
+pass "C&C scoring: beaconing C&C ranks first (co-occurrence p < 1e-6), popular excluded, benign updater below; recorded into the owner's alerts and published as STIX (schema-valid)"

@@ -143,4 +143,32 @@ print(f"TAXII: {len(full)} own objects for isp-a, anonymised submission routed t
 PY
 "$PY" -W ignore "$(dirname "$0")/../lib/validate_stix.py" "$DATA/stix2-schemas" published.json \
   || fail "published objects do not validate against the STIX 2.1 schemas"
-pass "TAXII 2.1 hub: endpoints, pagination, anonymised submissions, TLP per reader"
+# TAXII over HTTPS (TAXII 2.1 section 1.6.1 requires TLS): a certificate made here; discovery and a
+# collection's objects over TLS with the CA pinned, TLP still per reader; plain HTTP on the TLS port
+# gets no TAXII answer; a client that does not trust the certificate fails the handshake.
+if command -v openssl >/dev/null; then
+  kill -INT $SERVER; wait $SERVER 2>/dev/null || true
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+  "$IOTWATCH" serve --db d.db --listen 127.0.0.1:0 --orgs orgs.toml --admin-token-file admin.txt \
+    --tls-cert cert.pem --tls-key key.pem > tls.out 2> tls.err &
+  SERVER=$!
+  for _ in $(seq 1 100); do grep -q '^iotwatch serve: https' tls.out 2>/dev/null && break; sleep 0.1; done
+  TLS_URL=$(sed -n 's|^iotwatch serve: \(https://[^ ]*\) .*|\1|p' tls.out)
+  [ -n "$TLS_URL" ] || fail "TAXII over HTTPS did not start: $(cat tls.out tls.err)"
+  T="Accept: application/taxii+json;version=2.1"
+  curl -s --cacert cert.pem -H "$T" -H "Authorization: Bearer $A" "${TLS_URL}taxii2/" > disc.json
+  grep -q '"/taxii2/api/"' disc.json || fail "TAXII discovery over HTTPS failed: $(cat disc.json)"
+  curl -s --cacert cert.pem -H "$T" -H "Authorization: Bearer $A" "${TLS_URL}taxii2/api/collections/" > cols.json
+  "$PY" - <<'PY' || fail "TAXII collections over HTTPS differ from the plain run"
+import json
+aliases = {c["alias"] for c in json.load(open("cols.json"))["collections"]}
+assert "org-isp-a" in aliases and "org-bank-b" not in aliases, aliases
+PY
+  curl -s --max-time 5 -H "$T" -H "Authorization: Bearer $A" "http://${TLS_URL#https://}taxii2/" | grep -q api_roots &&
+    fail "plain HTTP must not be answered on the TAXII TLS port"
+  curl -s --max-time 5 -H "$T" "${TLS_URL}taxii2/" > /dev/null 2>&1 &&
+    fail "a client that does not trust the certificate must fail the TLS handshake"
+  kill -INT $SERVER; wait $SERVER || fail "HTTPS serve exited with $?"
+fi
+pass "TAXII 2.1 hub: endpoints, pagination, anonymised submissions, TLP per reader, over HTTPS"

@@ -28,6 +28,7 @@ def validator_for(relative):
 
 kinds = {"indicator": "sdos/indicator.json", "identity": "sdos/identity.json",
          "observed-data": "sdos/observed-data.json", "sighting": "sros/sighting.json",
+         "infrastructure": "sdos/infrastructure.json", "relationship": "sros/relationship.json",
          "ipv4-addr": "observables/ipv4-addr.json", "ipv6-addr": "observables/ipv6-addr.json"}
 # The bundle envelope against bundle.json, with a few objects of each type (bundle.json tries every
 # STIX type on every object, which is slow on thousands); then every object against its own schema.
@@ -51,7 +52,7 @@ for i, obj in enumerate(bundle.get("objects", [])):
 # References must point at objects of the bundle (or the predefined TLP markings).
 ids = {o["id"] for o in bundle.get("objects", [])}
 for i, obj in enumerate(bundle.get("objects", [])):
-    for key in ("sighting_of_ref", "created_by_ref"):
+    for key in ("sighting_of_ref", "created_by_ref", "source_ref", "target_ref"):
         if key in obj and obj[key] not in ids:
             errors.append(f"objects[{i}]: {key} {obj[key]} is not in the bundle")
 for e in errors[:50]:
