@@ -84,7 +84,7 @@ int cmd_share(int argc, char** argv) {
             const SubmissionResult r = hub.submit(read_all(path), path, args.get("org"), now_ns());
             JsonWriter w(std::cout);
             w.begin_object().key("file").value(path).key("status").value(r.status_id).key("accepted").value(uint64_t(r.accepted))
-                .key("merged").value(uint64_t(r.merged)).key("severity").value(r.severity).key("severity_reason")
+                .key("merged").value(uint64_t(r.merged)).key("sites_added").value(uint64_t(r.sites)).key("severity").value(r.severity).key("severity_reason")
                 .value(r.severity_reason).key("collections").begin_array();
             for (const auto& c : r.collections) w.value(c);
             w.end_array().key("errors").begin_array();

@@ -185,6 +185,7 @@ TaxiiReply TaxiiService::add_objects(const Reader& reader, const std::string& id
                 {"failures", failures},
                 {"x_iotwatch_severity", r.severity},
                 {"x_iotwatch_severity_reason", r.severity_reason},
+                {"x_iotwatch_sites_added", r.sites},
                 {"x_iotwatch_collections", r.collections}};
     statuses_[r.status_id.substr(8)] = {reader.org, dump(status) + "\n"};
     return {202, dump(status) + "\n", {}};

@@ -1,4 +1,5 @@
 #include "sharing/sharing_hub.h"
+#include "sharing/malicious_site.h"
 
 #include <nlohmann/json.hpp>
 
@@ -95,6 +96,7 @@ SubmissionResult SharingHub::submit(const std::string& bundle_text, const std::s
     result.dropped_identities = dropped.size();
 
     const std::vector<std::string> bundle_sectors = strings_of(bundle, "x_iotwatch_sectors");
+    nlohmann::json community = nlohmann::json::array();  // anonymised CLEAR/GREEN indicators
     std::set<std::string> all_sectors, collections;
     size_t index = 0;
     for (const auto& original : bundle["objects"]) {
@@ -152,8 +154,20 @@ SubmissionResult SharingHub::submit(const std::string& bundle_text, const std::s
             collections.insert(c);
         }
         store_.put_share_seal({id, submitter, now_ns, result.status_id});
+        if (type == "indicator" && tlp <= Tlp::kGreen) community.push_back(o);
         ++result.accepted;
         result.merged += merged_any;
+    }
+    if (!community.empty()) {
+        // The malicious-site list takes what parses as a site; other indicators are not sites.
+        const nlohmann::json b = {{"type", "bundle"}, {"id", "bundle--" + uuid5(kHubNamespace, result.status_id)},
+                                  {"objects", community}};
+        const SiteParseResult sites = parse_sites_stix(b.dump(), name, "hub-submission");
+        std::vector<MaliciousSiteRow> rows;
+        for (const auto& m : sites.sites)
+            rows.push_back({m.domain, m.url, m.category, m.source, m.first_seen_ns, m.last_seen_ns});
+        if (!rows.empty()) store_.put_malicious_sites(rows);
+        result.sites = rows.size();
     }
     if (result.severity == 1) result.severity_reason = "low: observations only";
     if (all_sectors.size() >= 3) {

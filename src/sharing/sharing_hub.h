@@ -37,6 +37,7 @@ struct SubmissionResult {
     std::string severity_reason;
     std::vector<std::string> collections;  // where its objects went
     std::vector<std::string> errors;       // objects refused (index and reason)
+    size_t sites = 0;                      // url/domain indicators added to the malicious-site list
 };
 
 class SharingHub {
@@ -47,7 +48,10 @@ public:
                std::string hub_identity = "identity--5f1cfa94-6e7e-5b8f-9d8d-8c5d4e1f7a21");
 
     /// Processes a submission (a bundle's JSON text) from organisation `submitter`. Throws
-    /// InputError naming `name` when the text is not a STIX bundle.
+    /// InputError naming `name` when the text is not a STIX bundle. Its TLP:CLEAR/GREEN indicators
+    /// on url:value or domain-name:value also feed the malicious-site list (ACTIVE), with the
+    /// source "hub-submission" (never the submitter): the RPZ made from that list goes to every
+    /// participating resolver, so AMBER and RED indicators stay out of it.
     SubmissionResult submit(const std::string& bundle_text, const std::string& name, const std::string& submitter,
                             int64_t now_ns);
     /// Publishes one object into a collection (iotwatch's own findings): TLP from its markings.

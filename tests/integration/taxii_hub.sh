@@ -139,8 +139,28 @@ assert seen_b == [], "AMBER of the information-communication sector must not rea
 text = json.dumps(seen_c)
 assert "11111111" not in text and "ISP A SOC" not in text and "198.51.100.1" not in text, text
 assert seen_c[0]["created_by_ref"] != "identity--11111111-2222-4333-8444-555555555555"
+# A GREEN phishing URL and an AMBER malware domain submitted by B: both are shared, but only the
+# GREEN one reaches the malicious-site list (its RPZ goes to every participating resolver).
+green_amber = {"objects": [
+    {"type": "identity", "spec_version": "2.1", "id": "identity--22222222-2222-4333-8444-555555555555", "name": "Bank B CSIRT",
+     "created": "2026-11-24T00:00:00Z", "modified": "2026-11-24T00:00:00Z"},
+    {"type": "indicator", "spec_version": "2.1", "id": "indicator--bbbbbbbb-2222-4333-8444-555555555555",
+     "created": "2026-11-24T00:00:00Z", "modified": "2026-11-24T00:00:00Z", "indicator_types": ["phishing"],
+     "pattern": "[url:value = 'https://login-bank-b.example.test/verify']", "pattern_type": "stix",
+     "valid_from": "2026-11-24T00:00:00Z", "object_marking_refs": [green]},
+    {"type": "indicator", "spec_version": "2.1", "id": "indicator--cccccccc-2222-4333-8444-555555555555",
+     "created": "2026-11-24T00:00:00Z", "modified": "2026-11-24T00:00:00Z", "indicator_types": ["malicious-activity"],
+     "pattern": "[domain-name:value = 'amber-only.example.test']", "pattern_type": "stix",
+     "valid_from": "2026-11-24T00:00:00Z", "object_marking_refs": [amber], "x_iotwatch_sectors": ["finance"]}]}
+s, st, _ = call(f"/taxii2/api/collections/{cid('national')}/objects/", B, "POST", green_amber)
+assert s == 202 and st["success_count"] == 2 and st["x_iotwatch_sites_added"] == 1, (s, st)
 print(f"TAXII: {len(full)} own objects for isp-a, anonymised submission routed to its sector, TLP enforced")
 PY
+"$IOTWATCH" sites list --format csv --db d.db > sites.csv
+grep -q "login-bank-b.example.test" sites.csv || fail "a GREEN url indicator submitted to the hub must reach the malicious-site list"
+grep -q "amber-only.example.test" sites.csv && fail "an AMBER indicator must not reach the community-wide site list"
+grep "login-bank-b" sites.csv | grep -q "hub-submission" || fail "the site's source must be the hub, not the submitter: $(cat sites.csv)"
+grep -qi "bank" <(grep login-bank-b sites.csv | cut -d, -f4-) && fail "the submitter leaked into the site list: $(cat sites.csv)"
 "$PY" -W ignore "$(dirname "$0")/../lib/validate_stix.py" "$DATA/stix2-schemas" published.json \
   || fail "published objects do not validate against the STIX 2.1 schemas"
 # TAXII over HTTPS (TAXII 2.1 section 1.6.1 requires TLS): a certificate made here; discovery and a
