@@ -144,7 +144,7 @@ int cmd_survey(int argc, char** argv) {
     args.option("org", "ID", "only this organisation's prefixes (repeatable)", true);
     args.option("allow", "FILE", "allow-list file: one CIDR per line, '#' comments");
     args.option("block", "FILE", "opt-out / extra block list file, same format (repeatable; always applied)", true);
-    args.option("ports", "LIST", "ports and modules, e.g. 23,2323,80,8023/telnet,443/https (default 23,2323,80,8080)");
+    args.option("ports", "LIST", "ports and modules, e.g. 23,2323,80,8023/telnet,443/https (default: NOTICE's 23,2323,22,80,8080,8000,81,443,8443)");
     args.option("rate", "N", "new connections per second, all targets (default 100)");
     args.option("rate-per-24", "N", "new connections per second per /24 (default 5)");
     args.option("rate-per-target", "N", "new connections per second per address (default 1)");
@@ -230,7 +230,7 @@ int cmd_survey(int argc, char** argv) {
     }
     const bool loopback_test = args.has("loopback-test");
     const SurveyScope scope(allow, std::move(block), loopback_test);
-    const auto ports = parse_ports(args.get("ports", "23,2323,80,8080"));
+    const auto ports = parse_ports(args.get("ports", "23,2323,22,80,8080,8000,81,443,8443"));
 
     RateLimits limits;
     limits.global_per_s = args.get_double("rate", limits.global_per_s);

@@ -89,7 +89,7 @@ ProbeModule make(const char* name, std::vector<uint16_t> ports, bool tls) {
 
 }  // namespace
 
-ProbeModule http_probe_module() { return make("http", {80, 8080, 81}, false); }
+ProbeModule http_probe_module() { return make("http", {80, 8080, 8000, 81}, false); }
 ProbeModule https_probe_module() { return make("https", {443, 8443}, true); }
 
 }  // namespace iotwatch

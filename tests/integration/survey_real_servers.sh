@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The survey against REAL servers the test starts on its own 127.77.N.x loopback addresses (never
-# any other address): BusyBox telnetd running a small login program, lighttpd with mod_auth Basic
-# (htdigest file), Digest MD5 (htdigest file), Digest SHA-256 (plain file) and, when the TLS module
-# is installed, Digest over HTTPS. Each service runs once with a weak password (on the test's
+# any other address): BusyBox telnetd and inetutils telnetd running a small login program, lighttpd
+# with mod_auth Basic (htdigest file), Digest MD5 (htdigest file), Digest SHA-256 (plain file) and,
+# when the TLS module is installed, Digest over HTTPS, and BusyBox httpd with Basic auth. Each service runs once with a weak password (on the test's
 # credential list) and once with a strong one: the survey must report exactly login-ok with the
 # weak credential's id, and auth-prompt for the strong one; ports with nothing listening are
 # closed. Also: the loopback safety rules (refused without --loopback-test; --loopback-test refuses
@@ -60,6 +60,23 @@ make_login login-weak.sh "$WEAK_PASS"
 make_login login-strong.sh "$STRONG_PASS"
 busybox telnetd -F -p 2323 -b $NET.11 -l "$WORK/login-weak.sh" & PIDS+=($!)
 busybox telnetd -F -p 2323 -b $NET.12 -l "$WORK/login-strong.sh" & PIDS+=($!)
+# --- telnet: inetutils telnetd (its own IAC negotiation) started per connection, inetd-style,
+# running the same login programs
+INETUTILS=0
+if [ -x /usr/sbin/telnetd ] && /usr/sbin/telnetd --help 2>&1 | grep -q exec-login; then
+  INETUTILS=1
+  cat > inetd.py <<'PY'
+import socket, subprocess, sys
+host, port, *cmd = sys.argv[1:]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((host, int(port))); s.listen(16)
+while True:
+    c, _ = s.accept()
+    subprocess.Popen(cmd, stdin=c.fileno(), stdout=c.fileno(), stderr=subprocess.DEVNULL, close_fds=True)
+    c.close()
+PY
+  python3 inetd.py $NET.13 2323 /usr/sbin/telnetd -E "$WORK/login-weak.sh" & PIDS+=($!)
+  python3 inetd.py $NET.14 2323 /usr/sbin/telnetd -E "$WORK/login-strong.sh" & PIDS+=($!)
+fi
 
 # --- http(s): lighttpd with mod_auth
 mkdir -p www && echo "camera ui" > www/index.html
@@ -99,6 +116,12 @@ auth.require = ("/" => ("method" => "$2", "realm" => "iot", "require" => "valid-
 CONF
   lighttpd -D -f $dir/lighttpd.conf > $dir/stdout 2>&1 & PIDS+=($!)
 }
+# --- http: BusyBox httpd with Basic auth (httpd.conf "/:user:password")
+mkdir -p bb-29 bb-30
+printf '/:%s:%s\n' "$WEAK_USER" "$WEAK_PASS" > bb-29/httpd.conf
+printf '/:%s:%s\n' "$WEAK_USER" "$STRONG_PASS" > bb-30/httpd.conf
+busybox httpd -f -p $NET.29:8080 -h "$WORK/www" -c "$WORK/bb-29/httpd.conf" & PIDS+=($!)
+busybox httpd -f -p $NET.30:8080 -h "$WORK/www" -c "$WORK/bb-30/httpd.conf" & PIDS+=($!)
 start_lighttpd 21 basic MD5 "$WEAK_PASS" htdigest 0
 start_lighttpd 22 basic MD5 "$STRONG_PASS" htdigest 0
 start_lighttpd 23 digest MD5 "$WEAK_PASS" htdigest 0
@@ -111,10 +134,11 @@ if [ $HTTPS = 1 ]; then
 fi
 
 # Wait until every server listens.
-python3 - "$NET" "$HTTPS" <<'PY'
+python3 - "$NET" "$HTTPS" "$INETUTILS" <<'PY'
 import socket, sys, time
 net, https = sys.argv[1], sys.argv[2] == "1"
-want = [(f"{net}.11", 2323), (f"{net}.12", 2323)] + [(f"{net}.{h}", 8080) for h in range(21, 27)]
+want = [(f"{net}.11", 2323), (f"{net}.12", 2323)] + [(f"{net}.{h}", 8080) for h in list(range(21, 27)) + [29, 30]]
+if sys.argv[3] == "1": want += [(f"{net}.13", 2323), (f"{net}.14", 2323)]
 if https: want += [(f"{net}.27", 8443), (f"{net}.28", 8443)]
 deadline = time.time() + 10
 for host, port in want:
@@ -126,7 +150,7 @@ for host, port in want:
             time.sleep(0.1)
 PY
 
-printf '%s.11/32\n%s.12/32\n%s.20/30\n%s.24/29\n' $NET $NET $NET $NET > allow.txt   # .11 .12 .20-.23 .24-.31
+printf '%s.11/32\n%s.12/31\n%s.14/32\n%s.20/30\n%s.24/29\n' $NET $NET $NET $NET $NET > allow.txt   # .11-.14 .20-.23 .24-.31
 PORTS=2323/telnet,8080/http
 [ $HTTPS = 1 ] && PORTS=$PORTS,8443/https
 
@@ -146,7 +170,7 @@ python3 - "$HTTPS" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open("dry.jsonl")]
 ports = 3 if sys.argv[1] == "1" else 2
-assert len(rows) == 14 * ports, len(rows)
+assert len(rows) == 16 * ports, len(rows)
 assert len({(r["address"], r["port"]) for r in rows}) == len(rows)
 assert sorted(r["index"] for r in rows) == list(range(len(rows)))
 PY
@@ -157,9 +181,9 @@ pass "dry run lists each target once"
   --source-address 127.0.0.1 --contact "survey-optout@example.net" --campaign t1 --db s.db --json --seed 7 > run.json 2> run.err \
   || fail "survey failed: $(cat run.err)"
 "$IOTWATCH" survey --results --campaign t1 --db s.db > results.jsonl
-python3 - "$NET" "$HTTPS" <<'PY'
+python3 - "$NET" "$HTTPS" "$INETUTILS" <<'PY'
 import json, sys
-net, https = sys.argv[1], sys.argv[2] == "1"
+net, https, inetutils = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1"
 res = {(r["address"], r["port"]): r for r in map(json.loads, open("results.jsonl"))}
 def expect(host, port, outcome, cred=None, proto=None):
     r = res.get((f"{net}.{host}", port))
@@ -171,6 +195,11 @@ def expect(host, port, outcome, cred=None, proto=None):
     assert r["started"].endswith("Z") and r["ended"] >= r["started"], r
 expect(11, 2323, "login-ok", "t-2", "telnet")
 expect(12, 2323, "auth-prompt", None, "telnet")
+if inetutils:
+    expect(13, 2323, "login-ok", "t-2", "telnet")     # inetutils telnetd
+    expect(14, 2323, "auth-prompt", None, "telnet")
+expect(29, 8080, "login-ok", "t-2", "http")           # BusyBox httpd
+expect(30, 8080, "auth-prompt", None, "http")
 assert res[(f"{net}.12", 2323)]["attempts"] == 3, res[(f"{net}.12", 2323)]
 for weak, strong, scheme in ((21, 22, "basic"), (23, 24, "digest-md5"), (25, 26, "digest-sha-256")):
     expect(weak, 8080, "login-ok", "t-2", "http")
@@ -181,7 +210,7 @@ if https:
     expect(28, 8443, "auth-prompt", None, "https")
 expect(20, 2323, "closed")
 expect(11, 8080, "closed")
-total = 14 * (3 if https else 2)
+total = 16 * (3 if https else 2)
 assert len(res) == total, len(res)
 j = json.load(open("run.json"))
 assert j["finished"] and j["probed"] == total and j["refused"] == 0, j
@@ -212,9 +241,9 @@ net, https = sys.argv[1], sys.argv[2] == "1"
 day = json.load(open("alerts.json"))["day"]
 rows = [r for r in csv.DictReader(open(f"out/loop-isp/{day}/iotwatch-loop-isp-{day}.csv")) if r["tag"].startswith("weak-credential")]
 got = {r["src_ip"] for r in rows}
-want = {f"{net}.{h}" for h in (11, 21, 23, 25) + ((27,) if https else ())}
+want = {f"{net}.{h}" for h in (11, 21, 23, 25, 29) + ((27,) if https else ())}
 assert want <= got, (sorted(want - got), sorted(got))
-strong = {f"{net}.{h}" for h in (12, 22, 24, 26, 28)}
+strong = {f"{net}.{h}" for h in (12, 14, 22, 24, 26, 28, 30)}
 assert not (got & strong), sorted(got & strong)
 jl = [json.loads(l) for l in open(f"out/loop-isp/{day}/iotwatch-loop-isp-{day}.jsonl")]
 assert all("password" in j["advice"] for j in jl if j["kind"] == "weak-credential")
