@@ -12,7 +12,8 @@
 #
 # Then memory: MEM_DEVICES (10,000) devices that accept and stay silent, surveyed with
 # --concurrency MEM_DEVICES: peak RSS of iotwatch while every connection is open (ss counts them).
-# Not a test: nothing asserts. Loopback only (127.90.0.0/16, 127.91.0.0/16).
+# MEMORY_ONLY=1 skips the hydra comparison. Not a test: nothing asserts. Loopback only
+# (127.90.0.0/16, 127.91.0.0/16).
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +44,7 @@ start_fleet() {  # start_fleet BASE N [--hold]
 stop_fleet() { kill "$fleet" 2>/dev/null || true; wait "$fleet" 2>/dev/null || true; fleet=""; }
 now() { date +%s.%N; }
 
+if [ "${MEMORY_ONLY:-0}" != 1 ]; then
 start_fleet 127.90 "$devices"
 echo "fleet: $devices devices ($(grep -c ' telnet ' fleet.txt) telnet, $(grep -c ' http ' fleet.txt) http;" \
      "$(awk '$4 == 1' fleet.txt | wc -l) weak), 20 credentials, $conc parallel connections"
@@ -89,6 +91,7 @@ print(sum(1 for r in map(json.loads, sys.stdin) if r["outcome"] == "login-ok" an
   printf '%-8s %-9s %9.2f %8s / %-4s %6s %7.1fx\n' $proto hydra "$hy_s" "$hy_found" "$weak" "$hy_false" "$(echo "$hy_s / $iw_s" | bc -l)"
 done
 stop_fleet
+fi
 
 # Memory with MEM_DEVICES connections open at once: silent devices, a 6 s banner timeout.
 start_fleet 127.91 "$mem_devices" --hold --protocols telnet

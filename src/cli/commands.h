@@ -23,5 +23,6 @@ int cmd_serve(int argc, char** argv);
 int cmd_collect(int argc, char** argv);
 int cmd_store(int argc, char** argv);
 int cmd_cnc(int argc, char** argv);
+int cmd_flows(int argc, char** argv);
 
 }  // namespace iotwatch::cli

@@ -36,6 +36,7 @@ commands:
   survey    weak-credential survey of allow-listed space (telnet, http, https): closed, no-auth,
             auth-prompt, login-ok per (address, port, protocol); --dry-run lists targets, sends nothing
   collect   flow collector: NetFlow v5/v9/IPFIX from UDP (loopback by default) or captures into the store
+  flows     the stored flow records of a time range, as JSON lines or CSV
   cnc       the day's likely C&C servers from stored flows (co-occurrence with infected hosts, beaconing)
   store     store init: create the schema (SQLite file, or a ClickHouse server / each server of a cluster)
   version   print the version
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
         if (cmd == "collect") return cmd_collect(argc - 2, argv + 2);
         if (cmd == "store") return cmd_store(argc - 2, argv + 2);
         if (cmd == "cnc") return cmd_cnc(argc - 2, argv + 2);
+        if (cmd == "flows") return cmd_flows(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

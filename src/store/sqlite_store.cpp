@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "store/flow_block.h"
 #include "store/store.h"
 
 namespace iotwatch {
@@ -101,6 +102,9 @@ CREATE TABLE IF NOT EXISTS flow (
   packets INTEGER NOT NULL, octets INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
   sampling INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS flow_start ON flow (start_ns);
+CREATE TABLE IF NOT EXISTS flow_block (
+  first_start_ns INTEGER NOT NULL, last_start_ns INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS flow_block_start ON flow_block (first_start_ns);
 CREATE TABLE IF NOT EXISTS flow_exporter (
   run_start_ns INTEGER NOT NULL, exporter TEXT NOT NULL, domain INTEGER NOT NULL, version INTEGER NOT NULL,
   packets INTEGER NOT NULL, records INTEGER NOT NULL, templates INTEGER NOT NULL, options_templates INTEGER NOT NULL,
@@ -806,10 +810,18 @@ public:
                 if (r.days <= 0) continue;
                 // Keep whole UTC days: everything before the start of the oldest kept day goes.
                 const int64_t cutoff_s = (now_s / 86400 - r.days + 1) * 86400;
-                const std::string sql = std::string("DELETE FROM ") + r.table + " WHERE " + r.column + " < " +
-                                        std::to_string(r.unit == 1 ? cutoff_s : ns_bound(cutoff_s));
-                exec(sql);
-                deleted.push_back({r.table, uint64_t(sqlite3_changes(db_))});
+                const std::string bound = std::to_string(r.unit == 1 ? cutoff_s : ns_bound(cutoff_s));
+                exec(std::string("DELETE FROM ") + r.table + " WHERE " + r.column + " < " + bound);
+                uint64_t n = uint64_t(sqlite3_changes(db_));
+                if (std::string(r.table) == "flow") {
+                    // Blocks never cross a UTC day and the cutoff is a day boundary: whole blocks go.
+                    Stmt& c = stmt("SELECT coalesce(sum(count), 0) FROM flow_block WHERE first_start_ns < ?");
+                    c.bind(1, ns_bound(cutoff_s));
+                    if (c.step()) n += uint64_t(c.i64(0));
+                    c.reset();
+                    exec("DELETE FROM flow_block WHERE first_start_ns < " + bound);
+                }
+                deleted.push_back({r.table, n});
             }
         }, false);
         return deleted;
@@ -888,14 +900,19 @@ public:
         s.reset();
         return out;
     }
+    // Flows are kept in FlowBlocks (store/flow_block.h), one per batch and UTC day; the `flow`
+    // table of earlier versions is still read (and expired) so nothing stored before is lost.
     void put_flows(const std::vector<FlowRecord>& flows) override {
+        std::map<int64_t, std::vector<FlowRecord>> by_day;
+        constexpr int64_t kDayNs = 86400 * 1000000000LL;
+        for (const auto& f : flows) by_day[f.start_ns >= 0 ? f.start_ns / kDayNs : (f.start_ns + 1) / kDayNs - 1].push_back(f);
         batch([&] {
-            Stmt& s = stmt("INSERT INTO flow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-            for (const auto& f : flows)
-                s.bind(1, f.exporter.to_string()).bind(2, int64_t(f.observation_domain)).bind(3, f.version)
-                    .bind(4, f.src.to_string()).bind(5, f.dst.to_string()).bind(6, f.sport).bind(7, f.dport)
-                    .bind(8, f.protocol).bind(9, f.tcp_flags).bind(10, int64_t(f.packets)).bind(11, int64_t(f.octets))
-                    .bind(12, f.start_ns).bind(13, f.end_ns).bind(14, int64_t(f.sampling_interval)).run();
+            Stmt& s = stmt("INSERT INTO flow_block VALUES (?,?,?,?)");
+            for (const auto& [day, group] : by_day) {
+                int64_t first = INT64_MAX, last = INT64_MIN;
+                for (const auto& f : group) first = std::min(first, f.start_ns), last = std::max(last, f.start_ns);
+                s.bind(1, first).bind(2, last).bind(3, int64_t(group.size())).bind_blob(4, FlowBlock::encode(group)).run();
+            }
         }, flows.empty());
     }
     void put_flow_exporters(int64_t run_start_ns, const std::vector<ExporterStats>& stats) override {
@@ -913,6 +930,20 @@ public:
     }
     std::vector<FlowRecord> flows(const TimeRange& range) override {
         std::vector<FlowRecord> out;
+        legacy_flows(range, out);
+        Stmt& b = stmt("SELECT rowid, data FROM flow_block WHERE first_start_ns < ? AND last_start_ns >= ? ORDER BY rowid");
+        b.bind(1, ns_bound(range.to)).bind(2, ns_bound(range.from));
+        while (b.step())
+            FlowBlock::decode(b.blob(1), ns_bound(range.from), ns_bound(range.to), out,
+                              path_ + ": flow_block " + std::to_string(b.i64(0)));
+        b.reset();
+        // By start time, then as stored (legacy rows first: they were stored before any block).
+        std::stable_sort(out.begin(), out.end(), [](const FlowRecord& x, const FlowRecord& y) { return x.start_ns < y.start_ns; });
+        return out;
+    }
+
+private:
+    void legacy_flows(const TimeRange& range, std::vector<FlowRecord>& out) {
         Stmt& s = stmt("SELECT exporter, domain, version, src, dst, sport, dport, protocol, tcp_flags, packets, octets, "
                        "start_ns, end_ns, sampling FROM flow WHERE start_ns >= ? AND start_ns < ? ORDER BY start_ns, rowid");
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
@@ -937,10 +968,8 @@ public:
             out.push_back(f);
         }
         s.reset();
-        return out;
     }
 
-private:
     /// A survey_result row selected as (campaign, address, port, protocol, idx, outcome,
     /// credential_id, attempts, started_ns, ended_ns, source_address, detail); nullopt when unreadable.
     static std::optional<SurveyResult> survey_row(const Stmt& s) {

@@ -73,6 +73,7 @@ for v in 5 9 10; do
   sleep 2
   kill -INT "$COLLECT"; wait "$COLLECT" || fail "v$v: collect exited $?"
   kill -TERM "$NFCAPD"; wait "$NFCAPD" || true
+  "$IOTWATCH" flows --db "f$v.db" > "flows$v.jsonl"
   exported=$(sed -n 's/^Flows exported: \([0-9]*\).*/\1/p' "softflowd$v.log")
   [ -n "$exported" ] || fail "v$v: softflowd did not report its flows: $(cat softflowd$v.log)"
   TZ=UTC nfdump -R "nf$v" -o json > "nfdump$v.json"
@@ -89,9 +90,8 @@ for r in json.load(open(f"nfdump{v}.json")):
     if r["proto"] in (1, 58) and "icmp_type" in r: dport = r["icmp_type"] * 256 + r["icmp_code"]
     ref.append((str(ipaddress.ip_address(src)), str(ipaddress.ip_address(dst)), r.get("src_port", 0) if r["proto"] not in (1, 58) else 0,
                 dport, r["proto"], r["in_packets"], r["in_bytes"], ms(r["first"]), ms(r["last"])))
-db = sqlite3.connect(f"f{v}.db")
-ours = [(s, d, sp, dp, pr, pk, by, st // 1000000, en // 1000000) for s, d, sp, dp, pr, pk, by, st, en in
-        db.execute("SELECT src, dst, sport, dport, protocol, packets, octets, start_ns, end_ns FROM flow")]
+ours = [(f["src"], f["dst"], f["sport"], f["dport"], f["protocol"], f["packets"], f["octets"], f["start_ns"] // 1000000,
+         f["end_ns"] // 1000000) for f in map(json.loads, open(f"flows{v}.jsonl"))]
 stats = json.load(open(f"collect{v}.json"))
 print(f"v{v}: softflowd exported {exported}, nfdump {len(ref)}, iotwatch {len(ours)}; exporter stats {stats['exporters']}")
 assert len(ref) == exported, "nfcapd lost datagrams: the reference is incomplete"
