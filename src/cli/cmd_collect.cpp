@@ -14,6 +14,13 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "capture/decoded_packet.h"
@@ -129,29 +136,94 @@ IpAddress peer_address(const sockaddr_storage& ss) {
     return IpAddress::v4(ntohl(a->sin_addr.s_addr));
 }
 
-/// Batches records into the store with the exporters' statistics, in one transaction per batch.
+/// Batches records into the store with the exporters' statistics, in one transaction per batch,
+/// on a writer thread: the receive loop only decodes, so a slow commit does not leave datagrams in
+/// the socket buffer. At most kMaxQueued batches wait; beyond that flush() waits (the socket
+/// buffer absorbs the burst). A store error stops the writer and is rethrown by the next flush()
+/// or by finish(); batches already committed stay committed.
 class FlowWriter {
 public:
-    FlowWriter(Store& store, int64_t run_start_ns) : store_(store), run_start_ns_(run_start_ns) {}
-    void flush(FlowCollector& c) {
-        auto recs = c.take_records();
-        store_.begin();
+    static constexpr size_t kMaxQueued = 32;
+    FlowWriter(Store& store, int64_t run_start_ns) : store_(store), run_start_ns_(run_start_ns), thread_([this] { run(); }) {}
+    ~FlowWriter() {
         try {
-            store_.put_flows(recs);
-            store_.put_flow_exporters(run_start_ns_, c.exporter_stats());
-            store_.commit();
+            finish();
         } catch (...) {
-            store_.rollback();
-            throw;
         }
-        stored_ += recs.size();
     }
-    uint64_t stored() const { return stored_; }
+    void flush(FlowCollector& c) {
+        Batch b{c.take_records(), c.exporter_stats()};
+        submitted_ += b.records.size();
+        std::unique_lock lock(mu_);
+        space_.wait(lock, [&] { return queue_.size() < kMaxQueued || error_; });
+        if (error_) std::rethrow_exception(error_);
+        queue_.push_back(std::move(b));
+        ready_.notify_one();
+    }
+    /// Waits for every queued batch; rethrows the writer's error.
+    void finish() {
+        {
+            std::lock_guard lock(mu_);
+            if (stopping_) {
+                if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+                return;
+            }
+            stopping_ = true;
+            ready_.notify_one();
+        }
+        if (thread_.joinable()) thread_.join();
+        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+    uint64_t stored() const { return stored_.load(); }
+    /// Records handed to the writer (stored or queued).
+    uint64_t submitted() const { return submitted_; }
 
 private:
+    struct Batch {
+        std::vector<FlowRecord> records;
+        std::vector<ExporterStats> stats;
+    };
+    void run() {
+        for (;;) {
+            Batch b;
+            {
+                std::unique_lock lock(mu_);
+                ready_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+                if (queue_.empty()) return;
+                b = std::move(queue_.front());
+                queue_.pop_front();
+                space_.notify_one();
+            }
+            try {
+                store_.begin();
+                try {
+                    store_.put_flows(b.records);
+                    store_.put_flow_exporters(run_start_ns_, b.stats);
+                    store_.commit();
+                } catch (...) {
+                    store_.rollback();
+                    throw;
+                }
+                stored_ += b.records.size();
+            } catch (...) {
+                std::lock_guard lock(mu_);
+                error_ = std::current_exception();
+                queue_.clear();
+                space_.notify_all();
+                return;
+            }
+        }
+    }
     Store& store_;
     int64_t run_start_ns_;
-    uint64_t stored_ = 0;
+    std::atomic<uint64_t> stored_{0};
+    uint64_t submitted_ = 0;  // receive thread only
+    std::mutex mu_;
+    std::condition_variable ready_, space_;
+    std::deque<Batch> queue_;
+    bool stopping_ = false;
+    std::exception_ptr error_;
+    std::thread thread_;  // last: starts after every member above exists
 };
 
 }  // namespace
@@ -207,7 +279,7 @@ int cmd_collect(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     auto done = [&] {
-        return stop_requested().load() || (count > 0 && writer.stored() + collector.buffered_records() >= uint64_t(count));
+        return stop_requested().load() || (count > 0 && writer.submitted() + collector.buffered_records() >= uint64_t(count));
     };
     int64_t last_now = run_start;
     std::string input_error;
@@ -341,6 +413,7 @@ int cmd_collect(int argc, char** argv) {
     }
     collector.finish(last_now);
     writer.flush(collector);
+    writer.finish();
     const double secs = elapsed();
     const auto stats = collector.exporter_stats();
 
