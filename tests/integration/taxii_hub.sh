@@ -78,6 +78,11 @@ s2, d2, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?limit=2&n
 assert s2 == 200 and {o["id"] for o in d2["objects"]}.isdisjoint({o["id"] for o in d["objects"]})
 s, d, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?match[type]=sighting&limit=1000", A)
 assert d["objects"] and all(o["type"] == "sighting" for o in d["objects"])
+one = d["objects"][0]["id"]
+s, d1, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?match[id]={one}", A)
+assert s == 200 and [o["id"] for o in d1["objects"]] == [one], d1
+s, d0, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?match[id]=indicator--00000000-0000-4000-8000-000000000000", A)
+assert s == 200 and not d0.get("objects"), d0
 s, m, _ = call(f"/taxii2/api/collections/{cid('org-isp-a')}/manifest/?limit=5", A)
 assert s == 200 and all({"id", "date_added", "version", "media_type"} <= set(x) for x in m["objects"]), m
 assert call(f"/taxii2/api/collections/{cid('org-isp-a')}/objects/?bogus=1", A)[0] == 400
