@@ -10,13 +10,6 @@ ip -6 addr show lo 2>/dev/null | grep -q "::1/128" || { echo "SKIP: no ::1 on lo
 DROPBEAR=1
 command -v dropbear >/dev/null && unshare -m --propagation private true 2>/dev/null || DROPBEAR=0
 
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 read -r P_WEAK P_STRONG P_SSH < <(python3 -c 'import socket
 ps = []
 for _ in range(3):
@@ -38,7 +31,7 @@ auth.backend = "plain"
 auth.backend.plain.userfile = "$WORK/lt-$1/users"
 auth.require = ("/" => ("method" => "basic", "realm" => "cam", "require" => "valid-user"))
 CONF
-  lighttpd -D -f lt-$1/lighttpd.conf > lt-$1/out 2>&1 & PIDS+=($!)
+  lighttpd -D -f lt-$1/lighttpd.conf > lt-$1/out 2>&1 & track $!
 }
 lighttpd_on $P_WEAK admin
 lighttpd_on $P_STRONG 'Vq7#kLw9!zR2pX'
@@ -49,20 +42,10 @@ if [ $DROPBEAR = 1 ]; then
   printf 'root:*:19000:0:99999:7:::\nadmin:%s:19000:0:99999:7:::\n' "$(openssl passwd -6 admin)" > shadow
   unshare -m --propagation private sh -c \
     "mount --bind '$WORK/passwd' /etc/passwd && mount --bind '$WORK/shadow' /etc/shadow && exec dropbear -F -E -r '$WORK/hostkey' -p '[::1]:$P_SSH'" \
-    > dropbear.log 2>&1 & PIDS+=($!)
+    > dropbear.log 2>&1 & track $!
   PORTS=$PORTS,$P_SSH/ssh
 fi
-python3 - $P_WEAK $P_STRONG $([ $DROPBEAR = 1 ] && echo $P_SSH) <<'PY'
-import socket, sys, time
-deadline = time.time() + 10
-for port in map(int, sys.argv[1:]):
-    while True:
-        try:
-            socket.create_connection(("::1", port), timeout=1).close(); break
-        except OSError:
-            if time.time() > deadline: sys.exit(f"[::1]:{port} did not start")
-            time.sleep(0.1)
-PY
+wait_tcp "[::1]:$P_WEAK" "[::1]:$P_STRONG" $([ $DROPBEAR = 1 ] && echo "[::1]:$P_SSH")
 
 echo "::1/128" > allow.txt
 "$IOTWATCH" survey --allow allow.txt --loopback-test --ports $PORTS --credentials creds.csv --max-attempts 2 \

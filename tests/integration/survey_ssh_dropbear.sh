@@ -16,13 +16,6 @@ unshare -m --propagation private true 2>/dev/null || { echo "SKIP: no mount name
 command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
 
 NET=127.78.$(( $$ % 200 + 10 ))
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 STRONG_PASS='Vq7#kLw9!zR2pX'
 cat > creds.csv <<CSV
@@ -49,32 +42,21 @@ start_dropbear() {
   shift 2
   unshare -m --propagation private sh -c \
     "mount --bind '$WORK/$dir/passwd' /etc/passwd && mount --bind '$WORK/$dir/shadow' /etc/shadow && exec dropbear -F -E -r '$WORK/hostkey' -p $NET.$host:22 $*" \
-    > "dropbear-$host.log" 2>&1 & PIDS+=($!)
+    > "dropbear-$host.log" 2>&1 & track $!
 }
 start_dropbear 31 weak
 start_dropbear 32 strong
 start_dropbear 33 weak -s
 start_dropbear 34 blank -B
 # .36: answers like a telnet device, not SSH.
-python3 - "$NET.36" > not-ssh.log 2>&1 <<'PY' & PIDS+=($!)
+python3 - "$NET.36" > not-ssh.log 2>&1 <<'PY' & track $!
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], 22)); s.listen(16)
 while True:
     c, _ = s.accept(); c.sendall(b"\r\nBusyBox telnet\r\nlogin: "); c.close()
 PY
 
-python3 - "$NET" <<'PY'
-import socket, sys, time
-deadline = time.time() + 10
-for h in (31, 32, 33, 34, 36):
-    while True:
-        try:
-            socket.create_connection((f"{sys.argv[1]}.{h}", 22), timeout=1).close(); break
-        except OSError:
-            if time.time() > deadline: sys.exit(f"server .{h}:22 did not start")
-            time.sleep(0.1)
-PY
-[ $? = 0 ] || fail "servers did not start: $(cat dropbear-*.log)"
+wait_tcp $NET.31:22 $NET.32:22 $NET.33:22 $NET.34:22 $NET.36:22
 # The test's own accounts never reached the machine's files.
 grep -q '^admin:x:4001' /etc/passwd && fail "the test account leaked into the machine's /etc/passwd"
 

@@ -15,13 +15,6 @@ command -v ssh-keygen >/dev/null && command -v openssl >/dev/null || { echo "SKI
 [ -e /etc/pam.d/other ] || [ -e /etc/pam.d/sshd ] || { echo "SKIP: no PAM configuration"; exit 77; }
 
 NET=127.79.$(( $$ % 200 + 10 ))
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 ssh-keygen -q -t ed25519 -f hostkey -N ''
 printf 'id,user,password,source\nt-1,root,xc3511,test: Mirai 2016\nt-2,admin,admin,test: Mirai 2016\n' > creds.csv
 
@@ -45,21 +38,11 @@ StrictModes no
 MaxAuthTries 3
 CONF
   unshare -m --propagation private sh -c "mount --bind '$WORK/$dir/passwd' /etc/passwd && mount --bind '$WORK/$dir/shadow' /etc/shadow && mount -t tmpfs none /run && mkdir -p /run/sshd && exec '$SSHD' -D -e -f '$WORK/$dir/sshd_config'" \
-    > $dir/log 2>&1 & PIDS+=($!)
+    > $dir/log 2>&1 & track $!
 }
 start_sshd 41 admin
 start_sshd 42 'Vq7#kLw9!zR2pX'
-python3 - "$NET" <<'PY'
-import socket, sys, time
-deadline = time.time() + 10
-for h in (41, 42):
-    while True:
-        try:
-            socket.create_connection((f"{sys.argv[1]}.{h}", 22), timeout=1).close(); break
-        except OSError:
-            if time.time() > deadline: sys.exit(f"sshd .{h} did not start")
-            time.sleep(0.1)
-PY
+wait_tcp $NET.41:22 $NET.42:22
 
 printf '%s.41/32\n%s.42/32\n' $NET $NET > allow.txt
 "$IOTWATCH" survey --allow allow.txt --loopback-test --ports 22/ssh --credentials creds.csv --max-attempts 2 \

@@ -4,7 +4,16 @@ set -euo pipefail
 IOTWATCH=$(readlink -f "$1")
 DATA=$(readlink -f "$2")
 WORK=$(mktemp -d /tmp/iotwatch-test.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+# Servers a test starts in the background: `track PID...`; they are killed and waited for on
+# exit, before $WORK goes. (A test that sets its own EXIT trap calls stop_tracked in it.)
+TRACKED_PIDS=()
+track() { TRACKED_PIDS+=("$@"); }
+stop_tracked() {
+  local p
+  for p in "${TRACKED_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap 'stop_tracked; rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -24,5 +33,22 @@ db = sqlite3.connect(sys.argv[1])
 for t in ("class_bin", "port_bin", "bin_meta", "sensor_bin", "source_day", "scan_event", "dos_attack"):
     for row in sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr):
         print(t, *row)
+PY
+}
+
+# wait_tcp HOST:PORT...: returns once each accepts a TCP connection (IPv6 as [::1]:PORT); fails
+# the test naming the first that does not within 10 s.
+wait_tcp() {
+  python3 - "$@" <<'PY' || fail "not listening after 10 s: $*"
+import socket, sys, time
+deadline = time.time() + 10
+for target in sys.argv[1:]:
+    host, port = target.rsplit(":", 1)
+    while True:
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=1).close(); break
+        except OSError:
+            if time.time() > deadline: sys.exit(f"{target} is not listening")
+            time.sleep(0.1)
 PY
 }
