@@ -23,6 +23,8 @@ T get(const uint8_t*& p) {
 }  // namespace
 
 std::string FlowBlock::encode(const std::vector<FlowRecord>& flows) {
+    if (flows.size() > kMaxRecords) throw StoreError("flow block of " + std::to_string(flows.size()) + " records: at most " +
+                                                     std::to_string(kMaxRecords));
     std::string raw(flows.size() * kRecordSize, '\0');
     uint8_t* p = reinterpret_cast<uint8_t*>(raw.data());
     for (const auto& f : flows) {
@@ -60,7 +62,8 @@ void FlowBlock::decode(const std::string& block, int64_t from_ns, int64_t to_ns,
     if (block.empty() || uint8_t(block[0]) != kVersion)
         throw StoreError(what + ": flow block of unknown version " + (block.empty() ? "(empty)" : std::to_string(uint8_t(block[0]))));
     const unsigned long long size = ZSTD_getFrameContentSize(block.data() + 1, block.size() - 1);
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size % kRecordSize != 0 || size > (1ull << 32))
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size % kRecordSize != 0 ||
+        size > kMaxRecords * kRecordSize)
         throw StoreError(what + ": damaged flow block (frame size)");
     std::string raw(size_t(size), '\0');
     const size_t n = ZSTD_decompress(raw.data(), raw.size(), block.data() + 1, block.size() - 1);

@@ -16,8 +16,12 @@ class FlowBlock {
 public:
     static constexpr size_t kRecordSize = 96;
     static constexpr uint8_t kVersion = 1;
+    /// At most this many records per block (9.6 MB unpacked): a damaged block cannot make the
+    /// reader allocate more than that.
+    static constexpr size_t kMaxRecords = 100000;
 
-    /// Packs and compresses `flows` (any order; kept as given).
+    /// Packs and compresses `flows` (any order; kept as given; at most kMaxRecords, else it
+    /// throws StoreError: callers split larger batches).
     static std::string encode(const std::vector<FlowRecord>& flows);
     /// Appends the block's records whose start lies in [from_ns, to_ns) to `out`. Throws
     /// StoreError naming `what` when the block is damaged (bad version, size or zstd frame).

@@ -908,10 +908,14 @@ public:
         for (const auto& f : flows) by_day[f.start_ns >= 0 ? f.start_ns / kDayNs : (f.start_ns + 1) / kDayNs - 1].push_back(f);
         batch([&] {
             Stmt& s = stmt("INSERT INTO flow_block VALUES (?,?,?,?)");
-            for (const auto& [day, group] : by_day) {
-                int64_t first = INT64_MAX, last = INT64_MIN;
-                for (const auto& f : group) first = std::min(first, f.start_ns), last = std::max(last, f.start_ns);
-                s.bind(1, first).bind(2, last).bind(3, int64_t(group.size())).bind_blob(4, FlowBlock::encode(group)).run();
+            for (const auto& [day, all] : by_day) {
+                for (size_t from = 0; from < all.size(); from += FlowBlock::kMaxRecords) {
+                    const std::vector<FlowRecord> group(all.begin() + ptrdiff_t(from),
+                                                        all.begin() + ptrdiff_t(std::min(all.size(), from + FlowBlock::kMaxRecords)));
+                    int64_t first = INT64_MAX, last = INT64_MIN;
+                    for (const auto& f : group) first = std::min(first, f.start_ns), last = std::max(last, f.start_ns);
+                    s.bind(1, first).bind(2, last).bind(3, int64_t(group.size())).bind_blob(4, FlowBlock::encode(group)).run();
+                }
             }
         }, flows.empty());
     }

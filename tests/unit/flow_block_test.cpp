@@ -69,6 +69,10 @@ TEST(FlowBlock, DamagedBlocksAreErrorsNamingThem) {
     }
     EXPECT_THROW(FlowBlock::decode(block.substr(0, block.size() / 2), INT64_MIN, INT64_MAX, out, "x"), StoreError);
     EXPECT_THROW(FlowBlock::decode("", INT64_MIN, INT64_MAX, out, "x"), StoreError);
+    // A frame header claiming gigabytes is refused before anything is allocated (found by fuzzing).
+    const std::string huge("\x01\x28\xb5\x2f\xfd\xa4\x00\x00\x00\x84\x00\x00", 12);
+    EXPECT_THROW(FlowBlock::decode(huge, INT64_MIN, INT64_MAX, out, "x"), StoreError);
+    EXPECT_THROW(FlowBlock::encode(std::vector<FlowRecord>(FlowBlock::kMaxRecords + 1)), StoreError);
     EXPECT_TRUE(out.empty());
 }
 
