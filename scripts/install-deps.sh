@@ -24,6 +24,7 @@ PACKAGES=(
   busybox-static inetutils-telnetd    # survey tests: real telnet servers on 127.x addresses
   lighttpd lighttpd-mod-openssl       # survey tests: real HTTP(S) Basic/Digest servers on 127.x addresses
   dropbear-bin                        # survey tests: a real ssh server (private mount namespace, throwaway accounts)
+  openssh-client openssl              # survey tests: host keys for the test sshd, password hashes, test certificates
   hydra bc                            # bench/survey_hydra.sh: the baseline the survey is measured against
   libcpp-httplib-dev curl             # iotwatch serve (HTTP/HTTPS via OpenSSL); curl drives its API test
   chromium                            # the dashboard's browser test (playwright-core drives Debian's build)

@@ -3,11 +3,9 @@
 // --seeds). Prints the ranked candidates with every signal's evidence; --record stores those at or
 // above --min-score as evidence of the feed "cnc-scoring", which `iotwatch alerts` reports to the
 // organisation owning the server (kind "cnc-server").
-#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -156,7 +154,8 @@ int cmd_cnc(int argc, char** argv) {
             const std::string port = std::string(proto_name(c.protocol)) + "/" + std::to_string(c.port);
             std::printf("%4zu %-39s %-10s %6.3f %8llu %6llu %8.1e %7.3f %8.3f\n", i + 1, c.server.to_string().c_str(),
                         port.c_str(), c.score, (unsigned long long)c.clients, (unsigned long long)c.seed_clients,
-                        c.signals[0].fields[2].second, c.signals[1].score, c.signals[2].score);
+                        c.field("co_occurrence", "p_value"), c.signal_score("beacon"),
+                        c.signal_score("server_profile"));
         }
         std::printf("%llu flows, %llu servers (%llu popular excluded), %zu seeds, %zu candidates%s\n",
                     (unsigned long long)result.flows, (unsigned long long)result.servers,

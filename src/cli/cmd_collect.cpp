@@ -7,18 +7,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
-#include <memory>
-#include <string>
-#include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <exception>
+#include <iostream>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>

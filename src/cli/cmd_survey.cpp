@@ -1,4 +1,5 @@
 // `iotwatch survey`: the NOTICE-style weak-credential survey of allow-listed address space.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -7,7 +8,6 @@
 #include <iostream>
 #include <random>
 #include <set>
-#include <sys/resource.h>
 #include <sstream>
 
 #include "cli/args.h"
@@ -136,7 +136,7 @@ int cmd_survey(int argc, char** argv) {
                    "store's survey tables. There are no default targets: the allow-list comes from the\n"
                    "organisation registry's prefixes or an allow file, and the block list (reserved and\n"
                    "special-use ranges, plus --block opt-out files) always applies. Loopback is blocked unless\n"
-                   "--loopback-test, which requires every allow entry to be inside 127.0.0.0/8. Rate limits\n"
+                   "--loopback-test, which requires every allow entry to be inside 127.0.0.0/8 or ::1. Rate limits\n"
                    "always apply. On a successful login the connection is closed at once; no command is ever\n"
                    "sent. Targets are visited in a seeded cyclic-group order; rerun with the same --campaign\n"
                    "to continue a stopped campaign without probing finished targets again.");
@@ -159,7 +159,7 @@ int cmd_survey(int argc, char** argv) {
     args.option("source-address", "ADDR", "the scanner's published IPv4 address: sockets are bound to it");
     args.option("source-address6", "ADDR", "the scanner's published IPv6 address (required when the scope has IPv6)");
     args.option("contact", "TEXT", "opt-out contact published with the campaign (and in HTTP User-Agent)");
-    args.flag("loopback-test", "a test campaign: the allow-list must be inside 127.0.0.0/8");
+    args.flag("loopback-test", "a test campaign: the allow-list must be inside 127.0.0.0/8 or be ::1");
     args.flag("dry-run", "print the targets as JSON lines in probe order; send nothing");
     args.flag("results", "print the stored results of --campaign as JSON lines and exit");
     args.flag("campaigns", "print every stored campaign record (with its progress) as JSON lines and exit");

@@ -30,6 +30,20 @@ bool server_is_dst(const FlowRecord& f) {
 
 }  // namespace
 
+double CncCandidate::signal_score(const std::string& signal) const {
+    for (const auto& s : signals)
+        if (s.name == signal) return s.score;
+    return 0;
+}
+
+double CncCandidate::field(const std::string& signal, const std::string& name) const {
+    for (const auto& s : signals)
+        if (s.name == signal)
+            for (const auto& [k, v] : s.fields)
+                if (k == name) return v;
+    return 0;
+}
+
 CncScorer::CncScorer(CncSettings settings, PopularDestinations popular)
     : settings_(settings), popular_(std::move(popular)) {
     if (!(settings_.popular_share > 0 && settings_.popular_share <= 1)) throw ConfigError("--popular-share: must be in (0, 1]");

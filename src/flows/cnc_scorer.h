@@ -41,6 +41,10 @@ struct CncCandidate {
         std::vector<std::pair<std::string, double>> fields;
     };
     std::vector<Signal> signals;
+
+    /// A signal's score, or one of its fields by name; 0 when absent.
+    double signal_score(const std::string& signal) const;
+    double field(const std::string& signal, const std::string& name) const;
 };
 
 struct CncResult {

@@ -18,6 +18,7 @@
 # DoS detector needs an attack of >= 60 s (DOMAIN.md section 2), so nping runs for 64 s while the
 # scanners (a few seconds each) run beside it.
 source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/netns.sh"
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "real scanners need root (network namespaces, raw sockets)"
@@ -40,8 +41,7 @@ cleanup() {
   local rc=$?
   for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${bg_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  ip netns del "$NS_SCAN" 2>/dev/null || true
-  ip netns del "$NS_DARK" 2>/dev/null || true
+  netns_delete "$NS_SCAN" "$NS_DARK"
   cd / && rm -rf "$WORK"
   exit $rc
 }
@@ -51,16 +51,7 @@ in_scan_ns() { ip netns exec "$NS_SCAN" "$@"; }
 in_dark_ns() { ip netns exec "$NS_DARK" "$@"; }
 
 # --- the two namespaces and their one veth pair -------------------------------------------------
-ip netns add "$NS_SCAN" 2>/dev/null || skip "cannot create network namespaces here (no CAP_SYS_ADMIN?)"
-ip netns add "$NS_DARK" || fail "cannot create namespace $NS_DARK"
-for ns in "$NS_SCAN" "$NS_DARK"; do
-  # No IPv6: no link-local addresses, routes, router solicitations or MLD reports on the veth.
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0
-  ip netns exec "$ns" ip link set lo up
-done
-# Both ends are created directly inside their namespaces: neither ever exists in the host's.
-ip link add vscan netns "$NS_SCAN" type veth peer name vdark netns "$NS_DARK" || fail "cannot create the veth pair"
+netns_pair "$NS_SCAN" vscan "$NS_DARK" vdark
 in_scan_ns ip addr add "$SCAN_ADDR/24" dev vscan
 for a in "$ZMAP_SRC" "$MASSCAN_SRC" "$NMAP_SRC"; do in_scan_ns ip addr add "$a/24" dev vscan; done  # secondaries: no new route
 in_scan_ns ip link set vscan up
@@ -73,20 +64,7 @@ for i in $(seq 0 255); do echo "neigh replace 198.18.5.$i lladdr $DARK_MAC dev v
   in_scan_ns ip -batch -
 
 # --- safety checks, before any scanner runs ------------------------------------------------------
-[ "$(in_scan_ns readlink /proc/self/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
-  fail "SAFETY: the scanner namespace is the host's network namespace"
-links=$(in_scan_ns ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' ')
-[ "$links" = "lo vscan " ] || fail "SAFETY: scanner namespace has interfaces '$links', expected only lo and vscan"
-in_scan_ns ip -d -o link show vscan | grep -q "link-netns $NS_DARK" ||
-  fail "SAFETY: the veth's peer is not in $NS_DARK"
-routes=$(in_scan_ns ip -4 route show table main)
-[ "$routes" = "$NET dev vscan proto kernel scope link src $SCAN_ADDR " ] ||
-  [ "$routes" = "$NET dev vscan proto kernel scope link src $SCAN_ADDR" ] ||
-  fail "SAFETY: scanner namespace routes are '$routes', expected only the connected $NET"
-# Only the main table and the kernel's local table (addresses of this namespace) may hold routes.
-other=$(in_scan_ns ip -4 route show table all | grep -v "^local \|^broadcast " | grep -v "^$NET dev vscan proto kernel" || true)
-[ -z "$other" ] || fail "SAFETY: unexpected routes in the scanner namespace: $other"
-[ -z "$(in_scan_ns ip -6 route show table all 2>/dev/null)" ] || fail "SAFETY: IPv6 routes in the scanner namespace"
+netns_assert_isolated "$NS_SCAN" vscan "$NS_DARK" "$NET" "$SCAN_ADDR"
 [ -z "$(in_dark_ns ip -o addr show dev vdark)" ] || fail "darknet veth has an address: it would answer probes"
 
 # --- capture, then the scanners one after another, nping's backscatter beside them ----------------

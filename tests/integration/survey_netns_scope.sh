@@ -11,6 +11,7 @@
 # target namespace. Both namespaces are deleted on exit.
 # Needs root, ip, tcpdump and busybox (telnetd); otherwise exit 77.
 source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/netns.sh"
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
 for tool in ip tcpdump busybox; do command -v $tool >/dev/null || skip "$tool is not installed"; done
@@ -23,32 +24,19 @@ cleanup() {
   local rc=$?
   for p in "${bg[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  ip netns del "$NS_SCAN" 2>/dev/null || true
-  ip netns del "$NS_TGT" 2>/dev/null || true
+  netns_delete "$NS_SCAN" "$NS_TGT"
   cd / && rm -rf "$WORK"
   exit $rc
 }
 trap cleanup EXIT
-ip netns add "$NS_SCAN" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add "$NS_TGT" || fail "cannot create $NS_TGT"
-for ns in "$NS_SCAN" "$NS_TGT"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0
-  ip netns exec "$ns" ip link set lo up
-done
-ip link add iwsv-s netns "$NS_SCAN" type veth peer name iwsv-t netns "$NS_TGT"
+netns_pair "$NS_SCAN" iwsv-s "$NS_TGT" iwsv-t
 ip -n "$NS_SCAN" addr add $SCANNER/28 dev iwsv-s
 ip -n "$NS_SCAN" link set iwsv-s up
 for h in 2 3 4 5 6 9; do ip -n "$NS_TGT" addr add 11.22.33.$h/28 dev iwsv-t; done
 ip -n "$NS_TGT" link set iwsv-t up
 
 # The scanner namespace has no way out: lo and the veth only, the veth's connected route only.
-links=$(ip -n "$NS_SCAN" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' ')
-[ "$links" = "iwsv-s lo " ] || fail "scanner namespace has unexpected links: $links"
-routes=$(ip -n "$NS_SCAN" route show)
-[ "$routes" = "11.22.33.0/28 dev iwsv-s proto kernel scope link src $SCANNER " ] ||
-  [ "$routes" = "11.22.33.0/28 dev iwsv-s proto kernel scope link src $SCANNER" ] || fail "unexpected routes: $routes"
-ip -n "$NS_SCAN" route show default | grep -q . && fail "a default route in the scanner namespace"
+netns_assert_isolated "$NS_SCAN" iwsv-s "$NS_TGT" 11.22.33.0/28 $SCANNER
 
 # Services in the target namespace: a weak telnet login on .2, a listener on every other address
 # (so a probe of an address outside the scope would be answered and seen).
@@ -84,6 +72,7 @@ printf '11.22.33.5/32\n' > optout.txt       # an opted-out subscriber
 printf '11.22.33.1/32\n' >> optout.txt      # never probe ourselves
 ip netns exec "$NS_SCAN" tcpdump -i iwsv-s -n -U -w wire.pcap > tcpdump.log 2>&1 & TCPDUMP=$!; bg+=($TCPDUMP)
 for _ in $(seq 1 50); do grep -q "listening on" tcpdump.log && break; sleep 0.1; done
+grep -q "listening on" tcpdump.log || fail "tcpdump did not start: $(cat tcpdump.log)"
 sleep 0.5
 
 ip netns exec "$NS_SCAN" "$IOTWATCH" survey --allow allow.txt --block optout.txt --ports 23/telnet,80/http \

@@ -97,8 +97,7 @@ PY
 for p in "$STRONG_PASS" xc3511 12345678; do
   grep -qF -- "$p" results.jsonl run.json && fail "a password reached the output"
 done
-# The servers saw the logins we expect and no session: dropbear logs a successful password auth
-# and the connection closing right after, never a command or a shell.
+# The weak server saw the successful password login (dropbear logs no session setup: that no
+# channel is opened is checked against OpenSSH, which logs one, in survey_ssh_openssh).
 grep -q "Password auth succeeded for 'admin'" dropbear-31.log || fail "dropbear .31 saw no successful login: $(cat dropbear-31.log)"
-grep -qi "exec\|pty\|shell" dropbear-31.log && fail "a session was opened on the device: $(cat dropbear-31.log)"
 pass "ssh against real dropbear: weak -> login-ok, strong -> auth-prompt, keys only -> open-no-service, blank -> no-auth, not SSH -> open-no-service"
