@@ -81,6 +81,9 @@ struct DecodedPacket {
     /// uses it to find the payload of export datagrams in captures; the decoder itself never
     /// reads payload bytes.
     uint32_t l4_offset = 0;
+    /// Byte offset of the IP header in the frame (valid when ip_version != 0). The sensor uses it
+    /// to cut frames after their headers.
+    uint16_t l3_offset = 0;
 };
 
 /// Decodes the link layer `linktype` and the IP/transport headers of `data` (caplen bytes of a

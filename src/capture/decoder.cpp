@@ -165,6 +165,7 @@ void decode_packet(uint16_t linktype, const uint8_t* d, uint32_t caplen, uint32_
     uint32_t off = 0;
     uint16_t ethertype = 0;
     if (!link_layer(linktype, d, caplen, off, ethertype, out.status)) return;
+    out.l3_offset = static_cast<uint16_t>(off);
     const uint8_t* ip = d + off;
     const uint32_t len = caplen - off;
     const uint32_t wire_ip = wirelen > off ? wirelen - off : 0;

@@ -24,5 +24,7 @@ int cmd_collect(int argc, char** argv);
 int cmd_store(int argc, char** argv);
 int cmd_cnc(int argc, char** argv);
 int cmd_flows(int argc, char** argv);
+int cmd_sensor(int argc, char** argv);
+int cmd_center(int argc, char** argv);
 
 }  // namespace iotwatch::cli

@@ -38,6 +38,10 @@ commands:
   collect   flow collector: NetFlow v5/v9/IPFIX from UDP (loopback by default) or captures into the store
   flows     the stored flow records of a time range, as JSON lines or CSV
   cnc       the day's likely C&C servers from stored flows (co-occurrence with infected hosts, beaconing)
+  sensor    remote sensor at a partner site: captures its darknet prefixes and ships header-only
+            batches to a centre over TLS, spooled to disk until acknowledged
+  center    central collector: receives sensors' batches (HTTPS, per-sensor tokens), merges them in
+            time order and ingests them like one capture; per-sensor health in the store
   store     store init: create the schema (SQLite file, or a ClickHouse server / each server of a cluster)
   version   print the version
 
@@ -82,6 +86,8 @@ int main(int argc, char** argv) {
         if (cmd == "store") return cmd_store(argc - 2, argv + 2);
         if (cmd == "cnc") return cmd_cnc(argc - 2, argv + 2);
         if (cmd == "flows") return cmd_flows(argc - 2, argv + 2);
+        if (cmd == "sensor") return cmd_sensor(argc - 2, argv + 2);
+        if (cmd == "center") return cmd_center(argc - 2, argv + 2);
         if (cmd == "version" || cmd == "--version") {
             std::puts("iotwatch " IOTWATCH_VERSION);
             return kExitOk;

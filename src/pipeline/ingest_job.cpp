@@ -56,6 +56,9 @@ struct Position {
     uint64_t records = 0;
 };
 
+/// A checkpoint of a ResumablePacketStream stores its position as this prefix + the position.
+constexpr std::string_view kStreamPrefix = "stream:";
+
 std::string human_rate(double per_second) {
     char buf[32];
     if (per_second >= 1e6)
@@ -185,8 +188,10 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         Checkpoint cp;
         cp.completed_inputs.assign(completed.begin(), completed.end());
         cp.state = std::move(w.data());
+        if (options_.stream) options_.stream->before_commit(store_);
         store_.save_checkpoint(cp);
         store_.commit();
+        if (options_.stream) options_.stream->committed(pos.input.substr(kStreamPrefix.size()));
         store_.begin();
         result.checkpoint_seconds += std::chrono::duration<double>(Clock::now() - started).count();
     };
@@ -222,8 +227,20 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         log << "\r" << line << "\033[K" << (final_line ? "\n" : "") << std::flush;
     };
 
-    if (!options_.live_interface.empty()) {
-        auto src = open_live_capture(options_.live_interface, 262144, options_.bpf_filter);
+    if (options_.stream) {
+        // An endless stream resumes at the position its last checkpoint committed.
+        options_.stream->seek(resume.input.rfind(kStreamPrefix, 0) == 0 ? resume.input.substr(kStreamPrefix.size())
+                                                                        : std::string());
+    }
+    if (!options_.live_interface.empty() || options_.stream) {
+        std::unique_ptr<PacketSource> live;
+        if (!options_.stream) live = open_live_capture(options_.live_interface, 262144, options_.bpf_filter);
+        PacketSource* src = options_.stream ? options_.stream : live.get();
+        // The stream's position goes into every checkpoint; a live capture cannot be re-read.
+        auto here = [&]() -> Position {
+            if (options_.stream) return {std::string(kStreamPrefix) + options_.stream->position(), 0};
+            return {};
+        };
         // next() blocks while the interface is quiet: a watcher turns the stop flag into request_stop().
         std::atomic<bool> done{false};
         std::thread watcher([&] {
@@ -244,25 +261,28 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             }
         } join{done, watcher};
         InputReport report;
-        report.name = "live:" + options_.live_interface;
+        report.name = options_.stream ? src->current_name() : "live:" + options_.live_interface;
         std::unique_ptr<LiveEventSender> feed;
         if (!options_.live_feed.empty()) feed = std::make_unique<LiveEventSender>(options_.live_feed);
         DecodedPacket pkt;
         RawPacket raw;
         // A live capture cannot be re-read: its checkpoints carry only the aggregator state.
         while (!(stop && stop->load())) {
-            if (!src->next(raw)) break;
-            decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, pkt);
-            aggs[0]->process(pkt);
-            if (feed && (pkt.status == DecodeStatus::kOk || pkt.status == DecodeStatus::kTruncatedL4) &&
-                darknet_.lookup(pkt.dst))
-                feed->offer(pkt, classify_packet(pkt));
-            ++report.frames;
-            ++result.frames;
-            result.wire_bytes += raw.wirelen;
+            bool idle = false;
+            if (options_.stream ? !options_.stream->next_or_idle(raw, idle) : !src->next(raw)) break;
+            if (!idle) {
+                decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, pkt);
+                aggs[0]->process(pkt);
+                if (feed && (pkt.status == DecodeStatus::kOk || pkt.status == DecodeStatus::kTruncatedL4) &&
+                    darknet_.lookup(pkt.dst))
+                    feed->offer(pkt, classify_packet(pkt));
+                ++report.frames;
+                ++result.frames;
+                result.wire_bytes += raw.wirelen;
+            }
             auto now = Clock::now();
             if (std::chrono::duration<double>(now - last_checkpoint).count() >= options_.checkpoint_seconds) {
-                checkpoint({});
+                checkpoint(here());
                 last_checkpoint = now;
             }
             if (now - last_progress > std::chrono::milliseconds(500)) {
@@ -274,7 +294,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         result.interrupted = stop && stop->load();
         result.inputs.push_back(report);
         sum_memory();
-        checkpoint({});
+        checkpoint(here());
         store_.commit();
         result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
         return result;

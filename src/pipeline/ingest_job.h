@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "capture/packet_source.h"
+#include "pipeline/packet_stream.h"
 #include "core/error.h"
 #include "store/store.h"
 #include "telescope/darknet.h"
@@ -34,6 +35,9 @@ struct IngestOptions {
     std::string live_interface;          // non-empty: capture live from this interface instead
     std::string bpf_filter;              // live only
     std::string live_feed;               // live only: HOST:PORT (loopback) of `serve --live-from`
+    /// Non-null: read this endless stream instead of files or a live capture (the centre's merge of
+    /// its sensors); its position is checkpointed. Not owned; must outlive run().
+    ResumablePacketStream* stream = nullptr;
     ReaderKind reader = ReaderKind::kAuto;
     double checkpoint_seconds = 60.0;    // wall-time interval of intermediate checkpoints
     bool reset = false;                  // ignore (and replace) an existing checkpoint

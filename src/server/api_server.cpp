@@ -34,6 +34,9 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+/// A sensor whose last batch is older than this is shown as stale (it sends one a second).
+constexpr double kSensorStaleSeconds = 60;
+
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -331,6 +334,41 @@ struct ApiServer::Impl {
                 if (!who.admin) j["organisation"] = who.org_id;
                 j["rows"] = rows;
                 return Reply{dump(j) + "\n"};
+            });
+
+        // Remote sensors as `iotwatch center` last wrote them (with each checkpoint). No subscriber
+        // data; the sensors' own addresses are operator detail, shown to the admin only.
+        get("/api/v1/sensors", {},
+            [this](const Principal& who, const RequestParams&, const httplib::Request&) {
+                const int64_t now = now_ns();
+                json rows = json::array();
+                for (const auto& h : store->sensor_health()) {
+                    const double since = h.last_contact_ns ? double(now - h.last_contact_ns) / 1e9 : -1;
+                    const char* status = !h.last_contact_ns ? "never" : h.final ? "finished"
+                                         : since <= kSensorStaleSeconds ? "ok" : "stale";
+                    json row{{"sensor", h.sensor},
+                             {"status", status},
+                             {"last_contact", h.last_contact_ns ? format_utc(h.last_contact_ns) : ""},
+                             {"seconds_since_contact", since},
+                             {"updated", format_utc(h.updated_ns)},
+                             {"watermark", h.watermark_ns ? format_utc(h.watermark_ns) : ""},
+                             {"lag_seconds", h.watermark_ns ? double(h.updated_ns - h.watermark_ns) / 1e9 : -1},
+                             {"batches", h.batches},
+                             {"packets", h.packets},
+                             {"duplicates", h.duplicates},
+                             {"backlog_batches", h.backlog_batches},
+                             {"captured", h.captured},
+                             {"darknet", h.darknet},
+                             {"kernel_drops", h.kernel_drops},
+                             {"interface_drops", h.interface_drops},
+                             {"drops", h.kernel_drops + h.interface_drops},
+                             {"spool_batches", h.spool_batches},
+                             {"spool_bytes", h.spool_bytes},
+                             {"final", h.final}};
+                    if (who.admin) row["remote"] = h.remote;
+                    rows.push_back(std::move(row));
+                }
+                return Reply{dump(json{{"rows", rows}}) + "\n"};
             });
 
         // Findings the ISP warns its users about (login-ok, no-auth); logged like every alert read.

@@ -87,6 +87,11 @@ const TableSpec kTables[] = {
      "domain, url, source", "", false, true},
     {"access_log", "ts_ns Int64, who String, action String, object String", "ts_ns, seq", "ts_ns", true, false},
     {"checkpoint", "id Int64, completed_inputs String, state String", "id", "", false, true},
+    {"sensor_health",
+     "sensor String, remote String, last_contact_ns Int64, updated_ns Int64, watermark_ns Int64, batches Int64, "
+     "packets Int64, duplicates Int64, backlog_batches Int64, captured Int64, darknet Int64, kernel_drops Int64, "
+     "interface_drops Int64, spool_batches Int64, spool_bytes Int64, final Int64",
+     "sensor", "", false, true},
     {"survey_campaign",
      "id String, created_ns Int64, source_address String, contact String, seed Int64, scope String, ports String, "
      "credentials String, total Int64, position Int64, emitted Int64, finished Int64, loopback_test Int64",
@@ -767,6 +772,32 @@ public:
             deleted.push_back({r.table, n});
         }
         return deleted;
+    }
+
+    // ---- remote sensors
+    void put_sensor_health(const std::vector<SensorHealthRow>& rows) override {
+        for (const auto& r : rows)
+            row("sensor_health").str(r.sensor).str(r.remote).i64(r.last_contact_ns).i64(r.updated_ns)
+                .i64(r.watermark_ns).i64(int64_t(r.batches)).i64(int64_t(r.packets)).i64(int64_t(r.duplicates))
+                .i64(int64_t(r.backlog_batches)).i64(int64_t(r.captured)).i64(int64_t(r.darknet))
+                .i64(int64_t(r.kernel_drops)).i64(int64_t(r.interface_drops)).i64(int64_t(r.spool_batches))
+                .i64(int64_t(r.spool_bytes)).i64(int64_t(r.final));
+        done(true);
+    }
+    std::vector<SensorHealthRow> sensor_health() override {
+        TsvReader t(ch_.select("SELECT sensor, remote, last_contact_ns, updated_ns, watermark_ns, batches, packets, "
+                               "duplicates, backlog_batches, captured, darknet, kernel_drops, interface_drops, "
+                               "spool_batches, spool_bytes, final FROM sensor_health FINAL WHERE deleted = 0 "
+                               "ORDER BY sensor"),
+                    "sensor_health");
+        std::vector<SensorHealthRow> out;
+        while (t.next())
+            out.push_back(SensorHealthRow{t.text(0), t.text(1), t.i64(2), t.i64(3), t.i64(4), uint64_t(t.i64(5)),
+                                          uint64_t(t.i64(6)), uint64_t(t.i64(7)), uint64_t(t.i64(8)),
+                                          uint64_t(t.i64(9)), uint64_t(t.i64(10)), uint64_t(t.i64(11)),
+                                          uint64_t(t.i64(12)), uint64_t(t.i64(13)), uint64_t(t.i64(14)),
+                                          t.i64(15) != 0});
+        return out;
     }
 
     // ---- survey

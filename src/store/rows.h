@@ -209,4 +209,26 @@ struct RetentionPolicy {
     int64_t flows_days = 0;           // flow records (by flow start); exporter statistics are kept
 };
 
+/// A remote sensor as the centre last saw it (`iotwatch center`; API /api/v1/sensors).
+struct SensorHealthRow {
+    std::string sensor;
+    std::string remote;             // address:port of its last connection
+    int64_t last_contact_ns = 0;    // 0: never connected
+    int64_t updated_ns = 0;         // when the centre wrote this row
+    int64_t watermark_ns = 0;       // capture time up to which the sensor has sent everything
+    uint64_t batches = 0;           // batches counted into the store (exact across restarts)
+    uint64_t packets = 0;           // packets counted into the store from this sensor
+    uint64_t duplicates = 0;        // resent batches recognised and not counted again
+    uint64_t backlog_batches = 0;   // journaled at the centre, not yet ingested
+    // The sensor's own counters (as of its newest batch)
+    uint64_t captured = 0;
+    uint64_t darknet = 0;
+    uint64_t kernel_drops = 0;
+    uint64_t interface_drops = 0;
+    uint64_t spool_batches = 0;     // waiting in the sensor's spool
+    uint64_t spool_bytes = 0;
+    bool final = false;             // the sensor's inputs ended
+    bool operator==(const SensorHealthRow&) const = default;
+};
+
 }  // namespace iotwatch

@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS access_log (
 CREATE INDEX IF NOT EXISTS access_log_ts ON access_log (ts_ns);
 CREATE TABLE IF NOT EXISTS checkpoint (
   id INTEGER PRIMARY KEY CHECK (id = 1), completed_inputs TEXT NOT NULL, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sensor_health (
+  sensor TEXT PRIMARY KEY, remote TEXT NOT NULL, last_contact_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL,
+  watermark_ns INTEGER NOT NULL, batches INTEGER NOT NULL, packets INTEGER NOT NULL, duplicates INTEGER NOT NULL,
+  backlog_batches INTEGER NOT NULL, captured INTEGER NOT NULL, darknet INTEGER NOT NULL, kernel_drops INTEGER NOT NULL,
+  interface_drops INTEGER NOT NULL, spool_batches INTEGER NOT NULL, spool_bytes INTEGER NOT NULL,
+  final INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS survey_campaign (
   id TEXT PRIMARY KEY, created_ns INTEGER NOT NULL, source_address TEXT NOT NULL, contact TEXT NOT NULL,
   seed INTEGER NOT NULL, scope TEXT NOT NULL, ports TEXT NOT NULL, credentials TEXT NOT NULL,
@@ -825,6 +831,33 @@ public:
             }
         }, false);
         return deleted;
+    }
+
+    void put_sensor_health(const std::vector<SensorHealthRow>& rows) override {
+        batch([&] {
+            Stmt& s = stmt("INSERT OR REPLACE INTO sensor_health VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            for (const auto& r : rows)
+                s.bind(1, r.sensor).bind(2, r.remote).bind(3, r.last_contact_ns).bind(4, r.updated_ns)
+                    .bind(5, r.watermark_ns).bind(6, int64_t(r.batches)).bind(7, int64_t(r.packets))
+                    .bind(8, int64_t(r.duplicates)).bind(9, int64_t(r.backlog_batches)).bind(10, int64_t(r.captured))
+                    .bind(11, int64_t(r.darknet)).bind(12, int64_t(r.kernel_drops)).bind(13, int64_t(r.interface_drops))
+                    .bind(14, int64_t(r.spool_batches)).bind(15, int64_t(r.spool_bytes)).bind(16, int64_t(r.final))
+                    .run();
+        }, false);
+    }
+    std::vector<SensorHealthRow> sensor_health() override {
+        Stmt& s = stmt("SELECT sensor, remote, last_contact_ns, updated_ns, watermark_ns, batches, packets, duplicates, "
+                       "backlog_batches, captured, darknet, kernel_drops, interface_drops, spool_batches, spool_bytes, "
+                       "final FROM sensor_health ORDER BY sensor");
+        std::vector<SensorHealthRow> out;
+        while (s.step())
+            out.push_back(SensorHealthRow{s.text(0), s.text(1), s.i64(2), s.i64(3), s.i64(4), uint64_t(s.i64(5)),
+                                          uint64_t(s.i64(6)), uint64_t(s.i64(7)), uint64_t(s.i64(8)),
+                                          uint64_t(s.i64(9)), uint64_t(s.i64(10)), uint64_t(s.i64(11)),
+                                          uint64_t(s.i64(12)), uint64_t(s.i64(13)), uint64_t(s.i64(14)),
+                                          s.i64(15) != 0});
+        s.reset();
+        return out;
     }
 
     void put_survey_campaign(const SurveyCampaign& c) override {

@@ -166,6 +166,11 @@ public:
     virtual void put_flow_exporters(int64_t run_start_ns, const std::vector<ExporterStats>& stats) = 0;
     /// Flows whose start lies in the range (seconds), by start time then insertion order.
     virtual std::vector<FlowRecord> flows(const TimeRange& range) = 0;
+
+    // Remote sensors (`iotwatch center`), one row per sensor, replaced on every put.
+    virtual void put_sensor_health(const std::vector<SensorHealthRow>& rows) = 0;
+    /// Every sensor's latest row, by name.
+    virtual std::vector<SensorHealthRow> sensor_health() = 0;
 };
 
 /// Opens (creating if needed) the SQLite store at `path` (WAL mode; schema created or migrated).

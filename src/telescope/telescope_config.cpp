@@ -121,6 +121,13 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
                 if (!prefix) throw ConfigError(where + ".prefixes: " + err);
                 s.prefixes.push_back(*prefix);
             }
+            if (auto token = (*t)["token_sha256"]) {
+                auto text = token.value<std::string>();
+                if (!text || text->size() != 64 || text->find_first_not_of("0123456789abcdef") != std::string::npos)
+                    throw ConfigError(where + " ('" + s.name +
+                                      "').token_sha256 must be 64 lower-case hex digits (sha256sum of the token)");
+                cfg.sensor_tokens[s.name] = *text;
+            }
             for (const auto& other : cfg.sensors)
                 if (other.name == s.name) throw ConfigError(where + ": duplicate sensor name '" + s.name + "'");
             cfg.sensors.push_back(std::move(s));

@@ -29,9 +29,11 @@
 //   [[sensor]]                     # one table per sensor; several sensors can feed one run
 //   name = "tokyo-1"
 //   prefixes = ["198.18.0.0/16", "2001:db8:dead::/48"]
+//   token_sha256 = "9f86d0..."     # remote sensor of `iotwatch center`: sha256sum of its token
 //
 // Errors name the file, the key and the bad value (ConfigError).
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,8 @@ struct TelescopeConfig {
     RetentionPolicy retention;
     bool has_retention = false;  // a [retention] table was given
     std::string city_db, asn_db;   // [geo]; empty when not set
+    /// [[sensor]] token_sha256 by sensor name (remote sensors of `iotwatch center`).
+    std::map<std::string, std::string> sensor_tokens;
 
     /// Loads a TOML file; throws ConfigError naming the file, key and problem.
     static TelescopeConfig load(const std::string& path);

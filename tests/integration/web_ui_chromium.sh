@@ -29,6 +29,14 @@ for i, (a, port, proto, outcome) in enumerate([("10.1.0.1", 23, "telnet", "login
                                                ("10.1.0.5", 80, "http", "login-ok")]):
     db.execute("INSERT INTO survey_result VALUES ('ui-campaign',?,?,?,?,?,?,3,?,?,'127.0.0.9','{}')",
                (a, port, proto, i, outcome, "mirai-001" if outcome == "login-ok" else "", T + i, T + i + 1))
+# Two remote sensors' health as `iotwatch center` writes it (data only; the centre is tested by
+# sensor_center.sh): one that reported a second ago, one silent for two hours.
+import time
+now = time.time_ns()
+for name, contact, packets, drops in (("osaka-1", now - 10**9, 123456, 7), ("tokyo-2", now - 7200 * 10**9, 9876, 0)):
+    db.execute("INSERT INTO sensor_health VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               (name, "127.0.0.1:50000", contact, now, contact - 2 * 10**9, 40, packets, 1, 0, packets * 2, packets,
+                drops, 0, 0, 0, 0))
 db.commit()
 PY
 # The replay: packets of every class from sources the city fixture locates (JP, US, DE).
@@ -65,6 +73,7 @@ TOP5=$(python3 -c 'import json; print(",".join(r["port"] for r in json.load(open
 curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/series/ports?width=3600&ports=$TOP5" > ports.json
 curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/survey/campaigns" > campaigns.json
 curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/survey/summary?month=2026-01" > survey.json
+curl -s -H "Authorization: Bearer $ADMIN" "${URL}api/v1/sensors" > sensors.json
 
 cat > ui.mjs <<'JS'
 import { createRequire } from 'module';
@@ -74,7 +83,7 @@ const fs = require('fs');
 const url = process.env.URL, shot = process.env.SHOT;
 const read = f => JSON.parse(fs.readFileSync(f, 'utf8'));
 const tcp = read('tcp.json'), series = read('series.json'), ports = read('ports.json');
-const campaigns = read('campaigns.json'), survey = read('survey.json');
+const campaigns = read('campaigns.json'), survey = read('survey.json'), sensors = read('sensors.json');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -130,6 +139,13 @@ try {
   const n = survey.rows[survey.rows.length - 1];
   if (national[2] !== String(n.surveyed) || national[5] !== String(n.login_ok))
     throw new Error(`survey national row ${JSON.stringify(national)} != API ${JSON.stringify(n)}`);
+  // Sensors: one row per sensor with the API's status, packets and drops.
+  const sensorRows = await page.locator('#sensors tbody tr').evaluateAll(trs => trs.map(tr => [...tr.children].map(td => td.textContent)));
+  const wantSensors = sensors.rows.map(r => [r.sensor, r.status, r.packets.toLocaleString('en'), String(r.drops)]);
+  const gotSensors = sensorRows.map(r => [r[0], r[1], r[3], r[6]]);
+  if (JSON.stringify(gotSensors) !== JSON.stringify(wantSensors) || wantSensors.length !== 2 ||
+      wantSensors[0][1] !== 'ok' || wantSensors[1][1] !== 'stale')
+    throw new Error(`sensors table ${JSON.stringify(gotSensors)} != API ${JSON.stringify(wantSensors)}`);
   const alerts = await page.locator('#alert-summary tbody tr').count();
   if (alerts < 2) throw new Error('alert statistics missing');
   // Pause stops the animation.
@@ -150,4 +166,4 @@ URL=$URL ADMIN=$ADMIN CHROMIUM=$CHROMIUM SHOT=$WORK/dashboard.png WEB_DIR=$ROOT/
 ART=$(dirname "$IOTWATCH")/test-artifacts
 mkdir -p "$ART" && cp dashboard.png "$ART/web_ui_chromium.png"
 kill -INT $SERVER; wait $SERVER || fail "serve exited with $? after SIGINT"
-pass "dashboard in Chromium: map, live packets, class and port charts, survey and tables match the API (screenshot $ART/web_ui_chromium.png)"
+pass "dashboard in Chromium: map, live packets, class and port charts, survey, sensors and tables match the API (screenshot $ART/web_ui_chromium.png)"

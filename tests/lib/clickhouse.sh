@@ -2,14 +2,6 @@
 # free ports, its data under $WORK/ch-NAME, and sets CH_PORT to its HTTP port. Never touches /etc
 # or the system service. Call it in the test's own shell (not in $(...)): the server is killed when
 # the test exits.
-# free_ports N: prints N free TCP ports on 127.0.0.1.
-free_ports() {
-  python3 -c 'import socket, sys
-s=[socket.socket() for _ in range(int(sys.argv[1]))]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])' "$1"
-}
-
 # start_clickhouse NAME [HTTP_PORT TCP_PORT]: as above; with $CH_REMOTE_XML set, that text is the
 # server's <clickhouse_remote_servers> include (clusters for Distributed tables).
 start_clickhouse() {

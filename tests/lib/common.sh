@@ -36,6 +36,14 @@ for t in ("class_bin", "port_bin", "bin_meta", "sensor_bin", "source_day", "scan
 PY
 }
 
+# free_ports N: prints N free TCP ports on 127.0.0.1.
+free_ports() {
+  python3 -c 'import socket, sys
+s=[socket.socket() for _ in range(int(sys.argv[1]))]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])' "$1"
+}
+
 # wait_tcp HOST:PORT...: returns once each accepts a TCP connection (IPv6 as [::1]:PORT); fails
 # the test naming the first that does not within 10 s.
 wait_tcp() {

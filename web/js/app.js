@@ -82,6 +82,17 @@ async function loadSurvey() {
      ['auth_prompt', 'id/password could be entered', 1], ['login_ok', 'login-ok (weak)', 1], ['no_auth', 'no auth', 1]]);
 }
 
+/** Remote sensors' health (iotwatch center writes it with every checkpoint). */
+async function loadSensors() {
+  const s = await get('sensors');
+  const ago = x => x < 0 ? 'never' : x < 90 ? `${Math.round(x)} s ago` : x < 5400 ? `${Math.round(x / 60)} min ago` : `${(x / 3600).toFixed(1)} h ago`;
+  const rows = s.rows.map(r => ({ ...r, contact: ago(r.seconds_since_contact), lag: r.lag_seconds < 0 ? '' : `${r.lag_seconds.toFixed(1)} s` }));
+  table($('#sensors'), rows, [['sensor', 'sensor'], ['status', 'status'], ['contact', 'last contact'], ['packets', 'packets', 1],
+    ['batches', 'batches', 1], ['duplicates', 'resent', 1], ['drops', 'drops', 1], ['lag', 'lag'], ['backlog_batches', 'backlog', 1],
+    ['spool_batches', 'sensor spool', 1], ['watermark', 'data up to']]);
+  $('#sensors').querySelectorAll('tbody tr').forEach((tr, i) => { if (rows[i]) tr.dataset.status = rows[i].status; });
+}
+
 async function loadTables() {
   const jobs = [
     ['top/countries', {}, '#top-countries', [['rank', '#', 1], ['country', 'country'], ['unique_hosts', 'unique hosts', 1], ['share', 'share', 1], ['packets', 'packets', 1]]],
@@ -141,11 +152,13 @@ async function main() {
   }
   const ports = () => loadPortSeries().catch(e => { $('#port-chart').textContent = e.message; $('#port-chart').className = 'error'; });
   const survey = () => loadSurvey().catch(e => showError($('#survey-summary'), e));
+  const sensors = () => loadSensors().catch(e => showError($('#sensors'), e));
   $('#width').onchange = () => { loadSeries(health).catch(e => { $('#chart').textContent = e.message; }); ports(); };
   $('#port-metric').onchange = ports;
   $('#ports-apply').onclick = () => { $('#port-chart').className = ''; ports(); };
   $('#survey-month').onchange = survey;
-  await Promise.all([loadSeries(health).catch(e => { $('#chart').textContent = e.message; }), ports(), survey(), loadTables(), startLive(health)]);
+  await Promise.all([loadSeries(health).catch(e => { $('#chart').textContent = e.message; }), ports(), survey(), sensors(), loadTables(), startLive(health)]);
+  setInterval(sensors, 15000);  // health changes while the page is open
   document.body.dataset.ready = '1';
 }
 
