@@ -136,3 +136,32 @@ rows=$(find out-sqlite/outbox -type f -name '*.csv' | xargs cat | wc -l)
 parts=$(ch_query "$port" "SELECT count(DISTINCT partition) FROM system.parts WHERE database = 'e2e' AND table = 'source_day' AND active")
 [ "$parts" -ge 1 ] || fail "no source_day partitions in ClickHouse"
 pass "$n outputs identical on SQLite and ClickHouse $(ch_query "$port" 'SELECT version()')"
+
+# The centre writing to ClickHouse: one sensor ships capture a over TLS to `iotwatch center --db
+# clickhouse://...`; every view, and the sensor's health row, equal the same centre run on SQLite.
+if command -v openssl >/dev/null; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+  echo "sensor-token-for-the-clickhouse-test" > s.tok
+  printf '[[sensor]]\nname = "s1"\nprefixes = ["198.18.0.0/16"]\ntoken_sha256 = "%s"\n' \
+    "$(tr -d '\n' < s.tok | sha256sum | cut -d' ' -f1)" > center.toml
+  centre_run() {  # DB TAG
+    local cport
+    read -r cport < <(free_ports 1)
+    "$IOTWATCH" center --config center.toml --db "$1" --journal "j-$2" --listen 127.0.0.1:$cport --tls-cert cert.pem \
+      --tls-key key.pem --detect --exit-when-final --quiet 2> "center-$2.err" &
+    local cp=$!
+    wait_tcp 127.0.0.1:$cport
+    "$IOTWATCH" sensor --name s1 --config center.toml --center 127.0.0.1:$cport --ca cert.pem --token-file s.tok \
+      --spool "s-$2" --quiet caps/a.pcap || fail "sensor into the $2 centre failed"
+    wait $cp || fail "centre on $2 exited with $?: $(cat center-$2.err)"
+    for v in summary classes ports sources series scans dos infected; do "$IOTWATCH" report --json --view $v --db "$1"; done > "centre-$2.views"
+  }
+  centre_run centre.db sqlite
+  centre_run "clickhouse://127.0.0.1:$port/centre" clickhouse
+  cmp -s centre-sqlite.views centre-clickhouse.views || { diff centre-sqlite.views centre-clickhouse.views | head; fail "centre views differ between SQLite and ClickHouse"; }
+  want=$(python3 -c 'import sqlite3; print(*sqlite3.connect("centre.db").execute("SELECT packets, batches, final FROM sensor_health").fetchone())')
+  got=$(ch_query "$port" "SELECT packets, batches, final FROM centre.sensor_health FINAL WHERE deleted = 0 FORMAT TSV" | tr '\t' ' ')
+  [ -n "$want" ] && [ "$want" = "$got" ] || fail "sensor health on ClickHouse '$got' != SQLite '$want'"
+  pass "the centre on ClickHouse counts what it counts on SQLite (views and sensor health: $got)"
+fi
