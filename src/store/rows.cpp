@@ -13,20 +13,27 @@ void fold_sparse_ports(std::vector<PortBinRow>& rows) {
     kept.reserve(rows.size());
     // Rows arrive grouped by bin; one `other` row per (width, bin, protocol).
     std::vector<PortBinRow> others;
+    // Every (width, bin, protocol) group gets its `other` row, with 0 ports when none was sparse: a
+    // bin is rewritten at every checkpoint, and a port sparse at an earlier checkpoint may have
+    // gained sources since; the zero row replaces the earlier `other` row instead of leaving it.
+    auto other_of = [&](const PortBinRow& r) -> PortBinRow& {
+        for (auto& x : others)
+            if (x.width == r.width && x.bin_start == r.bin_start && x.protocol == r.protocol) return x;
+        others.push_back(PortBinRow{r.bin_start, r.width, r.protocol, 0, 0, 0, true});
+        return others.back();
+    };
     for (const auto& r : rows) {
-        if (r.width == 86400 || r.other || r.sources >= kMinPortSources) {
+        if (r.width == 86400 || r.other) {
             kept.push_back(r);
             continue;
         }
-        PortBinRow* o = nullptr;
-        for (auto& x : others)
-            if (x.width == r.width && x.bin_start == r.bin_start && x.protocol == r.protocol) o = &x;
-        if (!o) {
-            others.push_back(PortBinRow{r.bin_start, r.width, r.protocol, 0, 0, 0, true});
-            o = &others.back();
+        PortBinRow& o = other_of(r);
+        if (r.sources >= kMinPortSources) {
+            kept.push_back(r);
+            continue;
         }
-        o->packets += r.packets;
-        ++o->sources;
+        o.packets += r.packets;
+        ++o.sources;
     }
     kept.insert(kept.end(), others.begin(), others.end());
     rows.swap(kept);

@@ -46,8 +46,9 @@ struct ClassBinRow {
 /// Per (bin, transport protocol, destination port) for TCP and UDP: packets and unique sources.
 /// At the 5-min and 1-h widths, ports reached by fewer than kMinPortSources sources in the bin
 /// (mostly backscatter to spoofed source ports) are summed into one `other` row per protocol:
-/// packets = their packets, sources = how many ports were summed (stored as port -1). Day rows
-/// keep every port.
+/// packets = their packets, sources = how many ports were summed (stored as port -1; written with
+/// 0 and 0 when no port was sparse, so that a bin rewritten at a later checkpoint replaces it).
+/// Day rows keep every port.
 struct PortBinRow {
     int64_t bin_start = 0;
     int32_t width = 0;

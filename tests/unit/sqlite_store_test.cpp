@@ -6,6 +6,8 @@
 #include <sstream>
 #include <tuple>
 
+#include <sqlite3.h>
+
 #include "core/error.h"
 #include "report/telescope_report.h"
 #include "store/store.h"
@@ -110,7 +112,7 @@ TEST(FoldSparsePorts, SumsSingleSourcePortsPerBinButKeepsDays) {
     std::vector<PortBinRow> rows = {{0, 300, 6, 23, 50, 9}, {0, 300, 6, 40001, 1, 1}, {0, 300, 6, 40002, 2, 1},
                                     {0, 300, 17, 9999, 3, 1}, {0, 86400, 6, 40001, 1, 1}};
     fold_sparse_ports(rows);
-    ASSERT_EQ(rows.size(), 4u);
+    ASSERT_EQ(rows.size(), 4u);  // 23, tcp other, udp other, the day row
     uint64_t tcp_other = 0, udp_other = 0;
     for (auto& r : rows) {
         if (r.other && r.protocol == 6) {
@@ -121,6 +123,30 @@ TEST(FoldSparsePorts, SumsSingleSourcePortsPerBinButKeepsDays) {
     }
     EXPECT_EQ(tcp_other, 3u);
     EXPECT_EQ(udp_other, 3u);
+}
+
+TEST(FoldSparsePorts, ABinRewrittenAfterItsPortsGainedSourcesLeavesNoStaleOtherRow) {
+    // A checkpoint mid-bin: port 40001 has one source (folded into `other`). At the bin's end it
+    // has two: its own row, and the `other` row must be replaced, not left from the checkpoint.
+    TempDb db;
+    auto s = open_sqlite_store(db.path);
+    std::vector<PortBinRow> mid = {{0, 300, 6, 23, 50, 9}, {0, 300, 6, 40001, 1, 1}};
+    fold_sparse_ports(mid);
+    s->put_port_bins(mid);
+    std::vector<PortBinRow> end = {{0, 300, 6, 23, 60, 9}, {0, 300, 6, 40001, 2, 2}};
+    fold_sparse_ports(end);
+    s->put_port_bins(end);
+    s.reset();
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.path.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT packets, sources FROM port_bin WHERE port = -1", -1, &q, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int64(q, 0), 0);  // the checkpoint's 1 packet is gone
+    EXPECT_EQ(sqlite3_column_int64(q, 1), 0);
+    EXPECT_EQ(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    sqlite3_close(raw);
 }
 
 TEST(Report, JsonSummaryIsTheDocumentedInterface) {
