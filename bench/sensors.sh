@@ -5,8 +5,8 @@
 #    they ship RATE darknet packets/s (default 30,000: twice NICTER's rate) for DURATION seconds
 #    (default 300) over TLS to `iotwatch center --detect` (SQLite). Printed: packets shipped and
 #    counted (the loss must be 0), the most batch files in the centre's journal (received, not yet
-#    covered by a checkpoint: they go at the next one, every 10 s), peak RSS of the centre and of
-#    each sensor, sampled every second, and how long the centre took to finish after the last
+#    covered by a checkpoint: they go at the next one, every 10 s), peak anonymous RSS of the centre
+#    and of each sensor, sampled every second, and how long the centre took to finish after the last
 #    packet was shipped (its lag behind the sensors).
 # 2. Capacity, in the same run and on the same capture: the sensors unpaced (as fast as the
 #    centre takes them) against `iotwatch ingest --detect` of the capture on this machine; the
@@ -36,7 +36,9 @@ digest() { tr -d '\n' < "$1" | sha256sum | cut -d' ' -f1; }
 printf '[[sensor]]\nname = "a"\nprefixes = ["198.18.0.0/24"]\ntoken_sha256 = "%s"\n' "$(digest a.tok)" > center.toml
 printf '[[sensor]]\nname = "b"\nprefixes = ["198.19.0.0/24"]\ntoken_sha256 = "%s"\n' "$(digest b.tok)" >> center.toml
 
-rss_kb() { awk '/^VmRSS/ {print $2}' /proc/$1/status 2>/dev/null || echo 0; }
+# Anonymous (heap) resident memory: the process's own state. File-backed pages are left out: a
+# sensor maps its capture file, whose pages the kernel shares with the page cache and drops at will.
+rss_kb() { awk '/^RssAnon/ {print $2}' /proc/$1/status 2>/dev/null || echo 0; }
 
 # run_pair NAME SENSOR_RATE: centre + two sensors until the centre has counted everything.
 run_pair() {
@@ -93,7 +95,8 @@ print(f"sustained: {r['shipped']:,} packets shipped in {r['seconds']:.1f} s "
 print(f"  counted by the centre {r['counted']:,}, lost {r['lost']:,}; at most {r['max_journal_backlog_batches']} batch files journaled awaiting a checkpoint;"
       f" centre finished {r['drain_seconds']:.1f} s after the sensors")
 p = r["peak_rss_mb"]
-print(f"  peak RSS: centre {p['center']:.0f} MB, sensor a {p['sensor_a']:.0f} MB, sensor b {p['sensor_b']:.0f} MB")
+print(f"  peak anonymous RSS: centre {p['center']:.0f} MB (the open day's per-source state), sensor a {p['sensor_a']:.0f} MB, "
+      f"sensor b {p['sensor_b']:.0f} MB")
 PY
 
 run_pair unpaced 0
