@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/detect_options.h"
 #include "cli/output.h"
 #include "core/error.h"
 #include "pipeline/ingest_job.h"
@@ -36,9 +37,7 @@ int cmd_center(int argc, char** argv) {
     args.option("journal", "DIR", "durable inbox of received batches (default: center-journal)");
     args.option("hold", "SECONDS", "how long the merge waits for a silent sensor before going on without it (default 30)");
     args.option("checkpoint-interval", "SECONDS", "commit rows, the merge position and sensor health this often (default 10)");
-    args.flag("detect", "also run the detectors (scan events, DoS victims), as `ingest --detect`");
-    args.option("detectors", "LIST", "comma-separated detector modules instead of all (scan, backscatter, svm-ddos)");
-    args.option("model", "FILE", "SVM model: adds the svm-ddos detector");
+    add_detect_options(args);
     args.flag("exit-when-final", "exit once every sensor sent its final batch (its inputs ended) and all is counted");
     args.flag("json", "print the run summary as one JSON object");
     args.flag("quiet", "no summary");
@@ -91,20 +90,7 @@ int cmd_center(int argc, char** argv) {
     opts.stream = &stream;
     opts.checkpoint_seconds = args.get_double("checkpoint-interval", 10);
     if (opts.checkpoint_seconds <= 0) throw ConfigError("--checkpoint-interval must be > 0");
-    opts.detector_config.scan = cfg.scan;
-    opts.detector_config.dos = cfg.dos;
-    opts.detector_config.svm_model = args.get("model");
-    if (args.has("detectors")) {
-        std::string list = args.get("detectors");
-        for (size_t start = 0; start <= list.size();) {
-            size_t comma = list.find(',', start);
-            if (comma == std::string::npos) comma = list.size();
-            if (comma > start) opts.detectors.push_back(list.substr(start, comma - start));
-            start = comma + 1;
-        }
-    } else if (args.has("detect") || args.has("model")) {
-        opts.detectors = default_detector_names(opts.detector_config);
-    }
+    apply_detect_options(args, cfg, opts);
 
     IngestResult r;
     std::exception_ptr failure;

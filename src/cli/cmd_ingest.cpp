@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/detect_options.h"
 #include "cli/output.h"
 #include "core/error.h"
 #include "pipeline/ingest_job.h"
@@ -34,10 +35,7 @@ int cmd_ingest(int argc, char** argv) {
     args.option("reader", "auto|libpcap", "file reader: own fast walker (default) or libpcap's pcap_next_ex");
     args.option("checkpoint-interval", "SECONDS", "commit rows and a checkpoint this often (default 60)");
     args.option("threads", "N", "worker threads for files (default 1; stdin and live use one)");
-    args.flag("detect", "also detect scan events (Durumeric) and DoS victims (backscatter, Moore), and with --model\n"
-              "                            classify sources with the SVM; see report --view scans|dos|labels|infected");
-    args.option("detectors", "LIST", "comma-separated detector modules instead of all (scan, backscatter, svm-ddos); implies --detect");
-    args.option("model", "FILE", "SVM model from `iotwatch train` (its FILE.scale beside it): adds the svm-ddos detector");
+    add_detect_options(args);
     args.flag("reset", "ignore an existing checkpoint in the store and start over");
     args.flag("progress", "print progress (packets, rate, ETA) on stderr (default when stderr is a terminal)");
     args.flag("quiet", "no progress and no summary");
@@ -80,21 +78,7 @@ int cmd_ingest(int argc, char** argv) {
     opts.checkpoint_seconds = args.get_double("checkpoint-interval", 60.0);
     if (opts.checkpoint_seconds <= 0) throw ConfigError("--checkpoint-interval must be > 0");
     opts.reset = args.has("reset");
-    opts.detector_config.scan = cfg.scan;
-    opts.detector_config.dos = cfg.dos;
-    opts.detector_config.svm_model = args.get("model");
-    if (args.has("detectors")) {
-        std::string list = args.get("detectors");
-        for (size_t start = 0; start <= list.size();) {
-            size_t comma = list.find(',', start);
-            if (comma == std::string::npos) comma = list.size();
-            if (comma > start) opts.detectors.push_back(list.substr(start, comma - start));
-            start = comma + 1;
-        }
-        if (opts.detectors.empty()) throw ConfigError("--detectors: give at least one detector");
-    } else if (args.has("detect") || args.has("model")) {
-        opts.detectors = default_detector_names(opts.detector_config);
-    }
+    apply_detect_options(args, cfg, opts);
     const long long threads = args.get_int("threads", 1);
     if (threads < 1 || threads > 64) throw ConfigError("--threads must be between 1 and 64");
     opts.threads = static_cast<unsigned>(threads);

@@ -13,18 +13,6 @@ namespace iotwatch {
 
 namespace fs = std::filesystem;
 
-namespace {
-bool parse_seq_name(const std::string& name, uint64_t& seq) {
-    if (name.size() != 26 || name.compare(20, 6, ".batch") != 0) return false;
-    seq = 0;
-    for (size_t i = 0; i < 20; ++i) {
-        if (name[i] < '0' || name[i] > '9') return false;
-        seq = seq * 10 + uint64_t(name[i] - '0');
-    }
-    return true;
-}
-}  // namespace
-
 CenterJournal::CenterJournal(std::string dir, const std::vector<std::string>& sensors)
     : dir_(std::move(dir)), names_(sensors) {
     std::error_code mkdir_error;
@@ -49,7 +37,7 @@ CenterJournal::CenterJournal(std::string dir, const std::vector<std::string>& se
                 continue;
             }
             uint64_t seq;
-            if (parse_seq_name(fname, seq)) st.journaled.push_back(seq);
+            if (parse_batch_file_name(fname, seq)) st.journaled.push_back(seq);
         }
         std::sort(st.journaled.begin(), st.journaled.end());
         if (!st.journaled.empty()) {
@@ -66,16 +54,12 @@ CenterJournal::CenterJournal(std::string dir, const std::vector<std::string>& se
 }
 
 SensorBatch CenterJournal::load_unlocked_(const std::string& sdir, uint64_t seq) {
-    char fname[32];
-    std::snprintf(fname, sizeof fname, "%020" PRIu64 ".batch", seq);
-    const std::string path = sdir + "/" + fname;
+    const std::string path = sdir + "/" + batch_file_name(seq);
     return decode_sensor_batch(read_file_bytes(path), path);
 }
 
 std::string CenterJournal::path_of(const std::string& sensor, uint64_t seq) const {
-    char fname[32];
-    std::snprintf(fname, sizeof fname, "%020" PRIu64 ".batch", seq);
-    return dir_ + "/" + sensor + "/" + fname;
+    return dir_ + "/" + sensor + "/" + batch_file_name(seq);
 }
 
 void CenterJournal::note(SensorState& s, const SensorBatch& b, const std::string& remote, int64_t now_ns) {

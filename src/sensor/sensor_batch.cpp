@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 
 #include "core/error.h"
@@ -87,6 +89,22 @@ std::string encode_sensor_batch(const SensorBatch& b) {
     const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size()));
     put<uint32_t>(out, static_cast<uint32_t>(crc));
     return out;
+}
+
+std::string batch_file_name(uint64_t seq) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%020" PRIu64 ".batch", seq);
+    return name;
+}
+
+bool parse_batch_file_name(const std::string& name, uint64_t& seq) {
+    if (name.size() != 26 || name.compare(20, 6, ".batch") != 0) return false;
+    seq = 0;
+    for (size_t i = 0; i < 20; ++i) {
+        if (name[i] < '0' || name[i] > '9') return false;
+        seq = seq * 10 + uint64_t(name[i] - '0');
+    }
+    return true;
 }
 
 SensorBatch decode_sensor_batch(std::string_view data, const std::string& what) {

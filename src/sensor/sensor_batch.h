@@ -66,6 +66,11 @@ struct SensorBatch {
 };
 
 std::string encode_sensor_batch(const SensorBatch& batch);
+
+/// "<seq, 20 digits>.batch": how the spool and the journal name a batch file (sorts by seq).
+std::string batch_file_name(uint64_t seq);
+/// The sequence number of a batch file name, or false for any other name.
+bool parse_batch_file_name(const std::string& name, uint64_t& seq);
 /// Throws InputError("<what>: <field> at byte N: ...") on anything malformed.
 SensorBatch decode_sensor_batch(std::string_view data, const std::string& what);
 

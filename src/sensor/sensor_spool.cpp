@@ -17,16 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kStateVersion = "iotwatch-sensor-spool-2";
-
-bool parse_seq_name(const std::string& name, uint64_t& seq) {
-    if (name.size() != 26 || name.compare(20, 6, ".batch") != 0) return false;
-    seq = 0;
-    for (size_t i = 0; i < 20; ++i) {
-        if (name[i] < '0' || name[i] > '9') return false;
-        seq = seq * 10 + uint64_t(name[i] - '0');
-    }
-    return true;
-}
 }  // namespace
 
 SensorSpool::SensorSpool(std::string dir) : dir_(std::move(dir)) {
@@ -53,7 +43,7 @@ SensorSpool::SensorSpool(std::string dir) : dir_(std::move(dir)) {
             continue;
         }
         uint64_t seq;
-        if (!parse_seq_name(name, seq)) continue;
+        if (!parse_batch_file_name(name, seq)) continue;
         if (seq <= acked_) {  // acknowledged, but the process died before removing it
             fs::remove(e.path(), ec);
             continue;
@@ -71,11 +61,7 @@ SensorSpool::SensorSpool(std::string dir) : dir_(std::move(dir)) {
     }
 }
 
-std::string SensorSpool::path_of(uint64_t seq) const {
-    char name[32];
-    std::snprintf(name, sizeof name, "%020" PRIu64 ".batch", seq);
-    return dir_ + "/" + name;
-}
+std::string SensorSpool::path_of(uint64_t seq) const { return dir_ + "/" + batch_file_name(seq); }
 
 void SensorSpool::append(SensorBatch& batch) {
     std::unique_lock lock(mu_);

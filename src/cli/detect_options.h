@@ -1,0 +1,14 @@
+// The detector options `ingest` and `center` share (--detect, --detectors LIST, --model FILE) and
+// how they become IngestOptions' detector list and thresholds (the configuration's [detect]).
+#pragma once
+#include "cli/args.h"
+#include "pipeline/ingest_job.h"
+#include "telescope/telescope_config.h"
+
+namespace iotwatch::cli {
+
+void add_detect_options(ArgParser& args);
+/// Fills opts.detectors and opts.detector_config; throws ConfigError for an empty --detectors.
+void apply_detect_options(const ArgParser& args, const TelescopeConfig& cfg, IngestOptions& opts);
+
+}  // namespace iotwatch::cli
