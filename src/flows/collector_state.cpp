@@ -50,6 +50,7 @@ size_t CollectorState::data_set(const ExporterKey& exporter, ExporterState& stat
 
 bool CollectorState::add_template(const TemplateKey& key, FlowTemplate t, int64_t now_ns) {
     if (templates.size() >= limits.max_templates && !templates.find(key)) return false;
+    DataSetDecoder::compile(t);
     templates.put(key, std::move(t));
     if (pending.empty()) return true;
     auto waiting = pending.take(key);

@@ -59,24 +59,154 @@ int64_t resolve(const RecordTimes& t, const ExportClock& c, bool start) {
     return c.export_ms;
 }
 
+/// One record's fields as they are read (in template order), then turned into a FlowRecord.
+struct RecordReader {
+    explicit RecordReader(const FlowRecord& proto) : r(proto) {}
+    FlowRecord r;
+    RecordTimes times;
+    uint64_t octets_total = 0, packets_total = 0;
+    bool has_octets = false, has_packets = false;
+    bool has_icmp = false;
+    uint16_t icmp = 0;
+    uint32_t sampling = 0;
+    uint64_t pkt_interval = 0, pkt_space = 0;
+    bool has_pkt_interval = false;
+
+    /// Field `id` (an IANA element) of `flen` > 0 bytes at `p`.
+    void take(uint16_t id, const uint8_t* p, size_t flen, const ExportClock& clock) {
+        const bool num = flen <= 8;
+        switch (id) {
+        case kOctetDelta: if (num) r.octets = be_uint(p, flen), has_octets = true; break;
+        case kPacketDelta: if (num) r.packets = be_uint(p, flen), has_packets = true; break;
+        case kOctetTotal: if (num) octets_total = be_uint(p, flen); break;
+        case kPacketTotal: if (num) packets_total = be_uint(p, flen); break;
+        case kProtocol: r.protocol = p[flen - 1]; break;
+        case kTcpFlags: r.tcp_flags = p[flen - 1]; break;  // 2-byte form: flags in the low byte
+        case kSrcPort: if (num) r.sport = uint16_t(be_uint(p, flen)); break;
+        case kDstPort: if (num) r.dport = uint16_t(be_uint(p, flen)); break;
+        case kSrcV4: if (flen == 4) r.src = IpAddress::v4_bytes(p); break;
+        case kDstV4: if (flen == 4) r.dst = IpAddress::v4_bytes(p); break;
+        case kSrcV6: if (flen == 16) r.src = IpAddress::v6(p); break;
+        case kDstV6: if (flen == 16) r.dst = IpAddress::v6(p); break;
+        case kIcmpTypeCodeV4:
+        case kIcmpTypeCodeV6: if (num) icmp = uint16_t(be_uint(p, flen)), has_icmp = true; break;
+        case kIcmpTypeV4:
+        case kIcmpTypeV6: icmp = uint16_t((icmp & 0x00FF) | p[flen - 1] << 8), has_icmp = true; break;
+        case kIcmpCodeV4:
+        case kIcmpCodeV6: icmp = uint16_t((icmp & 0xFF00) | p[flen - 1]), has_icmp = true; break;
+        case kLastUptime: if (num) times.last_uptime = uint32_t(be_uint(p, flen)), times.rel_end = true; break;
+        case kFirstUptime: if (num) times.first_uptime = uint32_t(be_uint(p, flen)), times.rel_start = true; break;
+        case kStartSeconds: if (num) times.start_ms = clamp_ms(be_uint(p, flen) > UINT64_MAX / 1000 ? UINT64_MAX : be_uint(p, flen) * 1000), times.abs_start = true; break;
+        case kEndSeconds: if (num) times.end_ms = clamp_ms(be_uint(p, flen) > UINT64_MAX / 1000 ? UINT64_MAX : be_uint(p, flen) * 1000), times.abs_end = true; break;
+        case kStartMillis: if (num) times.start_ms = clamp_ms(be_uint(p, flen)), times.abs_start = true; break;
+        case kEndMillis: if (num) times.end_ms = clamp_ms(be_uint(p, flen)), times.abs_end = true; break;
+        case kStartMicros:
+        case kStartNanos: if (flen == 8) times.start_ms = ntp_to_ms(be_uint(p, 8)), times.abs_start = true; break;
+        case kEndMicros:
+        case kEndNanos: if (flen == 8) times.end_ms = ntp_to_ms(be_uint(p, 8)), times.abs_end = true; break;
+        case kStartDeltaMicros:
+            if (num) times.start_ms = clock.export_ms - int64_t(be_uint(p, flen) / 1000), times.abs_start = true;
+            break;
+        case kEndDeltaMicros:
+            if (num) times.end_ms = clock.export_ms - int64_t(be_uint(p, flen) / 1000), times.abs_end = true;
+            break;
+        case kSystemInitMillis: if (num) times.system_init_ms = clamp_ms(be_uint(p, flen)); break;
+        case kSamplingInterval:
+        case kSamplerRandomInterval: if (num) sampling = uint32_t(be_uint(p, flen)); break;
+        case kSamplingPacketInterval: if (num) pkt_interval = be_uint(p, flen), has_pkt_interval = true; break;
+        case kSamplingPacketSpace: if (num) pkt_space = be_uint(p, flen); break;
+        default: break;
+        }
+    }
+
+    /// The record is complete: an options record updates `announced`, a flow record goes to `out`.
+    void finish(const FlowTemplate& t, const ExportClock& clock, uint32_t default_sampling,
+                std::vector<FlowRecord>& out, OptionsAnnouncement& announced) {
+        // 305/306: `interval` packets selected, then `space` skipped: 1 in (interval+space)/interval.
+        if (has_pkt_interval && pkt_interval > 0) {
+            const uint64_t rate = (pkt_interval + pkt_space) / pkt_interval;
+            sampling = uint32_t(rate > 0xFFFFFFFFull ? 0xFFFFFFFFull : rate);
+        }
+        if (t.options) {
+            ++announced.records;
+            if (sampling > 0 || has_pkt_interval) {
+                announced.has_sampling = true;
+                announced.sampling_interval = sampling > 0 ? sampling : 1;
+            }
+            if (times.system_init_ms >= 0) {
+                announced.has_system_init = true;
+                announced.system_init_ms = times.system_init_ms;
+            }
+            return;
+        }
+        if (!has_octets) r.octets = octets_total;
+        if (!has_packets) r.packets = packets_total;
+        if ((r.protocol == 1 || r.protocol == 58) && has_icmp) {
+            r.sport = 0;
+            r.dport = icmp;
+        }
+        r.sampling_interval = sampling > 0 ? sampling : (default_sampling > 0 ? default_sampling : 1);
+        r.packets *= r.sampling_interval;
+        r.octets *= r.sampling_interval;
+        r.start_ns = ms_to_ns(resolve(times, clock, true));
+        r.end_ns = ms_to_ns(resolve(times, clock, false));
+        out.push_back(r);
+    }
+};
+
+/// The element ids RecordReader::take reads; the plan keeps only these.
+bool read_by_decoder(uint16_t id) {
+    switch (id) {
+    case kOctetDelta: case kPacketDelta: case kOctetTotal: case kPacketTotal: case kProtocol: case kTcpFlags:
+    case kSrcPort: case kDstPort: case kSrcV4: case kDstV4: case kSrcV6: case kDstV6: case kIcmpTypeCodeV4:
+    case kIcmpTypeCodeV6: case kIcmpTypeV4: case kIcmpTypeV6: case kIcmpCodeV4: case kIcmpCodeV6: case kLastUptime:
+    case kFirstUptime: case kStartSeconds: case kEndSeconds: case kStartMillis: case kEndMillis: case kStartMicros:
+    case kStartNanos: case kEndMicros: case kEndNanos: case kStartDeltaMicros: case kEndDeltaMicros:
+    case kSystemInitMillis: case kSamplingInterval: case kSamplerRandomInterval: case kSamplingPacketInterval:
+    case kSamplingPacketSpace:
+        return true;
+    default:
+        return false;
+    }
+}
+
 }  // namespace
+
+void DataSetDecoder::compile(FlowTemplate& t) {
+    t.plan.clear();
+    t.fixed_length = 0;
+    uint32_t offset = 0;
+    std::vector<FlowTemplate::PlanStep> plan;
+    for (const TemplateField& f : t.fields) {
+        if (f.length == kVariableLength || offset > 0xFFFF) return;  // no fast path
+        if (f.enterprise == 0 && f.length > 0 && read_by_decoder(f.id))
+            plan.push_back({uint16_t(offset), f.length, f.id});
+        offset += f.length;
+    }
+    if (offset == 0) return;
+    t.plan = std::move(plan);
+    t.fixed_length = offset;
+}
 
 bool DataSetDecoder::decode(const FlowTemplate& t, const uint8_t* data, size_t len, const ExportClock& clock,
                             const FlowRecord& proto, uint32_t default_sampling, std::vector<FlowRecord>& out,
                             OptionsAnnouncement& announced, size_t& records, size_t& error_offset,
                             std::string& error) {
     records = 0;
+    if (t.fixed_length) {
+        // Fixed-length records (the common case, e.g. every softflowd and nprobe template): the
+        // fields at their compiled offsets, one bounds check a record.
+        for (size_t pos = 0; len - pos >= t.fixed_length; pos += t.fixed_length) {
+            RecordReader rec(proto);
+            for (const auto& step : t.plan) rec.take(step.id, data + pos + step.offset, step.length, clock);
+            ++records;
+            rec.finish(t, clock, default_sampling, out, announced);
+        }
+        return true;
+    }
     size_t pos = 0;
     while (len - pos >= t.min_record_length) {
-        FlowRecord r = proto;
-        RecordTimes times;
-        uint64_t octets_total = 0, packets_total = 0;
-        bool has_octets = false, has_packets = false;
-        bool has_icmp = false;
-        uint16_t icmp = 0;
-        uint32_t sampling = 0;
-        uint64_t pkt_interval = 0, pkt_space = 0;
-        bool has_pkt_interval = false;
+        RecordReader rec(proto);
         for (const TemplateField& f : t.fields) {
             size_t flen = f.length;
             if (flen == kVariableLength) {
@@ -95,80 +225,10 @@ bool DataSetDecoder::decode(const FlowTemplate& t, const uint8_t* data, size_t l
             const uint8_t* p = data + pos;
             pos += flen;
             if (f.enterprise != 0 || flen == 0) continue;
-            const bool num = flen <= 8;
-            switch (f.id) {
-            case kOctetDelta: if (num) r.octets = be_uint(p, flen), has_octets = true; break;
-            case kPacketDelta: if (num) r.packets = be_uint(p, flen), has_packets = true; break;
-            case kOctetTotal: if (num) octets_total = be_uint(p, flen); break;
-            case kPacketTotal: if (num) packets_total = be_uint(p, flen); break;
-            case kProtocol: r.protocol = p[flen - 1]; break;
-            case kTcpFlags: r.tcp_flags = p[flen - 1]; break;  // 2-byte form: flags in the low byte
-            case kSrcPort: if (num) r.sport = uint16_t(be_uint(p, flen)); break;
-            case kDstPort: if (num) r.dport = uint16_t(be_uint(p, flen)); break;
-            case kSrcV4: if (flen == 4) r.src = IpAddress::v4_bytes(p); break;
-            case kDstV4: if (flen == 4) r.dst = IpAddress::v4_bytes(p); break;
-            case kSrcV6: if (flen == 16) r.src = IpAddress::v6(p); break;
-            case kDstV6: if (flen == 16) r.dst = IpAddress::v6(p); break;
-            case kIcmpTypeCodeV4:
-            case kIcmpTypeCodeV6: if (num) icmp = uint16_t(be_uint(p, flen)), has_icmp = true; break;
-            case kIcmpTypeV4:
-            case kIcmpTypeV6: icmp = uint16_t((icmp & 0x00FF) | p[flen - 1] << 8), has_icmp = true; break;
-            case kIcmpCodeV4:
-            case kIcmpCodeV6: icmp = uint16_t((icmp & 0xFF00) | p[flen - 1]), has_icmp = true; break;
-            case kLastUptime: if (num) times.last_uptime = uint32_t(be_uint(p, flen)), times.rel_end = true; break;
-            case kFirstUptime: if (num) times.first_uptime = uint32_t(be_uint(p, flen)), times.rel_start = true; break;
-            case kStartSeconds: if (num) times.start_ms = clamp_ms(be_uint(p, flen) > UINT64_MAX / 1000 ? UINT64_MAX : be_uint(p, flen) * 1000), times.abs_start = true; break;
-            case kEndSeconds: if (num) times.end_ms = clamp_ms(be_uint(p, flen) > UINT64_MAX / 1000 ? UINT64_MAX : be_uint(p, flen) * 1000), times.abs_end = true; break;
-            case kStartMillis: if (num) times.start_ms = clamp_ms(be_uint(p, flen)), times.abs_start = true; break;
-            case kEndMillis: if (num) times.end_ms = clamp_ms(be_uint(p, flen)), times.abs_end = true; break;
-            case kStartMicros:
-            case kStartNanos: if (flen == 8) times.start_ms = ntp_to_ms(be_uint(p, 8)), times.abs_start = true; break;
-            case kEndMicros:
-            case kEndNanos: if (flen == 8) times.end_ms = ntp_to_ms(be_uint(p, 8)), times.abs_end = true; break;
-            case kStartDeltaMicros:
-                if (num) times.start_ms = clock.export_ms - int64_t(be_uint(p, flen) / 1000), times.abs_start = true;
-                break;
-            case kEndDeltaMicros:
-                if (num) times.end_ms = clock.export_ms - int64_t(be_uint(p, flen) / 1000), times.abs_end = true;
-                break;
-            case kSystemInitMillis: if (num) times.system_init_ms = clamp_ms(be_uint(p, flen)); break;
-            case kSamplingInterval:
-            case kSamplerRandomInterval: if (num) sampling = uint32_t(be_uint(p, flen)); break;
-            case kSamplingPacketInterval: if (num) pkt_interval = be_uint(p, flen), has_pkt_interval = true; break;
-            case kSamplingPacketSpace: if (num) pkt_space = be_uint(p, flen); break;
-            default: break;
-            }
+            rec.take(f.id, p, flen, clock);
         }
         ++records;
-        // 305/306: `interval` packets selected, then `space` skipped: 1 in (interval+space)/interval.
-        if (has_pkt_interval && pkt_interval > 0) {
-            const uint64_t rate = (pkt_interval + pkt_space) / pkt_interval;
-            sampling = uint32_t(rate > 0xFFFFFFFFull ? 0xFFFFFFFFull : rate);
-        }
-        if (t.options) {
-            ++announced.records;
-            if (sampling > 0 || has_pkt_interval) {
-                announced.has_sampling = true;
-                announced.sampling_interval = sampling > 0 ? sampling : 1;
-            }
-            if (times.system_init_ms >= 0) {
-                announced.has_system_init = true;
-                announced.system_init_ms = times.system_init_ms;
-            }
-            continue;
-        }
-        if (!has_octets) r.octets = octets_total;
-        if (!has_packets) r.packets = packets_total;
-        if ((r.protocol == 1 || r.protocol == 58) && has_icmp) {
-            r.sport = 0;
-            r.dport = icmp;
-        }
-        r.sampling_interval = sampling > 0 ? sampling : (default_sampling > 0 ? default_sampling : 1);
-        r.packets *= r.sampling_interval;
-        r.octets *= r.sampling_interval;
-        r.start_ns = ms_to_ns(resolve(times, clock, true));
-        r.end_ns = ms_to_ns(resolve(times, clock, false));
-        out.push_back(r);
+        rec.finish(t, clock, default_sampling, out, announced);
     }
     return true;
 }

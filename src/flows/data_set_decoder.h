@@ -42,6 +42,8 @@ inline int64_t uptime_to_utc_ms(int64_t export_ms, uint32_t uptime_at_export_ms,
 
 class DataSetDecoder {
 public:
+    /// Compiles `t`'s fast-path plan (FlowTemplate::plan); called once when a template is stored.
+    static void compile(FlowTemplate& t);
     /// Decodes `len` bytes of set content (after the 4-byte set header). Flow records are appended
     /// to `out` (copying exporter/domain/version from `proto`; `default_sampling` applied unless a
     /// record carries its own interval); options records update `announced`. Trailing bytes shorter

@@ -27,6 +27,16 @@ struct FlowTemplate {
     /// Smallest number of bytes one record can take (a variable-length field counts 1): a set's
     /// remainder shorter than this is padding. Never 0 for a stored template.
     uint32_t min_record_length = 0;
+    /// DataSetDecoder's fast path for templates without variable-length fields (compiled by
+    /// DataSetDecoder::compile when the template is stored): the fields it reads, at their fixed
+    /// offsets in records of `fixed_length` bytes. fixed_length 0: no fast path.
+    struct PlanStep {
+        uint16_t offset = 0;
+        uint16_t length = 0;
+        uint16_t id = 0;
+    };
+    std::vector<PlanStep> plan;
+    uint32_t fixed_length = 0;
 };
 
 struct TemplateKey {

@@ -108,7 +108,9 @@ TEST(FlowDecoders, TemplateInOtherDomainDoesNotApplyAndHeldDataExpires) {
     c.expire(10'000'000'000);
     EXPECT_EQ(c.held_sets(), 0u);
     for (const auto& s : c.exporter_stats())
-        if (s.observation_domain == 1) EXPECT_EQ(s.dropped_sets, 1u);
+        if (s.observation_domain == 1) {
+            EXPECT_EQ(s.dropped_sets, 1u);
+        }
 }
 
 TEST(FlowDecoders, FinishCountsHeldDataAsDropped) {
