@@ -15,7 +15,10 @@ for i in 0 1 2 3; do
   "$IOTWATCH" gen --seed $((200 + i)) --packets 300000 --start "$(printf '2026-01-01T%02d:00:00Z' $((i * 6)))" \
       --duration 21600 --darknet 198.18.0.0/16 -o caps/part$i.pcap >/dev/null 2>&1
 done
-ingest() { "$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --checkpoint-interval 0.1 --db "$1" caps; }
+# An array for the background runs: $! must be iotwatch itself, not a subshell running a function
+# (kill -9 of the subshell would leave the ingest running beside the next one).
+INGEST=("$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --checkpoint-interval 0.1 --db)
+ingest() { "${INGEST[@]}" "$1" caps; }
 ingest whole.db
 views() { for v in summary classes ports sources series scans dos infected; do "$IOTWATCH" report --json --view $v --db "$1"; echo; done; }
 views whole.db > whole.out
@@ -33,7 +36,7 @@ restart_server() {
 
 ingest_kills=0 server_kills=0
 for attempt in $(seq 1 30); do
-  ingest "$CH" 2>/dev/null &
+  "${INGEST[@]}" "$CH" caps 2>/dev/null &
   pid=$!
   sleep "0.$((RANDOM % 6 + 3))"
   if [ $((attempt % 2)) = 1 ]; then

@@ -7,11 +7,11 @@
 source "$(dirname "$0")/../lib/common.sh"
 NET=127.79.$(( $$ % 200 + 10 ))
 echo "$NET.0/24" > allow.txt
-run() {
-  "$IOTWATCH" survey --allow allow.txt --loopback-test --ports 23 --max-attempts 0 --rate 40 --rate-per-24 40 \
-    --source-address 127.0.0.1 --contact "optout@example.net" --campaign r1 --seed 5 --db s.db --quiet "$@"
-}
-run > /dev/null 2>&1 &
+# An array, not a function: started in the background, $! must be the survey itself (a function
+# would run in a subshell, and kill -9 would hit the subshell and leave the survey running).
+RUN=("$IOTWATCH" survey --allow allow.txt --loopback-test --ports 23 --max-attempts 0 --rate 40 --rate-per-24 40
+     --source-address 127.0.0.1 --contact "optout@example.net" --campaign r1 --seed 5 --db s.db --quiet)
+"${RUN[@]}" > /dev/null 2>&1 &
 pid=$!
 sleep 2.5
 kill -9 $pid 2>/dev/null || fail "the campaign ended before it could be killed"
@@ -19,7 +19,7 @@ wait $pid 2>/dev/null || true
 "$IOTWATCH" survey --results --campaign r1 --db s.db > before.jsonl
 n_before=$(wc -l < before.jsonl)
 [ "$n_before" -gt 0 ] && [ "$n_before" -lt 256 ] || fail "expected a partial campaign before the resume, got $n_before results"
-run --json > resumed.json
+"${RUN[@]}" --json > resumed.json
 "$IOTWATCH" survey --results --campaign r1 --db s.db > after.jsonl
 python3 - <<'PY'
 import json
