@@ -1,8 +1,10 @@
 #include "core/digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -86,6 +88,25 @@ std::string uuid5(std::string_view ns, std::string_view name) {
     d[8] = static_cast<unsigned char>((d[8] & 0x3F) | 0x80);
     std::string x = hex(d, 16);
     return x.substr(0, 8) + "-" + x.substr(8, 4) + "-" + x.substr(12, 4) + "-" + x.substr(16, 4) + "-" + x.substr(20, 12);
+}
+
+bool same_digest(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string bearer_token_sha256(std::string_view header) {
+    constexpr std::string_view kScheme = "Bearer ";
+    if (header.size() <= kScheme.size()) return "";
+    // The scheme name is case-insensitive (RFC 9110 11.1).
+    for (size_t i = 0; i + 1 < kScheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(header[i])) != std::tolower(static_cast<unsigned char>(kScheme[i])))
+            return "";
+    if (header[kScheme.size() - 1] != ' ') return "";
+    std::string_view token = header.substr(kScheme.size());
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token.empty() || token.size() > 4096) return "";
+    return sha256_hex(token);
 }
 
 }  // namespace iotwatch

@@ -266,7 +266,6 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         if (!options_.live_feed.empty()) feed = std::make_unique<LiveEventSender>(options_.live_feed);
         DecodedPacket pkt;
         RawPacket raw;
-        // A live capture cannot be re-read: its checkpoints carry only the aggregator state.
         while (!(stop && stop->load())) {
             bool idle = false;
             if (options_.stream ? !options_.stream->next_or_idle(raw, idle) : !src->next(raw)) break;

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "capture/packet_source.h"
-#include "pipeline/packet_stream.h"
 #include "core/error.h"
+#include "pipeline/packet_stream.h"
 #include "store/store.h"
 #include "telescope/darknet.h"
 #include "telescope/telescope_aggregator.h"

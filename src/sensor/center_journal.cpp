@@ -79,28 +79,28 @@ CenterJournal::Accepted CenterJournal::accept(const SensorBatch& batch, const st
     std::unique_lock lock(mu_);
     auto it = state_.find(batch.sensor);
     if (it == state_.end()) throw ConfigError("unknown sensor '" + batch.sensor + "'");
-    SensorState& s = it->second;
+    SensorState& s = it->second;  // map nodes never move or go away
+    lock.unlock();
+    std::lock_guard one_at_a_time(*s.writing);
+    lock.lock();
     if (batch.seq <= s.high_water) {
         ++s.health.duplicates;
         s.progress.last_contact_ns = now_ns;
         s.health.last_contact_ns = now_ns;
         return Accepted::kDuplicate;
     }
-    // Batches of one sensor arrive one at a time (its sender waits for each acknowledgement), so
-    // writing outside the lock cannot reorder them; other sensors are not held up by this disk write.
+    // The disk write holds only this sensor's `writing` lock: other sensors are not held up by it.
     const std::string path = path_of(batch.sensor, batch.seq);
     lock.unlock();
     write_file_durably(path, bytes);
     lock.lock();
-    if (batch.seq > s.high_water) {
-        s.high_water = batch.seq;
-        s.journaled.insert(std::upper_bound(s.journaled.begin(), s.journaled.end(), batch.seq), batch.seq);
-        s.progress.watermark_ns = std::max(s.progress.watermark_ns, batch.watermark_ns);
-        s.progress.final = batch.final();
-        s.health.watermark_ns = s.progress.watermark_ns;
-        s.health.final = batch.final();
-        s.health.backlog_batches = s.journaled.size();
-    }
+    s.high_water = batch.seq;
+    s.journaled.insert(std::upper_bound(s.journaled.begin(), s.journaled.end(), batch.seq), batch.seq);
+    s.progress.watermark_ns = std::max(s.progress.watermark_ns, batch.watermark_ns);
+    s.progress.final = batch.final();
+    s.health.watermark_ns = s.progress.watermark_ns;
+    s.health.final = batch.final();
+    s.health.backlog_batches = s.journaled.size();
     note(s, batch, remote, now_ns);
     ++generation_;
     cv_.notify_all();

@@ -73,6 +73,9 @@ public:
 
 private:
     struct SensorState {
+        // Held across one batch's check-write-record: a restarted sensor's new connection and the
+        // old one's last request may carry the same batch at the same time.
+        std::unique_ptr<std::mutex> writing = std::make_unique<std::mutex>();
         uint64_t high_water = 0;
         std::vector<uint64_t> journaled;  // ascending
         Progress progress;

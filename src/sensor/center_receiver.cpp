@@ -1,7 +1,6 @@
 #include "sensor/center_receiver.h"
 
 #include <httplib.h>
-#include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
 
@@ -21,18 +20,13 @@ struct CenterReceiver::Impl {
     std::unique_ptr<httplib::SSLServer> http;
     std::once_flag ready_once;
 
-    /// The sensor a bearer token belongs to, or "" (constant-time digest comparison).
+    /// The sensor a bearer token belongs to, or "". Every token is compared (constant time, no
+    /// early exit), so timing does not tell which one matched.
     std::string sensor_of(const httplib::Request& req) const {
-        const std::string header = req.get_header_value("Authorization");
-        static constexpr std::string_view kScheme = "Bearer ";
-        if (header.size() <= kScheme.size() || header.compare(0, kScheme.size(), kScheme) != 0 || header.size() > 4096)
-            return "";
-        const std::string digest = sha256_hex(std::string_view(header).substr(kScheme.size()));
+        const std::string digest = bearer_token_sha256(req.get_header_value("Authorization"));
         std::string found;
         for (const auto& t : tokens)
-            if (t.token_sha256.size() == digest.size() &&
-                CRYPTO_memcmp(t.token_sha256.data(), digest.data(), digest.size()) == 0)
-                found = t.sensor;
+            if (same_digest(digest, t.token_sha256)) found = t.sensor;
         return found;
     }
     static void reply(httplib::Response& res, int status, const nlohmann::json& j) {

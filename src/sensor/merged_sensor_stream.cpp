@@ -23,28 +23,46 @@ MergedSensorStream::MergedSensorStream(CenterJournal& journal, Options options, 
     }
 }
 
+namespace {
+
+/// One sensor's part of a position: "NAME=DONE:SEQ:INDEX:PACKETS:BATCHES" (batches <= DONE are
+/// consumed, batch SEQ up to packet INDEX; PACKETS and BATCHES counted so far).
+struct LanePosition {
+    std::string name;
+    unsigned long long done = 0, seq = 0, index = 0, packets = 0, batches = 0;
+};
+
+/// Parses "merge1;LANE;LANE..."; throws InputError naming the part that is wrong.
+std::vector<LanePosition> parse_position(const std::string& position) {
+    std::vector<LanePosition> out;
+    std::istringstream in(position);
+    std::string part;
+    std::getline(in, part, ';');
+    if (part != kPositionVersion) throw InputError("checkpoint", UINT64_MAX, "unknown sensor merge position '" + part + "'");
+    while (std::getline(in, part, ';')) {
+        const auto eq = part.find('=');
+        LanePosition p;
+        if (eq == std::string::npos || std::sscanf(part.c_str() + eq + 1, "%llu:%llu:%llu:%llu:%llu", &p.done, &p.seq,
+                                                   &p.index, &p.packets, &p.batches) != 5)
+            throw InputError("checkpoint", UINT64_MAX, "bad sensor merge position '" + part + "'");
+        p.name = part.substr(0, eq);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+}  // namespace
+
 void MergedSensorStream::seek(const std::string& position) {
     if (!position.empty()) {
-        // merge1;name=done:seq:index;...
-        std::istringstream in(position);
-        std::string part;
-        std::getline(in, part, ';');
-        if (part != kPositionVersion) throw InputError("checkpoint", UINT64_MAX, "unknown sensor merge position '" + part + "'");
-        while (std::getline(in, part, ';')) {
-            const auto eq = part.find('=');
-            unsigned long long done = 0, seq = 0, index = 0, packets = 0, batches = 0;
-            if (eq == std::string::npos ||
-                std::sscanf(part.c_str() + eq + 1, "%llu:%llu:%llu:%llu:%llu", &done, &seq, &index, &packets,
-                            &batches) != 5)
-                throw InputError("checkpoint", UINT64_MAX, "bad sensor merge position '" + part + "'");
-            const std::string name = part.substr(0, eq);
+        for (const auto& p : parse_position(position)) {
             for (auto& lane : lanes_) {
-                if (lane.name != name) continue;  // a sensor removed from the configuration: ignored
-                lane.done_seq = done;
-                lane.resume_seq = seq;
-                lane.resume_index = static_cast<uint32_t>(index);
-                lane.packets = packets;
-                lane.batches = batches;
+                if (lane.name != p.name) continue;  // a sensor removed from the configuration: ignored
+                lane.done_seq = p.done;
+                lane.resume_seq = p.seq;
+                lane.resume_index = static_cast<uint32_t>(p.index);
+                lane.packets = p.packets;
+                lane.batches = p.batches;
             }
         }
     }
@@ -172,15 +190,7 @@ void MergedSensorStream::before_commit(Store& store) {
 }
 
 void MergedSensorStream::committed(const std::string& position) {
-    std::istringstream in(position);
-    std::string part;
-    std::getline(in, part, ';');
-    while (std::getline(in, part, ';')) {
-        const auto eq = part.find('=');
-        unsigned long long done = 0;
-        if (eq == std::string::npos || std::sscanf(part.c_str() + eq + 1, "%llu", &done) != 1) continue;
-        journal_.remove_through(part.substr(0, eq), done);
-    }
+    for (const auto& p : parse_position(position)) journal_.remove_through(p.name, p.done);
 }
 
 }  // namespace iotwatch

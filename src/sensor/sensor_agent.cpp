@@ -153,22 +153,24 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
 
     // ---- sender: spool -> centre, in order, each batch acknowledged before the next
     const auto [host, port] = split_host_port(options_.center);
-    std::thread sender([&, host = host, port = port] {
-      try {
+    auto set_fatal = [&](const std::string& why) {
+        std::lock_guard lock(mu);
+        if (fatal.empty()) fatal = why;
+        cv.notify_all();
+    };
+    auto send_loop = [&, host = host, port = port] {
         std::unique_ptr<httplib::SSLClient> client;
         double backoff = 0.2;
         bool reported_outage = false;
         std::optional<Clock::time_point> drain_deadline;
-        auto disconnect = [&](const std::string& why) {
+        // Drops the connection and waits before the next attempt (0.2 s, doubling up to 5 s).
+        auto retry_later = [&](const std::string& why) {
             client.reset();
             if (!reported_outage) log << "iotwatch sensor: centre " << options_.center << " unreachable (" << why
                                       << "); batches wait in " << options_.spool_dir << "\n";
             reported_outage = true;
-        };
-        auto set_fatal = [&](const std::string& why) {
-            std::lock_guard lock(mu);
-            fatal = why;
-            cv.notify_all();
+            std::this_thread::sleep_for(std::chrono::milliseconds(int64_t(backoff * 1000)));
+            backoff = std::min(5.0, backoff * 2);
         };
         for (;;) {
             {
@@ -197,9 +199,7 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                         set_fatal("the centre's certificate does not verify against " + options_.ca_file);
                         return;
                     }
-                    disconnect(httplib::to_string(res.error()));
-                    std::this_thread::sleep_for(std::chrono::milliseconds(int64_t(backoff * 1000)));
-                    backoff = std::min(5.0, backoff * 2);
+                    retry_later(httplib::to_string(res.error()));
                     continue;
                 }
                 if (res->status == 401) {
@@ -207,8 +207,7 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                     return;
                 }
                 if (res->status != 200) {
-                    disconnect("hello answered " + std::to_string(res->status));
-                    std::this_thread::sleep_for(std::chrono::milliseconds(int64_t(backoff * 1000)));
+                    retry_later("hello answered " + std::to_string(res->status));
                     continue;
                 }
                 uint64_t next_seq = 1;
@@ -221,7 +220,7 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                     }
                     next_seq = j.at("next_seq").get<uint64_t>();
                 } catch (const std::exception& e) {
-                    disconnect(std::string("bad hello answer: ") + e.what());
+                    retry_later(std::string("bad hello answer: ") + e.what());
                     continue;
                 }
                 if (next_seq > spool.next_seq()) {
@@ -245,16 +244,9 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                 continue;
             }
             for (uint64_t seq : pending) {
-                std::string body;
-                try {
-                    body = spool.read(seq);
-                } catch (const std::exception& e) {
-                    set_fatal(e.what());
-                    return;
-                }
-                auto res = client->Post("/sensor/v1/batch", body, "application/octet-stream");
+                auto res = client->Post("/sensor/v1/batch", spool.read(seq), "application/octet-stream");
                 if (!res) {
-                    disconnect(httplib::to_string(res.error()));
+                    retry_later(httplib::to_string(res.error()));
                     break;
                 }
                 if (res->status == 200) {
@@ -262,9 +254,8 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                     ++result.acked_batches;
                     continue;
                 }
-                if (res->status == 503) {  // the centre could not store it: try again shortly
-                    disconnect("centre busy: " + res->body);
-                    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                if (res->status == 503) {  // the centre could not store it: try again later
+                    retry_later("centre busy: " + res->body);
                     break;
                 }
                 set_fatal("the centre refused batch " + std::to_string(seq) + " (" + std::to_string(res->status) +
@@ -272,23 +263,30 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                 return;
             }
         }
-      } catch (const std::exception& e) {
-        std::lock_guard lock(mu);
-        fatal = std::string("sender: ") + e.what();
-        cv.notify_all();
-      }
+    };
+    // A spool that cannot be read or written ends the sensor with the reason (never a crash).
+    std::thread sender([&] {
+        try {
+            send_loop();
+        } catch (const std::exception& e) {
+            set_fatal(std::string("sender: ") + e.what());
+        }
     });
 
     // ---- ticker: closes batches on time so a quiet darknet still reports (and advances the merge)
     std::atomic<bool> ticking{true};
     std::thread ticker([&] {
-        while (ticking.load()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            std::lock_guard lock(mu);
-            if (capture_done || !fatal.empty()) return;
-            if (Clock::now() - batch_opened >= std::chrono::duration<double>(options_.batch_seconds) &&
-                (!current.packets.empty() || live))
-                close_batch(false);
+        try {
+            while (ticking.load()) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                std::lock_guard lock(mu);
+                if (capture_done || !fatal.empty()) return;
+                if (Clock::now() - batch_opened >= std::chrono::duration<double>(options_.batch_seconds) &&
+                    (!current.packets.empty() || live))
+                    close_batch(false);
+            }
+        } catch (const std::exception& e) {
+            set_fatal(std::string("spool: ") + e.what());
         }
     });
 
@@ -324,6 +322,8 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
         };
         if (live) {
             auto src = open_live_capture(options_.live_interface, 65535, options_.bpf_filter);
+            // next() blocks while the interface is quiet: the watcher turns a stop or a fatal error
+            // into request_stop(). Joined on every way out (a capture error throws).
             std::atomic<bool> done{false};
             std::thread watcher([&] {
                 while (!done.load()) {
@@ -335,6 +335,14 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                     std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 }
             });
+            struct JoinOnExit {
+                std::atomic<bool>& done;
+                std::thread& t;
+                ~JoinOnExit() {
+                    done.store(true);
+                    t.join();
+                }
+            } join{done, watcher};
             while (!stopping() && src->next(raw)) {
                 if (take(raw, 0)) {
                     wait_for_spool_room();
@@ -345,8 +353,6 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                     close_batch(false);
                 }
             }
-            done.store(true);
-            watcher.join();
             const auto d = src->drop_stats();
             std::lock_guard lock(mu);
             counters.kernel_drops = d.dropped_kernel;
@@ -389,8 +395,8 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                     log << "iotwatch sensor: " << e.what() << "\n";
                     result.error = e.what();
                 }
-                if (stopping()) break;
                 std::lock_guard lock(mu);
+                if (stopping() || !fatal.empty()) break;  // this input is not finished
                 position = FilePosition{i + 1, "", 0};
             }
         }

@@ -1,19 +1,11 @@
 #include "server/access_control.h"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "core/digest.h"
 #include "core/error.h"
 
 namespace iotwatch::server {
-namespace {
-
-bool same_digest(const std::string& a, const std::string& b) {
-    return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-}  // namespace
 
 AccessControl::AccessControl(std::string admin_token, const OrganisationRegistry* registry)
     : admin_sha256_(sha256_hex(admin_token)), registry_(registry) {
@@ -21,18 +13,8 @@ AccessControl::AccessControl(std::string admin_token, const OrganisationRegistry
 }
 
 std::optional<Principal> AccessControl::authenticate(std::string_view header) const {
-    constexpr std::string_view kScheme = "Bearer ";
-    if (header.size() <= kScheme.size()) return std::nullopt;
-    // The scheme name is case-insensitive (RFC 9110 11.1).
-    for (size_t i = 0; i + 1 < kScheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(header[i])) != std::tolower(static_cast<unsigned char>(kScheme[i])))
-            return std::nullopt;
-    if (header[kScheme.size() - 1] != ' ') return std::nullopt;
-    std::string_view token = header.substr(kScheme.size());
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    if (token.empty() || token.size() > 4096) return std::nullopt;
-    const std::string digest = sha256_hex(token);
+    const std::string digest = bearer_token_sha256(header);
+    if (digest.empty()) return std::nullopt;
     // Every candidate is compared (no early exit), so timing does not tell which matched.
     std::optional<Principal> found;
     if (same_digest(digest, admin_sha256_)) found = Principal{true, OrganisationRegistry::kNone, ""};
