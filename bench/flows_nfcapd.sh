@@ -10,7 +10,7 @@ set -euo pipefail
 build=${1:-build}
 bin=$(readlink -f "$build/iotwatch")
 replay=$(readlink -f "$build/bench/bench_flow_replay")
-rates=${RATES:-"50000 100000 200000 400000 800000 1600000"}
+rates=${RATES:-"200000 800000 1200000 1600000 2000000 2400000 2800000 3200000"}
 seconds=${SECONDS_PER_RATE:-5}
 for t in nfcapd nfdump; do command -v $t >/dev/null || { echo "bench/flows_nfcapd: $t is not installed" >&2; exit 1; }; done
 dir=$(mktemp -d /tmp/iotwatch-bench-flows.XXXXXX)

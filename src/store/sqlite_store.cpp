@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "store/flow_block.h"
+#include "store/flow_block_encoder.h"
 #include "store/store.h"
 
 namespace iotwatch {
@@ -143,6 +144,11 @@ public:
     double dbl(int col) const { return sqlite3_column_double(st_, col); }
     Stmt& bind_blob(int i, const std::string& v) {
         sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    /// Binds without a copy: `v` must stay valid until the statement has run.
+    Stmt& bind_blob(int i, std::string_view v) {
+        sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
         return *this;
     }
     /// Steps once: true when a row is available.
@@ -414,7 +420,7 @@ public:
         std::string inputs;
         for (const auto& i : cp.completed_inputs) inputs += i + "\n";  // paths with newlines are not supported
         batch([&] {
-            stmt("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)").bind(1, inputs).bind_blob(2, cp.state).run();
+            stmt("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)").bind(1, inputs).bind_blob(2, std::string_view(cp.state)).run();
         }, false);
     }
     void clear_checkpoint() override {
@@ -936,20 +942,27 @@ public:
     // Flows are kept in FlowBlocks (store/flow_block.h), one per batch and UTC day; the `flow`
     // table of earlier versions is still read (and expired) so nothing stored before is lost.
     void put_flows(const std::vector<FlowRecord>& flows) override {
-        std::map<int64_t, std::vector<FlowRecord>> by_day;
         constexpr int64_t kDayNs = 86400 * 1000000000LL;
-        for (const auto& f : flows) by_day[f.start_ns >= 0 ? f.start_ns / kDayNs : (f.start_ns + 1) / kDayNs - 1].push_back(f);
+        auto day_of = [](int64_t ns) { return ns >= 0 ? ns / kDayNs : (ns + 1) / kDayNs - 1; };
         batch([&] {
             Stmt& s = stmt("INSERT INTO flow_block VALUES (?,?,?,?)");
-            for (const auto& [day, all] : by_day) {
-                for (size_t from = 0; from < all.size(); from += FlowBlock::kMaxRecords) {
-                    const std::vector<FlowRecord> group(all.begin() + ptrdiff_t(from),
-                                                        all.begin() + ptrdiff_t(std::min(all.size(), from + FlowBlock::kMaxRecords)));
-                    int64_t first = INT64_MAX, last = INT64_MIN;
-                    for (const auto& f : group) first = std::min(first, f.start_ns), last = std::max(last, f.start_ns);
-                    s.bind(1, first).bind(2, last).bind(3, int64_t(group.size())).bind_blob(4, FlowBlock::encode(group)).run();
+            auto put_block = [&](const FlowRecord* first, size_t n) {
+                for (size_t from = 0; from < n; from += FlowBlock::kMaxRecords) {
+                    const size_t k = std::min(n - from, FlowBlock::kMaxRecords);
+                    int64_t lo = INT64_MAX, hi = INT64_MIN;
+                    for (size_t i = from; i < from + k; ++i) lo = std::min(lo, first[i].start_ns), hi = std::max(hi, first[i].start_ns);
+                    s.bind(1, lo).bind(2, hi).bind(3, int64_t(k)).bind_blob(4, flow_encoder_.encode(first + from, k)).run();
                 }
+            };
+            // A batch almost always falls within one UTC day: stored straight from the batch.
+            const int64_t day = day_of(flows.front().start_ns);
+            if (std::all_of(flows.begin(), flows.end(), [&](const FlowRecord& f) { return day_of(f.start_ns) == day; })) {
+                put_block(flows.data(), flows.size());
+                return;
             }
+            std::map<int64_t, std::vector<FlowRecord>> by_day;
+            for (const auto& f : flows) by_day[day_of(f.start_ns)].push_back(f);
+            for (const auto& [d, all] : by_day) put_block(all.data(), all.size());
         }, flows.empty());
     }
     void put_flow_exporters(int64_t run_start_ns, const std::vector<ExporterStats>& stats) override {
@@ -1069,6 +1082,7 @@ private:
     sqlite3* db_ = nullptr;
     bool in_tx_ = false;
     std::map<const char*, std::unique_ptr<Stmt>> stmts_;
+    FlowBlockEncoder flow_encoder_;
 };
 
 }  // namespace

@@ -1,9 +1,11 @@
 // FlowBlock: the SQLite store's packed, compressed flow records round-trip every field, filter by
 // start time, and a damaged block is an error naming it, never a crash or a silent loss.
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include "core/error.h"
 #include "store/flow_block.h"
+#include "store/flow_block_encoder.h"
 
 namespace iotwatch {
 namespace {
@@ -53,6 +55,65 @@ TEST(FlowBlock, RoundTripsEveryFieldAndFiltersByStart) {
     FlowBlock::decode(block, in[100].start_ns, in[200].start_ns, out, "test");
     EXPECT_EQ(out.size(), 100u);
     EXPECT_EQ(out.front().start_ns, in[100].start_ns);
+}
+
+// Blocks of the first release (version 1: 96-byte records one after another) are still read, and
+// the encoder's reused context gives the same block as a one-off encode.
+TEST(FlowBlock, ReadsVersionOneRowBlocksAndReusesTheEncoder) {
+    auto le = [](std::string& s, uint64_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i) s.push_back(char(v >> (8 * i)));
+    };
+    std::string rows;
+    for (uint64_t i = 0; i < 3; ++i) {
+        le(rows, 0, 8), le(rows, 0xFFFF00000000ULL | 0xC000020A, 8);          // exporter 192.0.2.10
+        le(rows, 0, 8), le(rows, 0xFFFF00000000ULL | (0x0A000000 + i), 8);    // src 10.0.0.i
+        le(rows, 0x20010DB800000000ULL, 8), le(rows, 1, 8);                   // dst 2001:db8::1
+        le(rows, 1767225600000000000ULL + i, 8), le(rows, 1767225600000000005ULL + i, 8);
+        le(rows, 10 + i, 8), le(rows, 1000 + i, 8);                            // packets, octets
+        le(rows, 7, 4), le(rows, 1, 4);                                        // domain, sampling
+        le(rows, 40000 + i, 2), le(rows, 23, 2);                               // ports
+        le(rows, 10, 1), le(rows, 6, 1), le(rows, 0x02, 1), le(rows, 0, 1);    // version, proto, flags, pad
+    }
+    ASSERT_EQ(rows.size(), 3 * FlowBlock::kRecordSize);
+    std::string block(1 + ZSTD_compressBound(rows.size()), '\0');
+    block[0] = char(FlowBlock::kVersionRows);
+    block.resize(1 + ZSTD_compress(block.data() + 1, block.size() - 1, rows.data(), rows.size(), 1));
+    std::vector<FlowRecord> out;
+    FlowBlock::decode(block, INT64_MIN, INT64_MAX, out, "v1");
+    ASSERT_EQ(out.size(), 3u);
+    for (uint64_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(out[i].exporter.to_string(), "192.0.2.10");
+        EXPECT_EQ(out[i].src.to_string(), "10.0.0." + std::to_string(i));
+        EXPECT_EQ(out[i].dst.to_string(), "2001:db8::1");
+        EXPECT_EQ(out[i].start_ns, int64_t(1767225600000000000LL + i));
+        EXPECT_EQ(out[i].end_ns, int64_t(1767225600000000005LL + i));
+        EXPECT_EQ(out[i].packets, 10 + i);
+        EXPECT_EQ(out[i].octets, 1000 + i);
+        EXPECT_EQ(out[i].observation_domain, 7u);
+        EXPECT_EQ(out[i].sampling_interval, 1u);
+        EXPECT_EQ(out[i].sport, 40000 + i);
+        EXPECT_EQ(out[i].dport, 23);
+        EXPECT_EQ(out[i].version, 10);
+        EXPECT_EQ(out[i].protocol, 6);
+        EXPECT_EQ(out[i].tcp_flags, 0x02);
+    }
+    // Re-encoded, they come back the same, and one encoder used twice gives identical blocks.
+    const std::string v2 = FlowBlock::encode(out);
+    EXPECT_EQ(uint8_t(v2[0]), FlowBlock::kVersion);
+    FlowBlockEncoder encoder;
+    EXPECT_EQ(std::string(encoder.encode(out.data(), out.size())), v2);
+    std::vector<FlowRecord> big(5000, out[1]);
+    (void)encoder.encode(big.data(), big.size());
+    EXPECT_EQ(std::string(encoder.encode(out.data(), out.size())), v2);
+    std::vector<FlowRecord> again;
+    FlowBlock::decode(v2, INT64_MIN, INT64_MAX, again, "v2");
+    ASSERT_EQ(again.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_TRUE(again[i].src == out[i].src && again[i].dst == out[i].dst && again[i].exporter == out[i].exporter);
+        EXPECT_EQ(again[i].start_ns, out[i].start_ns);
+        EXPECT_EQ(again[i].octets, out[i].octets);
+        EXPECT_EQ(again[i].dport, out[i].dport);
+    }
 }
 
 TEST(FlowBlock, DamagedBlocksAreErrorsNamingThem) {
