@@ -33,7 +33,9 @@ for rate in $rates; do
   kill -TERM $nf_pid; wait $nf_pid 2>/dev/null || true
   sent=$(python3 -c 'import json; print(json.load(open("replay.json"))["flows"])')
   iw=$(python3 -c 'import json; print(json.load(open("collect.json"))["records"])')
-  nf=$(nfdump -R nf -q -o csv 2>/dev/null | grep -c '^[0-9]' || true)
+  # The flow count of nfcapd's file statistics (`nfdump -I`; equal to counting `nfdump -o csv`
+  # rows, checked on 400 k flows, and instant where printing 16 M rows took a minute).
+  nf=$(nfdump -R nf -I 2>/dev/null | awk '/^Flows:/ { n += $2 } END { print n + 0 }')
   printf '%10s %10s | %12s %8s | %12s %8s\n' "$rate" "$sent" "$iw" $((sent - iw)) "$nf" $((sent - nf))
   [ "$iw" -ge "$sent" ] && best_iw=$rate
   [ "$nf" -ge "$sent" ] && best_nf=$rate
