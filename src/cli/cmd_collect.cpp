@@ -143,7 +143,10 @@ IpAddress peer_address(const sockaddr_storage& ss) {
 /// or by finish(); batches already committed stay committed.
 class FlowWriter {
 public:
-    static constexpr size_t kMaxQueued = 32;
+    // 128 batches of 10,000 records (about 1 MB each) absorb the writer's pauses (SQLite's WAL
+    // checkpoints) at millions of flows per second; with 32 the receive loop waited and the
+    // socket buffer overflowed at 2.8 M flows/s (bench/flows_nfcapd.sh, A/B in one sitting).
+    static constexpr size_t kMaxQueued = 128;
     FlowWriter(Store& store, int64_t run_start_ns) : store_(store), run_start_ns_(run_start_ns), thread_([this] { run(); }) {}
     ~FlowWriter() {
         try {
