@@ -1,8 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <random>
+#include <vector>
+
 #include "core/byte_buffer.h"
 #include "core/ip_address.h"
 #include "core/prefix.h"
+#include "core/radix_sort.h"
 #include "core/timestamp.h"
 
 using namespace iotwatch;
@@ -70,4 +76,45 @@ TEST(ByteBuffer, VarintsRoundTripAndCorruptionIsAnError) {
     const std::string too_long(11, '\xff');
     ByteReader r3(too_long, "test");
     EXPECT_THROW(r3.get_varint(), InputError);
+}
+
+// radix_sort equals a stable sort by key, in cache and above the cache threshold (where it splits
+// by the top digit first), for keys shaped like the telescope's (id << 32 | index) and for keys
+// with few, scattered or no varying bits; the payload of equal keys keeps its order.
+TEST(RadixSort, EqualsStableSortForEveryKeyShape) {
+    struct Item {
+        uint64_t key;
+        uint64_t seq;
+    };
+    std::mt19937_64 rng(7);
+    const std::vector<size_t> sizes = {0, 1, 2, 3, 1000, 70000, 1100000};
+    const std::vector<std::function<uint64_t()>> shapes = {
+        [&] { return (rng() % 130000) << 32 | (rng() % 65536); },   // (source id, dense destination)
+        [&] { return rng(); },                                       // every bit
+        [&] { return rng() % 1500; },                                // one digit
+        [&] { return (rng() & 1) << 63 | (rng() & 1) << 5; },        // two scattered bits
+        [&] { return uint64_t(42); },                                // none
+        [&] { return (rng() % 64) << 40; },                          // high bits only
+        [&] { return rng() % 2 ? rng() : rng() % 1000; },            // skewed: one big bucket, many small
+    };
+    for (size_t n : sizes) {
+        for (size_t s = 0; s < shapes.size(); ++s) {
+            std::vector<Item> v(n), tmp;
+            for (size_t i = 0; i < n; ++i) v[i] = {shapes[s](), i};
+            auto expect = v;
+            std::stable_sort(expect.begin(), expect.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
+            radix_sort(v, tmp, [](const Item& x) { return x.key; });
+            ASSERT_EQ(v.size(), n);
+            for (size_t i = 0; i < n; ++i) {
+                ASSERT_EQ(v[i].key, expect[i].key) << "n=" << n << " shape=" << s << " i=" << i;
+                ASSERT_EQ(v[i].seq, expect[i].seq) << "n=" << n << " shape=" << s << " i=" << i;
+            }
+            std::vector<uint64_t> keys(n), scratch;
+            for (size_t i = 0; i < n; ++i) keys[i] = shapes[s]();
+            auto sorted = keys;
+            std::sort(sorted.begin(), sorted.end());
+            radix_sort(keys, scratch, [](uint64_t k) { return k; });
+            ASSERT_EQ(keys, sorted) << "n=" << n << " shape=" << s;
+        }
+    }
 }
