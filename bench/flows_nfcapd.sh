@@ -3,9 +3,10 @@
 # template, 27 flows per datagram; bench/bench_flow_replay) is sent over loopback UDP to
 # `iotwatch collect` (decoding and storing into SQLite) and to nfcapd (decoding and writing its
 # files) at the same time, at increasing rates (RATES flows/s, SECONDS each). Per rate: flows each
-# collector stored (iotwatch: its records count; nfcapd: the flow count in its files' statistics) and the loss.
-# The figure is the highest rate up to which each collector lost no flow at any rate, and their ratio
-# (target >= 1.5x). Both use an 8 MB socket receive buffer. Not a test: nothing asserts.
+# collector stored (iotwatch: its records count; nfcapd: the flow count in its files' statistics)
+# and the loss. The figure is the highest rate up to which each collector lost no flow at any
+# rate, and their ratio (target >= 1.5x). Both use an 8 MB socket receive buffer. Not a test:
+# nothing asserts.
 set -euo pipefail
 build=${1:-build}
 bin=$(readlink -f "$build/iotwatch")

@@ -92,12 +92,9 @@ void ScanDetector::apply_pending() const {
     if (pending_.empty()) return;
     radix_sort(pending_, scratch_, [](uint64_t k) { return k; });
     const uint64_t u = universe();
-    for (size_t i = 0; i < pending_.size();) {  // one run of equal state indexes per state
-        State& s = states_[pending_[i] >> 32];
-        size_t j = i + 1, distinct = 1;  // sorted: repeats of a destination are adjacent
-        for (; j < pending_.size() && pending_[j] >> 32 == pending_[i] >> 32; ++j) distinct += pending_[j] != pending_[j - 1];
-        s.destinations.reserve(distinct, u);
-        for (; i < j; ++i) s.destinations.add(pending_[i] & 0xFFFFFFFFu, u);
+    for (uint64_t x : pending_) {
+        State& s = states_[x >> 32];
+        s.destinations.add(x & 0xFFFFFFFFu, u);
         s.pending = 0;
     }
     pending_.clear();

@@ -14,6 +14,7 @@
 
 #include "capture/decoded_packet.h"
 #include "core/byte_buffer.h"
+#include "core/stop_watcher.h"
 #include "pipeline/live_event_sender.h"
 #include "pipeline/row_merger.h"
 #include "telescope/packet_classifier.h"
@@ -242,24 +243,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             return {};
         };
         // next() blocks while the interface is quiet: a watcher turns the stop flag into request_stop().
-        std::atomic<bool> done{false};
-        std::thread watcher([&] {
-            while (!done.load()) {
-                if (stop && stop->load()) {
-                    src->request_stop();
-                    return;
-                }
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            }
-        });
-        struct Join {
-            std::atomic<bool>& done;
-            std::thread& t;
-            ~Join() {
-                done.store(true);
-                t.join();
-            }
-        } join{done, watcher};
+        StopWatcher watcher([&] { return stop && stop->load(); }, [&] { src->request_stop(); });
         InputReport report;
         report.name = options_.stream ? src->current_name() : "live:" + options_.live_interface;
         std::unique_ptr<LiveEventSender> feed;

@@ -15,6 +15,7 @@
 #include "capture/decoded_packet.h"
 #include "capture/packet_source.h"
 #include "core/error.h"
+#include "core/stop_watcher.h"
 #include "pipeline/ingest_job.h"
 #include "sensor/sensor_batch.h"
 #include "sensor/sensor_spool.h"
@@ -169,7 +170,9 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
             if (!reported_outage) log << "iotwatch sensor: centre " << options_.center << " unreachable (" << why
                                       << "); batches wait in " << options_.spool_dir << "\n";
             reported_outage = true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(int64_t(backoff * 1000)));
+            // Slept in slices so that a stop request is seen within 0.1 s, not after the backoff.
+            const auto wake = Clock::now() + std::chrono::milliseconds(int64_t(backoff * 1000));
+            while (Clock::now() < wake && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
             backoff = std::min(5.0, backoff * 2);
         };
         for (;;) {
@@ -177,6 +180,13 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
                 std::unique_lock lock(mu);
                 if (!fatal.empty()) return;
                 if (capture_done && spool.pending_batches() == 0) return;
+                // Interrupted while the centre is unreachable: the spool is on disk and the next run
+                // sends it, so waiting out the drain would only delay the operator's Ctrl-C.
+                if (stopping() && !client && reported_outage) {
+                    log << "iotwatch sensor: stopped with the centre unreachable; " << spool.pending_batches()
+                        << " batch(es) stay in " << options_.spool_dir << " for the next run\n";
+                    return;
+                }
                 if (capture_done || stopping()) {
                     if (!drain_deadline)
                         drain_deadline = Clock::now() + std::chrono::milliseconds(int64_t(options_.drain_seconds * 1000));
@@ -324,25 +334,13 @@ SensorAgentResult SensorAgent::run(const std::atomic<bool>* stop, std::ostream& 
             auto src = open_live_capture(options_.live_interface, 65535, options_.bpf_filter);
             // next() blocks while the interface is quiet: the watcher turns a stop or a fatal error
             // into request_stop(). Joined on every way out (a capture error throws).
-            std::atomic<bool> done{false};
-            std::thread watcher([&] {
-                while (!done.load()) {
-                    if (stopping()) return src->request_stop();
-                    {
-                        std::lock_guard lock(mu);
-                        if (!fatal.empty()) return src->request_stop();
-                    }
-                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                }
-            });
-            struct JoinOnExit {
-                std::atomic<bool>& done;
-                std::thread& t;
-                ~JoinOnExit() {
-                    done.store(true);
-                    t.join();
-                }
-            } join{done, watcher};
+            StopWatcher watcher(
+                [&] {
+                    if (stopping()) return true;
+                    std::lock_guard lock(mu);
+                    return !fatal.empty();
+                },
+                [&] { src->request_stop(); });
             while (!stopping() && src->next(raw)) {
                 if (take(raw, 0)) {
                     wait_for_spool_room();

@@ -1,12 +1,11 @@
 #include "store/flow_block.h"
 
-#include "store/flow_block_encoder.h"
-
 #include <zstd.h>
 
 #include <cstring>
 
 #include "core/error.h"
+#include "store/flow_block_encoder.h"
 
 namespace iotwatch {
 namespace {

@@ -1,8 +1,8 @@
 // FlowBlock: how the SQLite store keeps flow records: not one row per flow (SQLite inserts about
 // 0.4 M rows/s, a busy exporter sends millions of flows per second) but blocks of packed 96-byte
-// records (stored column by column), zstd-compressed, one block per put_flows batch and UTC day. A block never crosses a
-// day boundary, so retention (whole UTC days) drops whole blocks. The layout is fixed and
-// little-endian; the version byte of each block says how to read it.
+// records (stored column by column), zstd-compressed, one block per put_flows batch and UTC day.
+// A block never crosses a day boundary, so retention (whole UTC days) drops whole blocks. The
+// layout is fixed and little-endian; the version byte of each block says how to read it.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -37,17 +37,6 @@ public:
             }
         }
     }
-    /// Makes room for `more` further keys at once (one allocation instead of a doubling per
-    /// power of two while a batch of keys is added; measured: the doublings' malloc/free were a
-    /// tenth of an `ingest --detect` run).
-    void reserve(uint64_t more, uint64_t universe) {
-        if (bitmap_) return;
-        const uint64_t want = count_ + more;
-        if (want * 2 <= v_.size()) return;
-        size_t cap = v_.empty() ? 8 : v_.size();
-        while (want * 2 > cap) cap *= 2;
-        rehash(cap, universe);
-    }
     /// Number of distinct destinations added.
     uint64_t count() const { return count_; }
     /// Heap bytes held (for the memory report).
@@ -85,8 +74,8 @@ private:
         x *= 0x9E3779B97F4A7C15ULL;
         return x ^ (x >> 29);
     }
-    void grow(uint64_t universe) { rehash(v_.empty() ? 8 : v_.size() * 2, universe); }
-    void rehash(size_t cap, uint64_t universe) {
+    void grow(uint64_t universe) {
+        const size_t cap = v_.empty() ? 8 : v_.size() * 2;
         if (universe > 0 && cap * 64 >= universe) {  // the set would outgrow a bitmap: switch
             std::vector<uint64_t> bits((universe + 63) / 64, 0);
             for (uint64_t k : v_)

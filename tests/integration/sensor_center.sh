@@ -119,6 +119,19 @@ kill $CENTER; wait $CENTER 2>/dev/null || true
 pass "refused: unknown token, another sensor's token, untrusted certificate, plain HTTP, damaged and foreign batches"
 
 # ---- 3. Outage and crashes. Sensor a runs while the centre is down: its batches wait in its spool.
+# Interrupted (SIGINT) during the outage it stops at once rather than waiting out its drain time
+# (an hour here), and says its batches stay spooled; the run after it resumes from that spool.
+sensor_args a sa3 --rate 20000 --drain-seconds 3600; "${S[@]}" > a3i.json 2> a3i.err & SI=$!
+track $SI
+for _ in $(seq 300); do grep -q unreachable a3i.err && break; sleep 0.1; done
+grep -q unreachable a3i.err || fail "sensor a did not report the centre down: $(cat a3i.err)"
+sleep 1
+kill -INT $SI
+for _ in $(seq 600); do kill -0 $SI 2>/dev/null || break; sleep 0.1; done
+kill -0 $SI 2>/dev/null && { kill -9 $SI; fail "sensor a still waits for an unreachable centre 60 s after SIGINT (drain is 3600 s)"; }
+wait $SI 2>/dev/null || true
+grep -q "stay in sa3 for the next run" a3i.err || fail "interrupted sensor a did not say its batches stay: $(cat a3i.err)"
+json_true a3i.json 'j["interrupted"] and j["acked_batches"] == 0' || fail "interrupted sensor a: $(cat a3i.json)"
 sensor a sa3 --drain-seconds 1 > a3.json 2> a3.err && fail "sensor a reported success with the centre down"
 json_true a3.json 'j["pending_batches"] > 0 and j["acked_batches"] == 0' \
   || fail "sensor a should have spooled its batches: $(cat a3.json)"
