@@ -18,6 +18,17 @@ cd "$WORK"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "PASS: $*"; }
+# wait_exit PID SECONDS WHAT: waits for background process PID and returns its exit status; if it
+# still runs after SECONDS, kills it and fails naming WHAT (a hang becomes a failure, not a timeout).
+wait_exit() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
+    sleep 0.1
+  done
+  kill -9 "$1" 2>/dev/null || true
+  fail "$3 still running after $2 s"
+}
 
 # json_get FILE EXPR: evaluates a Python expression over the parsed JSON `j`.
 json_get() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
