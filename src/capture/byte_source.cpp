@@ -7,19 +7,24 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace iotwatch {
 namespace {
 
-/// The whole file mapped read-only: need() never refills.
+/// The whole file mapped read-only. The window handed to the walker grows 16 MB at a time, each
+/// step populating the page tables of the next 16 MB in one madvise(MADV_POPULATE_READ) call: one
+/// system call instead of a page fault per 64 kB (fault-around), which on a virtual machine cost
+/// a tenth of reading a page-cached capture. Where the kernel lacks it (before 5.14) the pages
+/// simply fault in as they are touched.
 class MmapSource final : public ByteSource {
 public:
     MmapSource(void* map, size_t size) : map_(map), size_(size) {
         buf_ = static_cast<const uint8_t*>(map);
-        end_ = size;
         if (size > 0) madvise(map, size, MADV_SEQUENTIAL);
+        grow(0);
     }
     ~MmapSource() override {
         if (map_ && size_) munmap(map_, size_);
@@ -27,9 +32,24 @@ public:
     uint64_t size_hint() const override { return size_; }
 
 protected:
-    size_t refill(size_t) override { return end_ - pos_; }
+    size_t refill(size_t n) override {
+        grow(n);
+        return end_ - pos_;
+    }
 
 private:
+    static constexpr size_t kWindow = size_t(16) << 20;  // a multiple of the page size
+    void grow(size_t n) {
+        const size_t target = std::max(end_, pos_ + n);
+        const size_t want = std::min(size_, (target / kWindow + 1) * kWindow);
+        if (want <= end_) return;
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+        // end_ is a multiple of kWindow (or size_, and then want <= end_), so the start is page-aligned.
+        madvise(static_cast<uint8_t*>(map_) + end_, want - end_, MADV_POPULATE_READ);
+        end_ = want;
+    }
     void* map_;
     size_t size_;
 };
