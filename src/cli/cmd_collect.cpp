@@ -5,8 +5,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -368,7 +370,12 @@ int cmd_collect(int argc, char** argv) {
                 t.offset += pos;
             }
         };
-        std::vector<uint8_t> buf(65536);
+        constexpr unsigned kBurst = 32;
+        constexpr size_t kDatagramMax = 65536;
+        std::vector<uint8_t> burst_buf(kBurst * kDatagramMax);
+        std::array<mmsghdr, kBurst> msgs{};
+        std::array<iovec, kBurst> iovs{};
+        std::array<sockaddr_storage, kBurst> peers{};
         double last_flush = 0;
         while (!done() && !(duration > 0 && elapsed() >= duration)) {
             fds.resize(sockets.size());
@@ -392,16 +399,28 @@ int cmd_collect(int argc, char** argv) {
                 for (size_t k = 0; k < sockets.size(); ++k) {
                     auto& p = fds[k];
                     if (!(p.revents & POLLIN)) continue;
-                    // Drain the socket: many datagrams per poll.
-                    for (int i = 0; i < 1024 && !done(); ++i) {
-                        sockaddr_storage peer{};
-                        socklen_t pl = sizeof(peer);
-                        const ssize_t n = ::recvfrom(p.fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &pl);
-                        if (n < 0) break;
-                        ++datagrams;
+                    // Drain the socket: many datagrams per poll, up to kBurst per recvmmsg call
+                    // (one system call per datagram was a third of the receiving thread's time
+                    // at 2 M flows/s on this VM).
+                    for (int round = 0; round < 1024 / int(kBurst) && !done(); ++round) {
+                        for (unsigned j = 0; j < kBurst; ++j) {
+                            iovs[j] = {burst_buf.data() + size_t(j) * kDatagramMax, kDatagramMax};
+                            msgs[j] = {};
+                            msgs[j].msg_hdr.msg_name = &peers[j];
+                            msgs[j].msg_hdr.msg_namelen = sizeof(peers[j]);
+                            msgs[j].msg_hdr.msg_iov = &iovs[j];
+                            msgs[j].msg_hdr.msg_iovlen = 1;
+                        }
+                        const int got = ::recvmmsg(p.fd, msgs.data(), kBurst, MSG_DONTWAIT, nullptr);
+                        if (got <= 0) break;
                         last_now = now_utc_ns();
-                        collector.process(buf.data(), size_t(n), peer_address(peer), last_now);
-                        if (collector.buffered_records() >= size_t(batch)) writer.flush(collector);
+                        for (int j = 0; j < got; ++j) {
+                            ++datagrams;
+                            collector.process(burst_buf.data() + size_t(j) * kDatagramMax, msgs[j].msg_len,
+                                              peer_address(peers[j]), last_now);
+                            if (collector.buffered_records() >= size_t(batch)) writer.flush(collector);
+                        }
+                        if (unsigned(got) < kBurst) break;
                     }
                 }
             }
