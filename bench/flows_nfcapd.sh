@@ -20,7 +20,7 @@ trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; rm -rf "$dir"
 cd "$dir"
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-printf '%10s %10s | %12s %8s | %12s %8s\n' "rate/s" "sent" "iotwatch" "lost" "nfcapd" "lost"
+printf '%10s %10s | %12s %8s %6s | %12s %8s\n' "rate/s" "sent" "iotwatch" "lost" "waits" "nfcapd" "lost"
 best_iw=0 best_nf=0 clean_iw=1 clean_nf=1
 for rate in $rates; do
   P1=$(free_port); P2=$(free_port)
@@ -37,7 +37,9 @@ for rate in $rates; do
   # The flow count of nfcapd's file statistics (`nfdump -I`; equal to counting `nfdump -o csv`
   # rows, checked on 400 k flows, and instant where printing 16 M rows took a minute).
   nf=$(nfdump -R nf -I 2>/dev/null | awk '/^Flows:/ { n += $2 } END { print n + 0 }')
-  printf '%10s %10s | %12s %8s | %12s %8s\n' "$rate" "$sent" "$iw" $((sent - iw)) "$nf" $((sent - nf))
+  # waits: times iotwatch's receive loop found its store writer's queue full (see README, collect).
+  waits=$(python3 -c 'import json; print(json.load(open("collect.json")).get("writer_waits", "-"))')
+  printf '%10s %10s | %12s %8s %6s | %12s %8s\n' "$rate" "$sent" "$iw" $((sent - iw)) "$waits" "$nf" $((sent - nf))
   # Lossless up to here: a collector that lost flows at a lower rate keeps that lower figure.
   if [ "$iw" -ge "$sent" ] && [ "$clean_iw" = 1 ]; then best_iw=$rate; else clean_iw=0; fi
   if [ "$nf" -ge "$sent" ] && [ "$clean_nf" = 1 ]; then best_nf=$rate; else clean_nf=0; fi

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -160,9 +161,11 @@ public:
         Batch b{c.take_records(), c.exporter_stats()};
         submitted_ += b.records.size();
         std::unique_lock lock(mu_);
+        if (queue_.size() >= kMaxQueued) ++waits_;
         space_.wait(lock, [&] { return queue_.size() < kMaxQueued || error_; });
         if (error_) std::rethrow_exception(error_);
         queue_.push_back(std::move(b));
+        max_queued_ = std::max<uint64_t>(max_queued_, queue_.size());
         ready_.notify_one();
     }
     /// Waits for every queued batch; rethrows the writer's error.
@@ -182,6 +185,10 @@ public:
     uint64_t stored() const { return stored_.load(); }
     /// Records handed to the writer (stored or queued).
     uint64_t submitted() const { return submitted_; }
+    /// flush() calls that found the queue full and waited (the store is the bottleneck: datagrams
+    /// then wait in the socket buffer and may overflow it), and the deepest the queue was.
+    uint64_t waits() const { return waits_; }
+    uint64_t max_queued() const { return max_queued_; }
 
 private:
     struct Batch {
@@ -223,6 +230,7 @@ private:
     int64_t run_start_ns_;
     std::atomic<uint64_t> stored_{0};
     uint64_t submitted_ = 0;  // receive thread only
+    uint64_t waits_ = 0, max_queued_ = 0;  // receive thread only (written under mu_)
     std::mutex mu_;
     std::condition_variable ready_, space_;
     std::deque<Batch> queue_;
@@ -442,7 +450,8 @@ int cmd_collect(int argc, char** argv) {
     if (args.has("json")) {
         JsonWriter w(std::cout);
         w.begin_object().key("datagrams").value(datagrams).key("skipped").value(skipped).key("records")
-            .value(writer.stored()).key("seconds").value(secs).key("errors").value(collector.error_count())
+            .value(writer.stored()).key("seconds").value(secs).key("writer_waits").value(writer.waits())
+            .key("writer_max_queued").value(writer.max_queued()).key("errors").value(collector.error_count())
             .key("unknown_version").value(collector.unknown_version()).key("exporters").begin_array();
         for (const auto& e : stats) {
             w.begin_object().key("exporter").value(e.exporter.to_string()).key("domain").value(uint64_t(e.observation_domain))
