@@ -524,7 +524,7 @@ void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>
 
 void TelescopeAggregator::compact_pairs() {
     if (pairs_compacted_ < pairs_.size()) {
-        radix_sort(pairs_, scratch_keys_, [](uint64_t k) { return k; });
+        radix_sort_in_place(pairs_, scratch_keys_);
         pairs_.erase(std::unique(pairs_.begin(), pairs_.end()), pairs_.end());
         pairs_compacted_ = pairs_.size();
     }
