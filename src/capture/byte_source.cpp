@@ -16,8 +16,9 @@ namespace {
 
 /// The whole file mapped read-only. The window handed to the walker grows 16 MB at a time, each
 /// step populating the page tables of the next 16 MB in one madvise(MADV_POPULATE_READ) call: one
-/// system call instead of a page fault per 64 kB (fault-around), which on a virtual machine cost
-/// a tenth of reading a page-cached capture. Where the kernel lacks it (before 5.14) the pages
+/// system call instead of a page fault per 64 kB (fault-around). Alone it made no difference the
+/// ingest benchmark could measure (its costly faults were in anonymous memory, see main.cpp); it
+/// is kept because it can only remove faults. Where the kernel lacks it (before 5.14) the pages
 /// simply fault in as they are touched.
 class MmapSource final : public ByteSource {
 public:
