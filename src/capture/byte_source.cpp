@@ -11,6 +11,10 @@
 #include <cerrno>
 #include <cstring>
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14; older glibc headers lack the name
+#endif
+
 namespace iotwatch {
 namespace {
 
@@ -44,9 +48,6 @@ private:
         const size_t target = std::max(end_, pos_ + n);
         const size_t want = std::min(size_, (target / kWindow + 1) * kWindow);
         if (want <= end_) return;
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
         // end_ is a multiple of kWindow (or size_, and then want <= end_), so the start is page-aligned.
         madvise(static_cast<uint8_t*>(map_) + end_, want - end_, MADV_POPULATE_READ);
         end_ = want;

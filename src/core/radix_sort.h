@@ -52,15 +52,21 @@ T* lsd(T* a, T* b, size_t n, uint64_t varying, Key& key) {
     return a;
 }
 
+/// The key bits that differ between some elements of `v` (0: all keys equal, nothing to sort).
+template <typename T, typename Key>
+uint64_t varying_bits(const std::vector<T>& v, Key& key) {
+    uint64_t any = 0, all = ~0ULL;
+    for (const T& x : v) any |= key(x), all &= key(x);
+    return any ^ all;
+}
+
 }  // namespace radix_detail
 
 template <typename T, typename Key>
 void radix_sort(std::vector<T>& v, std::vector<T>& tmp, Key key) {
     using namespace radix_detail;
     if (v.size() < 2) return;
-    uint64_t any = 0, all = ~0ULL;
-    for (const T& x : v) any |= key(x), all &= key(x);
-    const uint64_t varying = any ^ all;
+    const uint64_t varying = varying_bits(v, key);
     if (!varying) return;
     tmp.resize(v.size());
     const size_t n = v.size();
@@ -106,9 +112,7 @@ inline void radix_sort_in_place(std::vector<uint64_t>& v, std::vector<uint64_t>&
     auto key = [](uint64_t k) { return k; };
     const size_t n = v.size();
     if (n < kSplitFrom) return radix_sort(v, tmp, key);
-    uint64_t any = 0, all = ~0ULL;
-    for (uint64_t x : v) any |= x, all &= x;
-    const uint64_t varying = any ^ all;
+    const uint64_t varying = varying_bits(v, key);
     if (!varying) return;
     const int top = 63 - __builtin_clzll(varying);
     if (top - __builtin_ctzll(varying) < kBits) return radix_sort(v, tmp, key);  // one pass anyway

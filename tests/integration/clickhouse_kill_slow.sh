@@ -87,9 +87,9 @@ for t in $(seq 1 600); do
     start_centre
   fi
 done
-wait_exit $SENSOR 300 "the sensor ($(tail -1 sensor.err))" || fail "the sensor failed: $(cat sensor.err)"
+wait_exit $SENSOR 300 "the sensor" || fail "the sensor failed: $(cat sensor.err)"
 if kill -0 $CENTRE 2>/dev/null; then
-  wait_exit $CENTRE 300 "the centre ($(tail -1 centre.err))" || fail "the centre failed: $(tail -3 centre.err)"
+  wait_exit $CENTRE 300 "the centre" || fail "the centre failed: $(tail -3 centre.err)"
 fi
 [ $kills = 2 ] || fail "clickhouse-server was killed $kills times, want 2 (replay too short?)"
 strip() { python3 -c '
