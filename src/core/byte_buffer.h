@@ -39,6 +39,17 @@ public:
         buf_.push_back(static_cast<char>(v));
     }
     void reserve(size_t more) { buf_.reserve(buf_.size() + more); }
+    /// A length prefix written after its contents: begin_length() puts a placeholder and returns
+    /// where it is; end_length(at) sets it to the bytes written since. The encoding is
+    /// put_string's, so a ByteReader reads the whole as one get_string().
+    size_t begin_length() {
+        put<uint64_t>(0);
+        return buf_.size();
+    }
+    void end_length(size_t at) {
+        const uint64_t n = buf_.size() - at;
+        std::memcpy(buf_.data() + at - sizeof n, &n, sizeof n);
+    }
     std::string& data() { return buf_; }
 
 private:

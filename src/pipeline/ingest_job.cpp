@@ -111,15 +111,12 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         (has_stdin || !options_.live_interface.empty()) ? 1u : std::max(1u, options_.threads);
     result.threads = n_workers;
 
-    // About 64 bytes a record in a typical darknet capture; the pair log gets one entry a packet.
-    const uint64_t expected_packets = total_bytes / 64 / n_workers;
     StoreSink store_sink(store_);
     RowMerger merger(store_sink, n_workers);
     std::vector<std::unique_ptr<TelescopeAggregator>> aggs;
     for (unsigned i = 0; i < n_workers; ++i) {
         aggs.push_back(std::make_unique<TelescopeAggregator>(darknet_, merger.worker_sink(i)));
         aggs.back()->set_partition(i, n_workers);
-        aggs.back()->reserve(expected_packets);
         if (!options_.detectors.empty())
             aggs.back()->set_detectors(make_detectors(options_.detectors, darknet_, options_.detector_config));
     }
@@ -178,14 +175,17 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         // Each worker's state is serialized on its own thread (about a fifth of a final checkpoint).
         std::vector<std::string> states(aggs.size());
         if (aggs.size() == 1) {
-            states[0] = aggs[0]->serialize();
+            const size_t at = w.begin_length();  // straight into w: a copy was fresh pages of its size
+            aggs[0]->serialize(w);
+            w.end_length(at);
         } else {
             std::vector<std::thread> serializers;
             for (size_t i = 0; i < aggs.size(); ++i)
                 serializers.emplace_back([&, i] { states[i] = aggs[i]->serialize(); });
             for (auto& t : serializers) t.join();
         }
-        for (const auto& st : states) w.put_string(st);
+        if (aggs.size() > 1)
+            for (const auto& st : states) w.put_string(st);
         Checkpoint cp;
         cp.completed_inputs.assign(completed.begin(), completed.end());
         cp.state = std::move(w.data());

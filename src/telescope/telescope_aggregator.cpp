@@ -16,10 +16,17 @@ constexpr int kLevel5m = 0, kLevel1h = 1, kLevelDay = 2;
 constexpr int kNumLevels = 3;
 constexpr size_t kPortSlots = 2 * 65536;  // [0, 65536) TCP, [65536, 131072) UDP
 constexpr size_t kTopPortsPerSource = 5;
+constexpr int kInlinePorts = 4;  // (source, port) pairs kept in the source record (SourceState)
+constexpr uint32_t kPortUsed = 1u << 31;
+constexpr uint32_t kPortSlotMask = 0x1FFFF;
+inline uint32_t port_mark5(uint32_t bin5) { return (bin5 & 511u) << 17; }
+inline uint32_t port_mark1h(uint32_t bin1h) { return (bin1h & 31u) << 26; }
+constexpr uint32_t kPortMark5Mask = 511u << 17, kPortMark1hMask = 31u << 26;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
-constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v6";  // v4: per-source sensor bits; v5: named detector states;
-                                                             // v6: port and pair logs as varint deltas
+constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v7";  // v4: per-source sensor bits; v5: named detector states;
+                                                             // v6: port and pair logs as varint deltas;
+                                                             // v7: inline (source, port) pairs
 static_assert(kFingerprintCount == sizeof(SourceDayRow::fingerprints) / sizeof(uint64_t),
               "rows.h mirrors the fingerprint list");
 
@@ -31,32 +38,47 @@ inline int64_t floor_seconds(int64_t ts_ns) {
     return s < 0 ? 0 : s;
 }
 
-/// Writes the count, then each key as the zigzag varint of its difference to the previous one.
+/// Writes keys as the zigzag varint of their difference to the previous one (after a count).
+class KeyDeltaWriter {
+public:
+    explicit KeyDeltaWriter(ByteWriter& w) : w_(w) {}
+    void operator()(uint64_t k) {
+        const int64_t d = static_cast<int64_t>(k - prev_);
+        w_.put_varint((static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63));
+        prev_ = k;
+    }
+
+private:
+    ByteWriter& w_;
+    uint64_t prev_ = 0;
+};
+
+/// Writes the count, then each key of `v` as KeyDeltaWriter does.
 template <typename T, typename Key>
 void put_key_deltas(ByteWriter& w, const std::vector<T>& v, Key key) {
     w.put<uint64_t>(v.size());
-    uint64_t prev = 0;
-    for (const T& x : v) {
-        const uint64_t k = key(x);
-        const int64_t d = static_cast<int64_t>(k - prev);
-        w.put_varint((static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63));
-        prev = k;
-    }
+    KeyDeltaWriter put(w);
+    for (const T& x : v) put(key(x));
 }
 
-/// Reads what put_key_deltas wrote into `v`, `make(key)` building each element (and checking it).
-template <typename T, typename Make>
-void get_key_deltas(ByteReader& r, std::vector<T>& v, Make make) {
+/// Reads what put_key_deltas wrote, calling `take(key)` for each key (which checks it).
+template <typename Take>
+void get_key_deltas(ByteReader& r, Take take) {
     const uint64_t n = r.get<uint64_t>();
     if (n > r.remaining()) r.fail("log length " + std::to_string(n) + " exceeds the data");  // >= 1 byte each
-    v.clear();
-    v.reserve(n);
     uint64_t prev = 0;
     for (uint64_t i = 0; i < n; ++i) {
         const uint64_t z = r.get_varint();
         prev += (z >> 1) ^ (~(z & 1) + 1);
-        v.push_back(make(prev));
+        take(prev);
     }
+}
+
+/// get_key_deltas into a vector, `make(key)` building each element.
+template <typename T, typename Make>
+void get_key_deltas(ByteReader& r, std::vector<T>& v, Make make) {
+    v.clear();
+    get_key_deltas(r, [&](uint64_t k) { v.push_back(make(k)); });
 }
 
 }  // namespace
@@ -146,6 +168,16 @@ struct TelescopeAggregator::SourceState {
     uint16_t classes_1h = 0;
     uint16_t sensors = 0;  // bit per sensor that saw it today (DAEDALUS attribution); fits the padding
     uint32_t fingerprints[kFingerprintCount] = {};  // packets matching each tool fingerprint today
+    // The source's first kInlinePorts distinct (protocol, port)s of the day, counted here instead
+    // of in the (source, port) logs: most sources probe one to four ports (Mirai: 23 and 2323), so
+    // the logs, their sorts at every bin close and their share of the checkpoint shrink to the
+    // ports of the few wide port scanners. A port is inline for the whole day or never (slots are
+    // never evicted), so each (source, port) pair is counted by exactly one of the two paths.
+    // port_keys[i]: kPortUsed | hour mark << 26 | 5-min mark << 17 | port slot (udp << 16 | port);
+    // the marks are the low bits of the bin index in which the pair was last counted (24 hours
+    // and 288 bins of a day are distinct modulo 32 and 512). port_packets saturates at 2^32 - 1.
+    uint32_t port_keys[kInlinePorts] = {};
+    uint32_t port_packets[kInlinePorts] = {};
 };
 
 TelescopeAggregator::TelescopeAggregator(const Darknet& darknet, BinSink& sink)
@@ -325,8 +357,7 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
 
     // The (source, destination) pair for the source's distinct-destination count.
     if (p.dst.is_v4())
-        pairs_.push_back(uint64_t(source_id) << 32 |
-                         (darknet_.dense() ? match->dense_index : uint64_t(p.dst.v4_value())));
+        pairs_.add(source_id, darknet_.dense() ? static_cast<uint32_t>(match->dense_index) : p.dst.v4_value());
     else
         pairs6_.emplace_back(source_id, p.dst.hash());
 
@@ -335,8 +366,37 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
         const uint32_t pi = (p.protocol == kProtoUdp ? 65536u : 0u) + p.dport;
         l5.touch_port(pi);
         ++l5.port_packets[pi];
-        port_log5_.push_back(uint64_t(source_id) << 17 | pi);
+        count_port(s, pi);
     }
+}
+
+void TelescopeAggregator::count_port(SourceState& s, uint32_t pi) {
+    const uint32_t m5 = port_mark5(cur5_), m1 = port_mark1h(cur1h_);
+    for (int i = 0; i < kInlinePorts; ++i) {
+        uint32_t& k = s.port_keys[i];
+        if (k == 0) {  // a new port with a free slot: first sight in every open bin
+            k = kPortUsed | m1 | m5 | pi;
+            s.port_packets[i] = 1;
+            for (Level* l : {levels_[kLevel5m].get(), levels_[kLevel1h].get(), levels_[kLevelDay].get()}) {
+                l->touch_port(pi);
+                ++l->port_sources[pi];
+            }
+            return;
+        }
+        if ((k & kPortSlotMask) != pi) continue;
+        s.port_packets[i] += s.port_packets[i] != UINT32_MAX;
+        if ((k & kPortMark5Mask) != m5) {
+            k = (k & ~kPortMark5Mask) | m5;
+            ++levels_[kLevel5m]->port_sources[pi];  // touched by the caller
+        }
+        if ((k & kPortMark1hMask) != m1) {
+            k = (k & ~kPortMark1hMask) | m1;
+            levels_[kLevel1h]->touch_port(pi);
+            ++levels_[kLevel1h]->port_sources[pi];
+        }
+        return;
+    }
+    port_log5_.push_back(uint64_t(s.id) << 17 | pi);  // slots full: the logs count this pair
 }
 
 void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
@@ -477,22 +537,26 @@ void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>
     std::vector<uint32_t> port_counts(sources_.size(), 0);
     std::vector<std::array<Top, kTopPortsPerSource>> tops(sources_.size());
     for (auto& t : tops) t.fill(Top{0, 0});
-    for (const PortPair& pp : day_ports) {  // distinct (source, port) pairs of the day
-        const uint32_t id = static_cast<uint32_t>(pp.key >> 17);
-        const uint32_t pk = static_cast<uint32_t>(pp.key & 0x1FFFF);
+    // Insertion into a descending top-k (ties: lower protocol/port first, for stable output; the
+    // order is total, so the result does not depend on the order of the offers).
+    auto offer = [&](uint32_t id, uint64_t packets, uint32_t key) {
         ++port_counts[id];
         auto& t = tops[id];
-        // Insertion into a descending top-k (ties: lower protocol/port first, for stable output).
-        Top cand{pp.packets, pk};
+        Top cand{packets, key};
         for (size_t i = 0; i < kTopPortsPerSource; ++i) {
             if (cand.packets > t[i].packets || (cand.packets == t[i].packets && cand.packets && cand.key < t[i].key)) {
                 std::swap(cand, t[i]);
             }
         }
-    }
+    };
+    for (const PortPair& pp : day_ports)  // distinct (source, port) pairs of the day from the logs
+        offer(static_cast<uint32_t>(pp.key >> 17), pp.packets, static_cast<uint32_t>(pp.key & kPortSlotMask));
+    for (const auto& [addr, sp] : by_id)  // and the inline ones (disjoint from the logs')
+        for (int k = 0; k < kInlinePorts && sp->port_keys[k]; ++k)
+            offer(sp->id, sp->port_packets[k], sp->port_keys[k] & kPortSlotMask);
     compact_pairs();
     std::vector<uint64_t> distinct(next_source_id_, 0);
-    for (uint64_t k : pairs_) ++distinct[k >> 32];
+    pairs_.count_per_source(distinct);
     for (const auto& [id, h] : pairs6_) ++distinct[id];
     const int64_t day = levels_[kLevelDay]->start;
     size_t first = out.sources.size();
@@ -523,19 +587,14 @@ void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>
 }
 
 void TelescopeAggregator::compact_pairs() {
-    if (pairs_compacted_ < pairs_.size()) {
-        radix_sort_in_place(pairs_, scratch_keys_);
-        pairs_.erase(std::unique(pairs_.begin(), pairs_.end()), pairs_.end());
-        pairs_compacted_ = pairs_.size();
-    }
+    pairs_.compact();
     std::sort(pairs6_.begin(), pairs6_.end());
     pairs6_.erase(std::unique(pairs6_.begin(), pairs6_.end()), pairs6_.end());
 }
 
 void TelescopeAggregator::reset_day() {
-    std::vector<uint64_t>().swap(pairs_);
+    pairs_.clear();
     pairs6_.clear();
-    pairs_compacted_ = 0;
     sources_.clear();
     next_source_id_ = 0;
     port_log5_.clear();
@@ -604,7 +663,7 @@ AggregatorMemory TelescopeAggregator::memory() const {
     AggregatorMemory m;
     m.active_sources = sources_.size();
     m.source_state_bytes = sources_.memory_bytes();
-    m.destination_set_bytes = pairs_.capacity() * sizeof(uint64_t) + pairs6_.capacity() * sizeof(pairs6_[0]);
+    m.destination_set_bytes = pairs_.memory_bytes() + pairs6_.capacity() * sizeof(pairs6_[0]);
     m.port_table_bytes = port_log5_.capacity() * 8 + (port_log1h_.capacity() + port_logday_.capacity()) * sizeof(PortPair);
     for (const auto& l : levels_)
         m.fixed_bytes += l->port_packets.size() * 8 + l->port_sources.size() * 4 + l->dst_mask.size() * 2 +
@@ -616,6 +675,15 @@ AggregatorMemory TelescopeAggregator::memory() const {
 
 std::string TelescopeAggregator::serialize() const {
     ByteWriter w;
+    serialize(w);
+    return std::move(w.data());
+}
+
+void TelescopeAggregator::serialize(ByteWriter& w) const {
+    // One reservation for the whole state (growing by doubling copied it into fresh pages): about
+    // 110 bytes a source, 3 a logged port or destination pair, the per-level arrays.
+    w.reserve(sources_.size() * 110 + port_log5_.size() * 3 + (port_log1h_.size() + port_logday_.size()) * 4 +
+              pairs_.size() * 3 + pairs6_.size() * 12 + levels_.size() * (levels_[0]->dst_mask.size() * 2 + (1u << 20)));
     w.put_string(kSnapshotMagic);
     w.put_string(darknet_.describe());
     w.put<uint8_t>(started_);
@@ -666,19 +734,24 @@ std::string TelescopeAggregator::serialize() const {
         w.put(s.classes_1h);
         w.put(s.sensors);
         for (auto f : s.fingerprints) w.put(f);
+        for (int k = 0; k < kInlinePorts; ++k) {
+            w.put(s.port_keys[k]);
+            if (s.port_keys[k]) w.put(s.port_packets[k]);
+        }
     }
     // The logs as varint deltas (zigzag, so any order round-trips; sorted after flush_open, where
     // most deltas take a byte or two): the (source, port) day log was 16 bytes a pair and the
     // largest part of the final checkpoint of the 20 M-packet benchmark (34 of 73 MB).
-    w.reserve(port_log5_.size() * 3 + (port_log1h_.size() + port_logday_.size()) * 4 + pairs_.size() * 3);
     put_key_deltas(w, port_log5_, [](uint64_t k) { return k; });
     for (const auto* log : {&port_log1h_, &port_logday_}) {
         put_key_deltas(w, *log, [](const PortPair& x) { return x.key; });
         for (const PortPair& x : *log) w.put_varint(x.packets);
     }
-    // The pair log: sorted and unique after flush_open(), any unsorted tail after it.
-    w.put<uint64_t>(pairs_compacted_);
-    put_key_deltas(w, pairs_, [](uint64_t k) { return k; });
+    // The pair log: sorted and unique after flush_open().
+    w.put<uint64_t>(pairs_.compacted() ? pairs_.size() : 0);  // how many are sorted and unique (informational)
+    w.put<uint64_t>(pairs_.size());
+    KeyDeltaWriter put_pair(w);
+    pairs_.for_each(put_pair);
     w.put<uint64_t>(pairs6_.size());
     for (const auto& [id, h] : pairs6_) {
         w.put(id);
@@ -690,7 +763,6 @@ std::string TelescopeAggregator::serialize() const {
         w.put_string(std::string(d->name()));
         d->serialize(w);
     }
-    return std::move(w.data());
 }
 
 void TelescopeAggregator::restore(const std::string& blob) {
@@ -759,6 +831,20 @@ void TelescopeAggregator::restore(const std::string& blob) {
         s.sensors = r.get<uint16_t>();
         for (auto& f : s.fingerprints) f = r.get<uint32_t>();
         if ((s.classes_day | s.classes_5m | s.classes_1h) >> kClassCount) r.fail("source class bits out of range");
+        for (int k = 0; k < kInlinePorts; ++k) {
+            const uint32_t key = r.get<uint32_t>();
+            if (key == 0) {
+                for (int j = k + 1; j < kInlinePorts; ++j)
+                    if (r.get<uint32_t>() != 0) r.fail("inline port after a free slot");
+                break;
+            }
+            if (!(key & kPortUsed) || (key & kPortSlotMask) >= kPortSlots) r.fail("bad inline port entry");
+            for (int j = 0; j < k; ++j)
+                if ((s.port_keys[j] & kPortSlotMask) == (key & kPortSlotMask)) r.fail("duplicate inline port");
+            s.port_keys[k] = key;
+            s.port_packets[k] = r.get<uint32_t>();
+            if (s.port_packets[k] == 0) r.fail("inline port without packets");
+        }
         bool inserted;
         SourceState& slot = sources_.find_or_insert(source_key(addr), inserted);
         if (!inserted) r.fail("duplicate source in snapshot");
@@ -776,12 +862,11 @@ void TelescopeAggregator::restore(const std::string& blob) {
     }
     port_logday_deduped_ = 0;
     const uint64_t compacted = r.get<uint64_t>();
-    get_key_deltas(r, pairs_, [&](uint64_t k) {
+    get_key_deltas(r, [&](uint64_t k) {
         if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
-        return k;
+        pairs_.add(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
     });
     if (compacted > pairs_.size()) r.fail("destination pair counts do not match their data");
-    pairs_compacted_ = 0;  // re-sorted on the next compaction (the restored prefix is sorted)
     const uint64_t n6 = r.get<uint64_t>();
     for (uint64_t i = 0; i < n6; ++i) {
         const uint32_t id = r.get<uint32_t>();

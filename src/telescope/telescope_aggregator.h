@@ -26,6 +26,7 @@
 #include "detect/detector.h"
 #include "store/rows.h"
 #include "telescope/darknet.h"
+#include "telescope/source_pair_log.h"
 
 namespace iotwatch {
 
@@ -96,11 +97,9 @@ public:
     /// Serializes the open state (for a checkpoint) / restores it. restore() throws InputError on a
     /// corrupt blob and ConfigError when it was made for a different darknet.
     std::string serialize() const;
+    /// serialize(), appended to `w` (no copy of the state for a caller that adds to it).
+    void serialize(class ByteWriter& w) const;
     void restore(const std::string& blob);
-
-    /// Reserves room for about `packets` darknet packets in the destination-pair log (avoids
-    /// copying it while it grows; the pipeline estimates this from the input size).
-    void reserve(uint64_t packets) { pairs_.reserve(std::min<uint64_t>(packets, uint64_t(1) << 28)); }
 
     AggregatorMemory memory() const;
     /// Bytes of the fixed per-source record (index slot + state), for the benchmark's printout.
@@ -119,6 +118,9 @@ private:
         uint64_t operator()(const IpAddress& a) const { return a.hash(); }
     };
 
+    /// Counts a TCP/UDP packet of source `s` to port slot `pi` (udp << 16 | port) for the unique
+    /// sources per port and the source's ports: in the source's inline pairs, or the 5-min log.
+    void count_port(SourceState& s, uint32_t pi);
     void start_bins(int64_t ts_s);
     bool advance(int64_t ts_ns);  // true when the packet is older than the open bin
     void close_level(Level& level, BinRows& out, bool reset);
@@ -157,9 +159,8 @@ private:
     // (source id, destination) pair to a log, sorted and de-duplicated at checkpoints and day
     // ends. A sequential append per packet instead of a random access into a per-source set
     // (measured: the per-source sets were 23% of ingest time and 2.6 kB per source).
-    std::vector<uint64_t> pairs_;   // IPv4 destinations: id << 32 | (dense index or address)
+    SourcePairLog pairs_;           // IPv4 destinations: (id, dense index or address)
     std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
-    size_t pairs_compacted_ = 0;    // pairs_[0, pairs_compacted_) is sorted and unique
     // Reused buffers of the radix sorts and of the closing 5-min bin's distinct pairs: allocating
     // them per sort mapped fresh pages each time (see radix_sort).
     std::vector<uint64_t> scratch_keys_;

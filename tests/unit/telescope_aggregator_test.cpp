@@ -379,6 +379,80 @@ TEST(TelescopeAggregator, PartitionedWorkersMergeToTheSingleWorkerRows) {
     EXPECT_EQ(s1, s2);
 }
 
+// Unique sources per (bin, port) and each source's distinct ports and top ports, against a brute
+// force over the packets. Sources probe 1 to 12 ports, so their first pairs are counted in the
+// source record and the rest in the (source, port) logs; a mid-run flush_open() and a checkpoint
+// round trip must not change a count. Two days, late packets included.
+TEST(TelescopeAggregator, PortCountsMatchABruteForceAcrossInlineAndLoggedPairs) {
+    Darknet dn = test_darknet();
+    std::vector<DecodedPacket> pkts;
+    std::mt19937 rng(11);
+    std::vector<int> width_of(200);
+    for (auto& w : width_of) w = 1 + int(rng() % 12);
+    for (int i = 0; i < 30000; ++i) {
+        const unsigned src_n = unsigned(rng() % 200);
+        char src[32];
+        std::snprintf(src, sizeof src, "10.1.0.%u", src_n);
+        const uint16_t port = static_cast<uint16_t>(1000 + rng() % unsigned(width_of[src_n]));
+        auto p = (rng() % 4) ? tcp(at(i * 6), src, "198.18.0.7", port, kTcpSyn) : udp(at(i * 6), src, "198.18.0.7", port);
+        if (rng() % 40 == 0) p.ts_ns -= 700LL * kNanosPerSecond;  // late: counted in the open bin
+        pkts.push_back(p);
+    }
+    // Brute force: the open bins as the aggregator sees them (a late packet counts in the open one).
+    std::map<std::tuple<int32_t, int64_t, int, int>, std::set<std::string>> want_ports;
+    std::map<std::pair<int64_t, std::string>, std::map<uint32_t, uint64_t>> want_src;
+    int64_t open5 = -1;
+    for (const auto& p : pkts) {
+        const int64_t s = p.ts_ns / kNanosPerSecond;
+        if (s - s % 300 > open5) open5 = s - s % 300;
+        const std::string src = p.src.to_string();
+        for (int32_t w : {300, 3600, 86400})
+            want_ports[{w, open5 - open5 % w, p.protocol, p.dport}].insert(src);
+        ++want_src[{open5 - open5 % 86400, src}][(p.protocol == kProtoUdp ? 65536u : 0u) | p.dport];
+    }
+    auto check = [&](const RecordingSink& sink) {
+        const auto ports = sink.ports();
+        ASSERT_EQ(ports.size(), want_ports.size());
+        for (const auto& [k, srcs] : want_ports) EXPECT_EQ(ports.at(k).sources, srcs.size());
+        const auto sources = sink.sources();
+        ASSERT_EQ(sources.size(), want_src.size());
+        for (const auto& [k, per_port] : want_src) {
+            const SourceDayRow& r = sources.at(k);
+            EXPECT_EQ(r.ports, per_port.size()) << k.second;
+            std::vector<std::pair<uint64_t, uint32_t>> order;  // packets desc, then key asc
+            for (const auto& [key, n] : per_port) order.push_back({n, key});
+            std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+            std::string top;
+            for (size_t i = 0; i < order.size() && i < 5; ++i)
+                top += std::string(top.empty() ? "" : " ") + (order[i].second >> 16 ? "udp/" : "tcp/") +
+                       std::to_string(order[i].second & 0xFFFF) + ":" + std::to_string(order[i].first);
+            EXPECT_EQ(r.top_ports, top) << k.second;
+        }
+    };
+    RecordingSink straight;
+    {
+        TelescopeAggregator agg(dn, straight);
+        agg.process_batch(pkts.data(), pkts.size());
+        agg.close_all();
+    }
+    check(straight);
+    RecordingSink resumed;
+    {
+        std::string blob;
+        {
+            TelescopeAggregator agg(dn, resumed);
+            agg.process_batch(pkts.data(), 17000);
+            agg.flush_open();
+            blob = agg.serialize();
+        }
+        TelescopeAggregator agg(dn, resumed);
+        agg.restore(blob);
+        agg.process_batch(pkts.data() + 17000, pkts.size() - 17000);
+        agg.close_all();
+    }
+    check(resumed);
+}
+
 // An IPv6 prefix makes the darknet non-dense: destinations go through the hash-keyed paths
 // (per-bin table, IPv6 pair log). Counts must be as exact as on the dense path.
 TEST(TelescopeAggregator, Ipv6DarknetCountsExactly) {
