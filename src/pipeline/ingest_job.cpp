@@ -339,6 +339,14 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                 std::vector<DecodedPacket> batch(kBatch);
                 uint64_t since_sync = 0;
                 bool more = true;
+                // Summed here and stored once: the workers' wire_bytes entries share a cache line,
+                // and both adding to it per packet bounced that line between the cores.
+                uint64_t wire = 0;
+                struct StoreWire {
+                    uint64_t& to;
+                    const uint64_t& from;
+                    ~StoreWire() { to = from; }
+                } store_wire{wire_bytes[w], wire};
                 while (more) {
                     size_t filled = 0;
                     const size_t want = std::min<uint64_t>(kBatch, kSyncRecords - since_sync);
@@ -349,7 +357,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                                 break;
                             }
                             decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, batch[filled]);
-                            wire_bytes[w] += raw.wirelen;
+                            wire += raw.wirelen;
                             ++filled;
                         }
                     } catch (const InputError& e) {

@@ -121,6 +121,10 @@ private:
     /// Counts a TCP/UDP packet of source `s` to port slot `pi` (udp << 16 | port) for the unique
     /// sources per port and the source's ports: in the source's inline pairs, or the 5-min log.
     void count_port(SourceState& s, uint32_t pi);
+    /// True when this worker counts the source of `p` (always, unpartitioned).
+    bool owns(const DecodedPacket& p) const;
+    /// process() with the ownership already known.
+    void process(const DecodedPacket& p, bool owner);
     void start_bins(int64_t ts_s);
     bool advance(int64_t ts_ns);  // true when the packet is older than the open bin
     void close_level(Level& level, BinRows& out, bool reset);
