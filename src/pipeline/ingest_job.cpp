@@ -149,16 +149,28 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
     // worker is running (between inputs, or inside the barrier's completion step).
     auto checkpoint = [&](const Position& pos) {
         const auto started = Clock::now();
-        // Workers flush in parallel (sorting their pair logs is the slow part); the merger joins them.
+        ByteWriter w;
+        w.put_string(kStateVersion);
+        w.put_string(pos.input);
+        w.put(pos.records);
+        w.put<uint32_t>(n_workers);
+        std::vector<std::string> states(aggs.size());
         if (aggs.size() == 1) {
             aggs[0]->flush_open();
+            const size_t at = w.begin_length();  // straight into w: a copy was fresh pages of its size
+            aggs[0]->serialize(w);
+            w.end_length(at);
         } else {
+            // Each worker flushes then serializes on its own thread: the merged rows are written
+            // to the store by whichever flush completes the event last, while the other worker
+            // is already serializing its state.
             std::vector<std::thread> flushers;
             std::vector<std::exception_ptr> errors(aggs.size());
             for (size_t i = 0; i < aggs.size(); ++i)
                 flushers.emplace_back([&, i] {
                     try {
                         aggs[i]->flush_open();
+                        states[i] = aggs[i]->serialize();
                     } catch (...) {
                         errors[i] = std::current_exception();
                     }
@@ -166,26 +178,8 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             for (auto& t : flushers) t.join();
             for (auto& e : errors)
                 if (e) std::rethrow_exception(e);
-        }
-        ByteWriter w;
-        w.put_string(kStateVersion);
-        w.put_string(pos.input);
-        w.put(pos.records);
-        w.put<uint32_t>(n_workers);
-        // Each worker's state is serialized on its own thread (about a fifth of a final checkpoint).
-        std::vector<std::string> states(aggs.size());
-        if (aggs.size() == 1) {
-            const size_t at = w.begin_length();  // straight into w: a copy was fresh pages of its size
-            aggs[0]->serialize(w);
-            w.end_length(at);
-        } else {
-            std::vector<std::thread> serializers;
-            for (size_t i = 0; i < aggs.size(); ++i)
-                serializers.emplace_back([&, i] { states[i] = aggs[i]->serialize(); });
-            for (auto& t : serializers) t.join();
-        }
-        if (aggs.size() > 1)
             for (const auto& st : states) w.put_string(st);
+        }
         Checkpoint cp;
         cp.completed_inputs.assign(completed.begin(), completed.end());
         cp.state = std::move(w.data());

@@ -100,9 +100,17 @@ BinRows RowMerger::merge(const std::vector<BinRows>& parts) {
                 a.packets += b.packets;
                 a.bytes += b.bytes;
             });
-    std::sort(out.sources.begin(), out.sources.end(), [](const SourceDayRow& a, const SourceDayRow& b) {
-        return std::tie(a.day, a.src) < std::tie(b.day, b.src);
-    });
+    // Each part's sources are sorted already (and disjoint): merge the runs instead of sorting
+    // (the final flush of the 20 M-packet benchmark has 128 k of them).
+    auto by_key = [](const SourceDayRow& a, const SourceDayRow& b) { return std::tie(a.day, a.src) < std::tie(b.day, b.src); };
+    size_t sorted_end = 0;
+    for (const BinRows& p : parts) {
+        const auto mid = out.sources.begin() + static_cast<std::ptrdiff_t>(sorted_end);
+        const auto end = mid + static_cast<std::ptrdiff_t>(p.sources.size());
+        if (!std::is_sorted(mid, end, by_key)) std::sort(mid, end, by_key);
+        std::inplace_merge(out.sources.begin(), mid, end, by_key);
+        sorted_end += p.sources.size();
+    }
     return out;
 }
 
