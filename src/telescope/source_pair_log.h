@@ -26,9 +26,11 @@ public:
     /// Appends the pair (source `id`, `destination`: a dense darknet index or an IPv4 address).
     void add(uint32_t id, uint32_t destination) {
         const size_t g = id >> kGroupBits;
-        if (g >= groups_.size()) groups_.resize(g + 1);
+        if (g >= groups_.size()) [[unlikely]]
+            add_groups(g + 1);
         Group& group = groups_[g];
-        if (group.tail == group.tail_end) new_chunk(group);
+        if (group.tail == group.tail_end) [[unlikely]]
+            new_chunk(group);
         *group.tail++ = uint64_t(id) << 32 | destination;
         ++group.count;
     }
@@ -102,7 +104,9 @@ private:
             for (size_t i = 0; i < n; ++i) f(g.chunks[c][i]);
         }
     }
-    void new_chunk(Group& g) {
+    // Out of line, so that add() stays small enough to inline into the per-packet path.
+    [[gnu::noinline]] void add_groups(size_t n) { groups_.resize(n); }
+    [[gnu::noinline]] void new_chunk(Group& g) {
         if (free_.empty()) {
             pool_.push_back(std::make_unique_for_overwrite<uint64_t[]>(kChunk));
             free_.push_back(pool_.back().get());
