@@ -216,6 +216,43 @@ TEST(SqliteStore, MigratesSchemaVersion1) {
     EXPECT_EQ(s->totals({}).sources, 2u);  // the old row is still there
 }
 
+// Schema 4 stores the checkpoint state in 1 MB parts: a state of several parts round-trips, a
+// smaller one replacing it leaves no stale part, and a schema 3 store's whole-blob checkpoint is
+// still read (an ingest interrupted before the upgrade resumes).
+TEST(SqliteStore, CheckpointStateInPartsAndTheSchema3Blob) {
+    TempDb db;
+    {
+        auto s = open_sqlite_store(db.path);
+        std::string big(3 * (1 << 20) + 12345, '\0');
+        for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 % 251);
+        s->begin();
+        s->save_checkpoint({{"/a.pcap|10"}, big});
+        s->commit();
+        auto back = s->load_checkpoint();
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->state, big);
+        s->begin();
+        s->save_checkpoint({{"/b.pcap|20"}, "small"});
+        s->commit();
+        back = s->load_checkpoint();
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->state, "small");
+        EXPECT_EQ(back->completed_inputs, std::vector<std::string>{"/b.pcap|20"});
+        s->clear_checkpoint();
+    }
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.path.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO checkpoint VALUES (1, '/c.pcap|30\n', x'00ff01'); PRAGMA user_version=3;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    auto s = open_sqlite_store(db.path);
+    auto back = s->load_checkpoint();
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->state, std::string("\0\xff\1", 3));
+    EXPECT_EQ(back->completed_inputs, std::vector<std::string>{"/c.pcap|30"});
+}
+
 // A scan stored while still open is replaced by its final version, even when a late probe moved
 // its start earlier; other scans of the same source and port (later, past the idle gap) stay.
 TEST(SqliteStore, FinalScanEventReplacesTheOpenOneItOverlaps) {

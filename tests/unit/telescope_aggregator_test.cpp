@@ -9,6 +9,7 @@
 #include "telescope/packet_classifier.h"
 #include "detect/fingerprints.h"
 #include "pipeline/row_merger.h"
+#include "telescope/source_pair_log.h"
 #include "telescope/telescope_aggregator.h"
 
 using namespace iotwatch;
@@ -377,6 +378,41 @@ TEST(TelescopeAggregator, PartitionedWorkersMergeToTheSingleWorkerRows) {
     auto s1 = key_rows(single), s2 = key_rows(joined);
     EXPECT_GT(s1.size(), 100u);
     EXPECT_EQ(s1, s2);
+}
+
+// The grouped pair log against a std::set: groups of 256 ids, several 8192-key chunks in a group,
+// pairs added again after a compaction (the group is re-sorted, surplus chunks return to the
+// pool), a new day reusing the pool.
+TEST(SourcePairLog, CountsAndOrdersLikeASet) {
+    std::mt19937 rng(21);
+    SourcePairLog log;
+    for (int day = 0; day < 2; ++day) {
+        std::set<uint64_t> want;
+        for (int round = 0; round < 3; ++round) {
+            for (int i = 0; i < 60000; ++i) {
+                // ids 0..299 dense (group 0 gets most pairs, over several chunks), a few up to 5000
+                const uint32_t id = rng() % 10 ? rng() % 300 : rng() % 5000;
+                const uint32_t dst = rng() % (round == 0 ? 64u : 4096u);
+                log.add(id, dst);
+                want.insert(uint64_t(id) << 32 | dst);
+            }
+            EXPECT_FALSE(log.compacted());
+            log.compact();
+            ASSERT_TRUE(log.compacted());
+            std::vector<uint64_t> got;
+            log.for_each([&](uint64_t k) { got.push_back(k); });
+            ASSERT_EQ(got, std::vector<uint64_t>(want.begin(), want.end())) << "day " << day << " round " << round;
+            std::vector<uint64_t> distinct(5000, 0), expect(5000, 0);
+            log.count_per_source(distinct);
+            for (uint64_t k : want) ++expect[k >> 32];
+            ASSERT_EQ(distinct, expect);
+            EXPECT_EQ(log.size(), want.size());
+        }
+        const uint64_t held = log.memory_bytes();
+        log.clear();
+        EXPECT_EQ(log.size(), 0u);
+        EXPECT_EQ(log.memory_bytes(), held);  // the chunks stay pooled for the next day
+    }
 }
 
 // Unique sources per (bin, port) and each source's distinct ports and top ports, against a brute
