@@ -160,7 +160,10 @@ void transport(uint8_t proto, const uint8_t* t, uint32_t len, uint32_t declared,
 
 void decode_packet(uint16_t linktype, const uint8_t* d, uint32_t caplen, uint32_t wirelen, int64_t ts_ns,
                    DecodedPacket& out) {
-    out = DecodedPacket{};
+    // Copied from a constant: `out = DecodedPacket{}` built the blank on the stack with `rep stos`
+    // (slow to start for 136 bytes) and then copied it, a third of this function's samples.
+    static const DecodedPacket kBlank{};
+    out = kBlank;
     out.ts_ns = ts_ns;
     uint32_t off = 0;
     uint16_t ethertype = 0;
