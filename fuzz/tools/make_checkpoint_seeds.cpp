@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
             p.tcp_flags = i % 5 ? kTcpSyn : kTcpSyn | kTcpAck;
             p.src = IpAddress::v4(0x01020300 + i % 7);
             p.dst = IpAddress::v4(0xC6120000 + i);
-            p.dport = static_cast<uint16_t>(23 + i % 4);
+            p.dport = static_cast<uint16_t>(23 + i % 6);  // up to six ports a source: inline and logged pairs
             p.ip_bytes = 60;
             agg.process(p);
         }

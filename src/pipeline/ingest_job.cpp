@@ -325,6 +325,9 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         std::barrier sync(static_cast<std::ptrdiff_t>(n_workers), at_barrier);
 
         auto work = [&](unsigned w) {
+            // Summed here and stored once: the workers' wire_bytes entries share a cache line,
+            // and both adding to it per packet bounced that line between the cores.
+            uint64_t wire = 0;
             try {
                 auto src = open_capture_file(path, options_.reader);
                 RawPacket raw;
@@ -333,14 +336,6 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                 std::vector<DecodedPacket> batch(kBatch);
                 uint64_t since_sync = 0;
                 bool more = true;
-                // Summed here and stored once: the workers' wire_bytes entries share a cache line,
-                // and both adding to it per packet bounced that line between the cores.
-                uint64_t wire = 0;
-                struct StoreWire {
-                    uint64_t& to;
-                    const uint64_t& from;
-                    ~StoreWire() { to = from; }
-                } store_wire{wire_bytes[w], wire};
                 while (more) {
                     size_t filled = 0;
                     const size_t want = std::min<uint64_t>(kBatch, kSyncRecords - since_sync);
@@ -376,6 +371,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                 if (w == 0 && !failure) failure = std::current_exception();
                 errors[w] = "internal error";
             }
+            wire_bytes[w] = wire;
             sync.arrive_and_drop();
         };
         if (n_workers == 1) {

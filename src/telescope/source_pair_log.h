@@ -65,12 +65,6 @@ public:
     void for_each(F&& f) const {
         for (const Group& g : groups_) for_each_in(g, f);
     }
-    /// True when every pair was compacted (for_each then gives each distinct pair once, sorted).
-    bool compacted() const {
-        for (const Group& g : groups_)
-            if (g.sorted != g.count) return false;
-        return true;
-    }
     size_t size() const {
         size_t n = 0;
         for (const Group& g : groups_) n += g.count;

@@ -16,8 +16,8 @@ constexpr int kLevel5m = 0, kLevel1h = 1, kLevelDay = 2;
 constexpr int kNumLevels = 3;
 constexpr size_t kPortSlots = 2 * 65536;  // [0, 65536) TCP, [65536, 131072) UDP
 constexpr size_t kTopPortsPerSource = 5;
-constexpr int kInlinePorts = 4;
-constexpr size_t kMaxBatch = 256;  // process_batch() works in slices of this many packets  // (source, port) pairs kept in the source record (SourceState)
+constexpr int kInlinePorts = 4;    // (source, port) pairs kept in the source record (SourceState)
+constexpr size_t kMaxBatch = 256;  // process_batch() works in slices of this many packets
 constexpr uint32_t kPortUsed = 1u << 31;
 constexpr uint32_t kPortSlotMask = 0x1FFFF;
 inline uint32_t port_mark5(uint32_t bin5) { return (bin5 & 511u) << 17; }
@@ -758,8 +758,7 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
         put_key_deltas(w, *log, [](const PortPair& x) { return x.key; });
         for (const PortPair& x : *log) w.put_varint(x.packets);
     }
-    // The pair log: sorted and unique after flush_open().
-    w.put<uint64_t>(pairs_.compacted() ? pairs_.size() : 0);  // how many are sorted and unique (informational)
+    // The pair log: sorted and unique after flush_open() (any order round-trips).
     w.put<uint64_t>(pairs_.size());
     KeyDeltaWriter put_pair(w);
     pairs_.for_each(put_pair);
@@ -872,12 +871,10 @@ void TelescopeAggregator::restore(const std::string& blob) {
         for (PortPair& x : *log) x.packets = r.get_varint();
     }
     port_logday_deduped_ = 0;
-    const uint64_t compacted = r.get<uint64_t>();
     get_key_deltas(r, [&](uint64_t k) {
         if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
         pairs_.add(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
     });
-    if (compacted > pairs_.size()) r.fail("destination pair counts do not match their data");
     const uint64_t n6 = r.get<uint64_t>();
     for (uint64_t i = 0; i < n6; ++i) {
         const uint32_t id = r.get<uint32_t>();
