@@ -10,6 +10,9 @@
 #include "telescope/packet_classifier.h"
 
 namespace iotwatch {
+
+static_assert(DensePairLog::kDestinationLimit >= Darknet::kMaxDenseAddresses,
+              "every dense darknet index must fit a DensePairLog entry");
 namespace {
 
 constexpr int kLevel5m = 0, kLevel1h = 1, kLevelDay = 2;
@@ -364,7 +367,10 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner) {
 
     // The (source, destination) pair for the source's distinct-destination count.
     if (p.dst.is_v4())
-        pairs_.add(source_id, darknet_.dense() ? static_cast<uint32_t>(match->dense_index) : p.dst.v4_value());
+        if (darknet_.dense())
+            pairs_.add(source_id, static_cast<uint32_t>(match->dense_index));
+        else
+            pairs_wide_.add(source_id, p.dst.v4_value());
     else
         pairs6_.emplace_back(source_id, p.dst.hash());
 
@@ -568,6 +574,7 @@ void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>
     compact_pairs();
     std::vector<uint64_t> distinct(next_source_id_, 0);
     pairs_.count_per_source(distinct);
+    pairs_wide_.count_per_source(distinct);
     for (const auto& [id, h] : pairs6_) ++distinct[id];
     const int64_t day = levels_[kLevelDay]->start;
     size_t first = out.sources.size();
@@ -599,12 +606,14 @@ void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>
 
 void TelescopeAggregator::compact_pairs() {
     pairs_.compact();
+    pairs_wide_.compact();
     std::sort(pairs6_.begin(), pairs6_.end());
     pairs6_.erase(std::unique(pairs6_.begin(), pairs6_.end()), pairs6_.end());
 }
 
 void TelescopeAggregator::reset_day() {
     pairs_.clear();
+    pairs_wide_.clear();
     pairs6_.clear();
     sources_.clear();
     next_source_id_ = 0;
@@ -674,7 +683,7 @@ AggregatorMemory TelescopeAggregator::memory() const {
     AggregatorMemory m;
     m.active_sources = sources_.size();
     m.source_state_bytes = sources_.memory_bytes();
-    m.destination_set_bytes = pairs_.memory_bytes() + pairs6_.capacity() * sizeof(pairs6_[0]);
+    m.destination_set_bytes = pairs_.memory_bytes() + pairs_wide_.memory_bytes() + pairs6_.capacity() * sizeof(pairs6_[0]);
     m.port_table_bytes = port_log5_.capacity() * 8 + (port_log1h_.capacity() + port_logday_.capacity()) * sizeof(PortPair);
     for (const auto& l : levels_)
         m.fixed_bytes += l->port_packets.size() * 8 + l->port_sources.size() * 4 + l->dst_mask.size() * 2 +
@@ -694,7 +703,7 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
     // One reservation for the whole state (growing by doubling copied it into fresh pages): about
     // 110 bytes a source, 3 a logged port or destination pair, the per-level arrays.
     w.reserve(sources_.size() * 110 + port_log5_.size() * 3 + (port_log1h_.size() + port_logday_.size()) * 4 +
-              pairs_.size() * 3 + pairs6_.size() * 12 + levels_.size() * (levels_[0]->dst_mask.size() * 2 + (1u << 20)));
+              (pairs_.size() + pairs_wide_.size()) * 3 + pairs6_.size() * 12 + levels_.size() * (levels_[0]->dst_mask.size() * 2 + (1u << 20)));
     w.put_string(kSnapshotMagic);
     w.put_string(darknet_.describe());
     w.put<uint8_t>(started_);
@@ -759,9 +768,11 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
         for (const PortPair& x : *log) w.put_varint(x.packets);
     }
     // The pair log: sorted and unique after flush_open() (any order round-trips).
-    w.put<uint64_t>(pairs_.size());
+    // (One of the two IPv4 logs is empty: which one is fixed by the darknet.)
+    w.put<uint64_t>(pairs_.size() + pairs_wide_.size());
     KeyDeltaWriter put_pair(w);
     pairs_.for_each(put_pair);
+    pairs_wide_.for_each(put_pair);
     w.put<uint64_t>(pairs6_.size());
     for (const auto& [id, h] : pairs6_) {
         w.put(id);
@@ -873,7 +884,13 @@ void TelescopeAggregator::restore(const std::string& blob) {
     port_logday_deduped_ = 0;
     get_key_deltas(r, [&](uint64_t k) {
         if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
-        pairs_.add(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
+        const uint32_t dst = static_cast<uint32_t>(k);
+        if (darknet_.dense()) {
+            if (dst >= darknet_.dense_size()) r.fail("destination pair names an index outside the darknet");
+            pairs_.add(static_cast<uint32_t>(k >> 32), dst);
+        } else {
+            pairs_wide_.add(static_cast<uint32_t>(k >> 32), dst);
+        }
     });
     const uint64_t n6 = r.get<uint64_t>();
     for (uint64_t i = 0; i < n6; ++i) {

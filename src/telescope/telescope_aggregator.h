@@ -163,7 +163,8 @@ private:
     // (source id, destination) pair to a log, sorted and de-duplicated at checkpoints and day
     // ends. A sequential append per packet instead of a random access into a per-source set
     // (measured: the per-source sets were 23% of ingest time and 2.6 kB per source).
-    SourcePairLog pairs_;           // IPv4 destinations: (id, dense index or address)
+    DensePairLog pairs_;            // IPv4 destinations of a dense darknet: (id, dense index)
+    AddressPairLog pairs_wide_;     // IPv4 destinations otherwise: (id, address)
     std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
     // Reused buffers of the radix sorts and of the closing 5-min bin's distinct pairs: allocating
     // them per sort mapped fresh pages each time (see radix_sort).

@@ -380,19 +380,25 @@ TEST(TelescopeAggregator, PartitionedWorkersMergeToTheSingleWorkerRows) {
     EXPECT_EQ(s1, s2);
 }
 
-// The grouped pair log against a std::set: groups of 256 ids, several 8192-key chunks in a group,
-// pairs added again after a compaction (the group is re-sorted, surplus chunks return to the
-// pool), a new day reusing the pool.
-TEST(SourcePairLog, CountsAndOrdersLikeASet) {
+// The grouped pair logs (4- and 8-byte entries) against a std::set: groups of 256 ids, several
+// chunks in a group, pairs added again after a compaction (the group is re-sorted, surplus chunks
+// return to the pool), a new day reusing the pool; destinations up to the entry's limit.
+template <typename Log>
+class SourcePairLogTest : public ::testing::Test {};
+using PairLogTypes = ::testing::Types<DensePairLog, AddressPairLog>;
+TYPED_TEST_SUITE(SourcePairLogTest, PairLogTypes);
+TYPED_TEST(SourcePairLogTest, CountsAndOrdersLikeASet) {
     std::mt19937 rng(21);
-    SourcePairLog log;
+    TypeParam log;
+    const uint32_t top = static_cast<uint32_t>(TypeParam::kDestinationLimit - 1);
     for (int day = 0; day < 2; ++day) {
         std::set<uint64_t> want;
         for (int round = 0; round < 3; ++round) {
             for (int i = 0; i < 60000; ++i) {
                 // ids 0..299 dense (group 0 gets most pairs, over several chunks), a few up to 5000
                 const uint32_t id = rng() % 10 ? rng() % 300 : rng() % 5000;
-                const uint32_t dst = rng() % (round == 0 ? 64u : 4096u);
+                uint32_t dst = rng() % (round == 0 ? 64u : 4096u);
+                if (i % 1000 == 0) dst = top - dst;  // the highest destinations too
                 log.add(id, dst);
                 want.insert(uint64_t(id) << 32 | dst);
             }
