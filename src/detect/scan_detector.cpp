@@ -46,8 +46,7 @@ void ScanDetector::prefetch(const DecodedPacket& p, int stage) const {
     }
     if (const uint32_t* id = ids_.find(key)) {
         const char* rec = reinterpret_cast<const char*>(&states_[*id]);
-        __builtin_prefetch(rec, 1);
-        __builtin_prefetch(rec + sizeof(State) - 1, 1);
+        for (size_t line = 0; line < sizeof(State); line += 64) __builtin_prefetch(rec + line, 1);
     }
 }
 
@@ -92,7 +91,10 @@ void ScanDetector::apply_pending() const {
     if (pending_.empty()) return;
     radix_sort(pending_, scratch_, [](uint64_t k) { return k; });
     const uint64_t u = universe();
-    for (uint64_t x : pending_) {
+    uint64_t prev = ~0ULL;
+    for (uint64_t x : pending_) {  // per state, its interval's destinations ascending: one append burst
+        if (x == prev) continue;   // the same probe destination again
+        prev = x;
         State& s = states_[x >> 32];
         s.destinations.add(x & 0xFFFFFFFFu, u);
         s.pending = 0;
@@ -100,10 +102,12 @@ void ScanDetector::apply_pending() const {
     pending_.clear();
 }
 
-bool ScanDetector::qualifying_event(const State& s, ScanEvent& e) const {
+bool ScanDetector::qualifying_event(State& s, ScanEvent& e) const {
     const double seconds = std::max(1.0, double(s.last_ns - s.start_ns) / 1e9);
     const double rate = double(s.packets) / seconds * darknet_.extrapolation_factor();
-    if (s.destinations.count() < thresholds_.min_destinations || rate < thresholds_.min_rate_pps) return false;
+    if (rate < thresholds_.min_rate_pps || s.destinations.upper_bound() < thresholds_.min_destinations) return false;
+    const uint64_t destinations = s.destinations.count(universe());  // exact: compacts
+    if (destinations < thresholds_.min_destinations) return false;
     e = ScanEvent{};
     e.src = IpAddress::from_halves(s.key.hi, s.key.lo);
     e.protocol = static_cast<uint8_t>(s.key.proto_port >> 16);
@@ -111,7 +115,7 @@ bool ScanDetector::qualifying_event(const State& s, ScanEvent& e) const {
     e.start_ns = s.start_ns;
     e.end_ns = s.last_ns;
     e.packets = s.packets;
-    e.destinations = s.destinations.count();
+    e.destinations = destinations;
     e.rate_pps = rate;
     for (int f = 0; f < kFingerprintCount; ++f) e.fingerprint_packets[f] = s.fp[f];
     return true;
@@ -132,7 +136,7 @@ void ScanDetector::open_events(std::vector<ScanEvent>& out) const {
     const double floor_rate = darknet_.extrapolation_factor() / double(std::max<int64_t>(1, thresholds_.idle_timeout_s));
     if (floor_rate < thresholds_.min_rate_pps) return;
     apply_pending();
-    for (const State& s : states_) {
+    for (State& s : states_) {
         ScanEvent e;
         if (s.live && qualifying_event(s, e)) out.push_back(e);
     }
@@ -170,7 +174,7 @@ void ScanDetector::serialize(ByteWriter& w) const {
     uint64_t live = 0;
     for (const State& s : states_) live += s.live;
     w.put(live);
-    for (const State& s : states_) {
+    for (State& s : states_) {
         if (!s.live) continue;
         w.put(s.key.hi);
         w.put(s.key.lo);
@@ -179,7 +183,7 @@ void ScanDetector::serialize(ByteWriter& w) const {
         w.put(s.last_ns);
         w.put(s.packets);
         for (auto f : s.fp) w.put(f);
-        save_tracker(w, s.destinations);
+        s.destinations.save(w, universe());
     }
 }
 
@@ -202,7 +206,7 @@ void ScanDetector::restore(ByteReader& r) {
         s.last_ns = r.get<int64_t>();
         s.packets = r.get<uint64_t>();
         for (auto& f : s.fp) f = r.get<uint64_t>();
-        load_tracker(r, s.destinations, universe());
+        s.destinations.load(r, universe());
     }
 }
 

@@ -12,7 +12,7 @@
 #include "core/flat_table.h"
 #include "detect/fingerprints.h"
 #include "telescope/darknet.h"
-#include "telescope/destination_tracker.h"
+#include "detect/destination_runs.h"
 
 namespace iotwatch {
 
@@ -75,21 +75,23 @@ private:
             return IpAddress::from_halves(k.hi, k.lo).hash() ^ MixHash()(k.proto_port + 0x9E3779B97F4A7C15ULL);
         }
     };
-    struct State {
+    // Two cache lines exactly (prefetch() fetches both).
+    struct alignas(64) State {
         Key key{};
         int64_t start_ns = 0, last_ns = 0;
         uint64_t packets = 0;
         uint64_t fp[kFingerprintCount] = {};
-        DestinationTracker destinations;
+        DestinationRuns destinations;
         uint32_t pending = 0;  // entries of pending_ not yet in `destinations`
         bool live = false;
     };
+    static_assert(sizeof(State) == 128, "a scan state is two cache lines");
     static constexpr Key kNoKey{~0ULL, ~0ULL, ~0u};
     void close(State& s, std::vector<ScanEvent>& out);
     /// The (protocol << 16 | port) a probe counts under; false when `p` is not a probe.
     static bool probe_key(const DecodedPacket& p, uint32_t& proto_port);
     /// The event of state `s` when it meets both thresholds (pending destinations applied first).
-    bool qualifying_event(const State& s, ScanEvent& e) const;
+    bool qualifying_event(State& s, ScanEvent& e) const;
     /// Adds the logged (state, destination) pairs to the states' destination sets, in sorted order.
     void apply_pending() const;
     uint64_t universe() const { return darknet_.dense() ? darknet_.dense_size() : 0; }

@@ -28,9 +28,10 @@ inline uint32_t port_mark1h(uint32_t bin1h) { return (bin1h & 31u) << 26; }
 constexpr uint32_t kPortMark5Mask = 511u << 17, kPortMark1hMask = 31u << 26;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
-constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v7";  // v4: per-source sensor bits; v5: named detector states;
+constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v8";  // v4: per-source sensor bits; v5: named detector states;
                                                              // v6: port and pair logs as varint deltas;
-                                                             // v7: inline (source, port) pairs
+                                                             // v7: inline (source, port) pairs;
+                                                             // v8: scan destinations as varint deltas
 static_assert(kFingerprintCount == sizeof(SourceDayRow::fingerprints) / sizeof(uint64_t),
               "rows.h mirrors the fingerprint list");
 
