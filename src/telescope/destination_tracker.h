@@ -112,6 +112,8 @@ inline void load_tracker(ByteReader& r, DestinationTracker& t, uint64_t universe
     const bool bitmap = r.get<uint8_t>() != 0;
     const uint64_t count = r.get<uint64_t>();
     auto raw = r.get_vector<uint64_t>();
+    // (A bitmap needs a dense darknet: without one, add() would index an empty bitmap.)
+    if (bitmap && universe == 0) r.fail("destination bitmap without a dense darknet");
     if (bitmap && raw.size() != (universe + 63) / 64) r.fail("destination bitmap size differs from its universe");
     if (!t.restore(std::move(raw), bitmap, count)) r.fail("inconsistent destination set");
 }

@@ -5,9 +5,11 @@
 
 #include "capture/raw_packet.h"
 #include "capture_test_util.h"
+#include "core/error.h"
 #include "core/timestamp.h"
 #include "detect/backscatter_detector.h"
 #include "detect/scan_detector.h"
+#include "telescope/destination_tracker.h"
 
 using namespace iotwatch;
 
@@ -221,4 +223,19 @@ TEST(Backscatter, OpenAttacksAreGivenAsTheyStandWithoutClosing) {
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].start_ns, open[0].start_ns);
     EXPECT_EQ(out[0].packets, 62u);
+}
+
+// A checkpointed destination set that claims to be a bitmap of a non-dense darknet (universe 0)
+// is refused: restored, its first add() would index an empty bitmap.
+TEST(DestinationTracker, LoadRefusesABitmapWithoutADenseUniverse) {
+    ByteWriter w;
+    w.put<uint8_t>(1);                   // bitmap
+    w.put<uint64_t>(0);                  // count
+    w.put_vector(std::vector<uint64_t>{});  // no words: the size a universe of 0 would have
+    const std::string blob = w.data();
+    ByteReader r(blob, "test");
+    DestinationTracker t;
+    EXPECT_THROW(load_tracker(r, t, 0), InputError);
+    ByteReader ok(blob, "test");
+    EXPECT_THROW(load_tracker(ok, t, 64), InputError);  // and of the wrong size for a dense one
 }
