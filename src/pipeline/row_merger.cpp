@@ -37,29 +37,33 @@ void RowMerger::submit(size_t worker, const BinRows& rows, bool final_rows) {
     const uint64_t n = next_event_[worker]++;
     while (events_.size() <= n - first_event_) events_.emplace_back(Event{std::vector<BinRows>(workers_), 0, true});
     Event& e = events_[n - first_event_];
-    e.parts[worker] = rows;
     e.final_rows = e.final_rows && final_rows;
     ++e.arrived;
-    // Write every leading event that is complete, in order.
-    while (!events_.empty() && events_.front().arrived == workers_) {
-        BinRows merged = merge(events_.front().parts);
-        bool fin = events_.front().final_rows;
-        events_.pop_front();
-        ++first_event_;
-        out_.on_rows(merged, fin);
+    if (e.arrived < workers_) {
+        e.parts[worker] = rows;  // the caller reuses its rows: keep a copy until the others arrive
+        return;
     }
+    // This batch completes its event, which is the leading one: every worker submits its events
+    // in order, so the events before it are complete and written already.
+    std::vector<const BinRows*> parts;
+    for (size_t i = 0; i < workers_; ++i) parts.push_back(i == worker ? &rows : &e.parts[i]);
+    BinRows merged = merge(parts);
+    const bool fin = e.final_rows;
+    events_.pop_front();
+    ++first_event_;
+    out_.on_rows(merged, fin);
 }
 
-BinRows RowMerger::merge(const std::vector<BinRows>& parts) {
+BinRows RowMerger::merge(const std::vector<const BinRows*>& parts) {
     // Concatenate, sort by key, sum neighbours with equal keys: cheaper than a node-based map for
     // the hundreds of thousands of port rows a busy bin can have.
     BinRows out;
-    for (const BinRows& p : parts) {
+    for (const BinRows* pp : parts) {
+        const BinRows& p = *pp;
         out.classes.insert(out.classes.end(), p.classes.begin(), p.classes.end());
         out.ports.insert(out.ports.end(), p.ports.begin(), p.ports.end());
         out.meta.insert(out.meta.end(), p.meta.begin(), p.meta.end());
         out.sensors.insert(out.sensors.end(), p.sensors.begin(), p.sensors.end());
-        out.sources.insert(out.sources.end(), p.sources.begin(), p.sources.end());
         out.scans.insert(out.scans.end(), p.scans.begin(), p.scans.end());
         out.attacks.insert(out.attacks.end(), p.attacks.begin(), p.attacks.end());
         out.labels.insert(out.labels.end(), p.labels.begin(), p.labels.end());
@@ -100,16 +104,29 @@ BinRows RowMerger::merge(const std::vector<BinRows>& parts) {
                 a.packets += b.packets;
                 a.bytes += b.bytes;
             });
-    // Each part's sources are sorted already (and disjoint): merge the runs instead of sorting
-    // (the final flush of the 20 M-packet benchmark has 128 k of them).
+    // Each part's sources are sorted already (and disjoint): a k-way merge copies each row once
+    // into its place (the final flush of the 20 M-packet benchmark has 128 k of them).
     auto by_key = [](const SourceDayRow& a, const SourceDayRow& b) { return std::tie(a.day, a.src) < std::tie(b.day, b.src); };
-    size_t sorted_end = 0;
-    for (const BinRows& p : parts) {
-        const auto mid = out.sources.begin() + static_cast<std::ptrdiff_t>(sorted_end);
-        const auto end = mid + static_cast<std::ptrdiff_t>(p.sources.size());
-        if (!std::is_sorted(mid, end, by_key)) std::sort(mid, end, by_key);
-        std::inplace_merge(out.sources.begin(), mid, end, by_key);
-        sorted_end += p.sources.size();
+    size_t total = 0;
+    bool sorted = true;
+    std::vector<std::pair<const SourceDayRow*, const SourceDayRow*>> runs;  // [next, end) per part
+    for (const BinRows* p : parts) {
+        total += p->sources.size();
+        sorted = sorted && std::is_sorted(p->sources.begin(), p->sources.end(), by_key);
+        if (!p->sources.empty()) runs.emplace_back(p->sources.data(), p->sources.data() + p->sources.size());
+    }
+    out.sources.reserve(total);
+    if (!sorted) {  // not what the aggregators emit, but still merged correctly
+        for (const BinRows* p : parts) out.sources.insert(out.sources.end(), p->sources.begin(), p->sources.end());
+        std::sort(out.sources.begin(), out.sources.end(), by_key);
+        return out;
+    }
+    while (!runs.empty()) {
+        size_t best = 0;
+        for (size_t i = 1; i < runs.size(); ++i)
+            if (by_key(*runs[i].first, *runs[best].first)) best = i;
+        out.sources.push_back(*runs[best].first++);
+        if (runs[best].first == runs[best].second) runs.erase(runs.begin() + static_cast<std::ptrdiff_t>(best));
     }
     return out;
 }
