@@ -113,11 +113,24 @@ struct TelescopeAggregator::Level {
     std::vector<uint64_t> port_packets = std::vector<uint64_t>(kPortSlots, 0);
     std::vector<uint32_t> port_sources = std::vector<uint32_t>(kPortSlots, 0);
     std::vector<uint32_t> touched_ports;  // slots with port_packets or port_sources != 0
+    // The same slots as bits, so a closing bin lists them in order without sorting the list (the
+    // sort was 2% of a 1-worker run of the benchmark).
+    std::vector<uint64_t> touched_bits = std::vector<uint64_t>(kPortSlots / 64, 0);
     std::vector<uint16_t> dst_mask;       // dense darknets: class bits per destination index
     FlatTable<IpAddress, uint16_t, AddressHash> dst_sparse{kEmptyAddress, 256};
 
     void touch_port(uint32_t slot) {
-        if (port_packets[slot] == 0 && port_sources[slot] == 0) touched_ports.push_back(slot);
+        if (port_packets[slot] == 0 && port_sources[slot] == 0) {
+            touched_ports.push_back(slot);
+            touched_bits[slot >> 6] |= 1ULL << (slot & 63);
+        }
+    }
+    /// Calls f(slot) for every touched port slot, in ascending order.
+    template <typename F>
+    void for_each_touched_port(F&& f) const {
+        for (size_t w = 0; w < touched_bits.size(); ++w)
+            for (uint64_t bits = touched_bits[w]; bits; bits &= bits - 1)
+                f(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
     }
 
     /// Adds the additive counters of a finer bin `f` (same time span, narrower width).
@@ -153,7 +166,10 @@ struct TelescopeAggregator::Level {
         outside = not_ip = truncated = undecodable = late = 0;
         std::fill(sensor_packets.begin(), sensor_packets.end(), 0);
         std::fill(sensor_bytes.begin(), sensor_bytes.end(), 0);
-        for (uint32_t slot : touched_ports) port_packets[slot] = port_sources[slot] = 0;
+        for (uint32_t slot : touched_ports) {
+            port_packets[slot] = port_sources[slot] = 0;
+            touched_bits[slot >> 6] = 0;
+        }
         touched_ports.clear();
         std::fill(dst_mask.begin(), dst_mask.end(), 0);
         dst_sparse.clear();
@@ -528,12 +544,11 @@ void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
             out.classes.push_back({l.start, l.width, c, l.packets[c], l.bytes[c], l.src_uniq[c], dst_uniq[c]});
         }
         out.classes.push_back(all);
-        std::sort(l.touched_ports.begin(), l.touched_ports.end());
-        for (uint32_t i : l.touched_ports) {
-            if (l.port_packets[i] == 0) continue;
+        l.for_each_touched_port([&](uint32_t i) {
+            if (l.port_packets[i] == 0) return;
             out.ports.push_back({l.start, l.width, static_cast<uint8_t>(i < 65536 ? kProtoTcp : kProtoUdp),
                                  static_cast<uint16_t>(i & 0xFFFF), l.port_packets[i], l.port_sources[i]});
-        }
+        });
         out.meta.push_back({l.start, l.width, l.outside, l.not_ip, l.truncated, l.undecodable, l.late});
         for (size_t s = 0; s < l.sensor_packets.size(); ++s) {
             if (l.sensor_packets[s] == 0) continue;
