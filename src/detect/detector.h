@@ -9,8 +9,10 @@
 // Contract: a detector emits only into the DetectionOutput it is handed, never keeps references to
 // packets, keeps no global state, and its output for a packet sequence does not depend on where
 // checkpoints fall. Scope kPerSource detectors see only the sources their worker owns (so they
-// scale with --threads); kAllPackets detectors run once, on worker 0, and see every darknet packet
-// (backscatter victims are keyed by a source, but an attack needs all its packets).
+// scale with --threads); kPerKey detectors see the packets whose partition_key() their worker owns
+// (the same hash partition as sources: backscatter is keyed by its victim, which for ICMP errors
+// is not the packet's source, and every packet of a victim reaches the same worker);
+// kAllPackets detectors run once, on worker 0, and see every darknet packet.
 // Modules are listed in one registry, detector_modules().
 #pragma once
 #include <memory>
@@ -44,12 +46,15 @@ struct DetectionOutput {
 
 class Detector {
 public:
-    enum class Scope { kPerSource, kAllPackets };
+    enum class Scope { kPerSource, kPerKey, kAllPackets };
     virtual ~Detector() = default;
     virtual std::string_view name() const = 0;
     virtual Scope scope() const = 0;
     /// `dense_index` is the darknet match's dense index (meaningless when the darknet is not dense).
     virtual void observe(const DecodedPacket& p, uint64_t dense_index, DetectionOutput& out) = 0;
+    /// kPerKey detectors: the address the detector's state for `p` is keyed by, or false when `p`
+    /// is of no interest to it. Default: none.
+    virtual bool partition_key(const DecodedPacket& p, IpAddress& key) const { return false; }
     /// Optional hint, called for a packet some packets before observe() gets it: `stage` 0 about
     /// 16 packets ahead (touch the state slot), stage 1 about 8 ahead (touch what the slot points
     /// to, the slot itself now being in cache). Must not change state. Default: nothing. (Per-key

@@ -30,12 +30,14 @@ private:
     ScanDetector impl_;
 };
 
-/// Moore et al. backscatter DoS victims: sees every darknet packet (worker 0).
+/// Moore et al. backscatter DoS victims, partitioned by victim: each worker sees the backscatter
+/// of the victims it owns (all of a victim's packets, whatever their source).
 class BackscatterModule final : public Detector {
 public:
     BackscatterModule(const Darknet& d, const DetectorConfig& c) : impl_(d, c.dos) {}
     std::string_view name() const override { return "backscatter"; }
-    Scope scope() const override { return Scope::kAllPackets; }
+    Scope scope() const override { return Scope::kPerKey; }
+    bool partition_key(const DecodedPacket& p, IpAddress& victim) const override { return backscatter_victim(p, victim); }
     void observe(const DecodedPacket& p, uint64_t dense, DetectionOutput& out) override {
         impl_.observe(p, dense, out.attacks);
     }

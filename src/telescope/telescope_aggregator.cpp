@@ -231,9 +231,15 @@ void TelescopeAggregator::start_bins(int64_t ts_s) {
 void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> detectors) {
     detectors_ = std::move(detectors);
     source_detectors_.clear();
+    keyed_detectors_.clear();
     global_detectors_.clear();
-    for (auto& d : detectors_)
-        (d->scope() == Detector::Scope::kPerSource ? source_detectors_ : global_detectors_).push_back(d.get());
+    for (auto& d : detectors_) {
+        switch (d->scope()) {
+        case Detector::Scope::kPerSource: source_detectors_.push_back(d.get()); break;
+        case Detector::Scope::kPerKey: keyed_detectors_.push_back(d.get()); break;
+        case Detector::Scope::kAllPackets: global_detectors_.push_back(d.get()); break;
+        }
+    }
 }
 
 void TelescopeAggregator::enable_detection(ScanThresholds scans, BackscatterThresholds attacks) {
@@ -281,17 +287,19 @@ bool TelescopeAggregator::advance(int64_t ts_ns) {
         reset_day();
     }
     for (auto& d : detectors_)
-        if (partition_index_ == 0 || d->scope() == Detector::Scope::kPerSource) d->end_interval(s * kNanosPerSecond, pending_);
+        if (runs_here(*d)) d->end_interval(s * kNanosPerSecond, pending_);
     take_detections();
     start_bins(s);
     sink_.on_rows(rows_, true);
     return false;
 }
 
-bool TelescopeAggregator::owns(const DecodedPacket& p) const {
+bool TelescopeAggregator::owns_address(const IpAddress& a) const {
     // Partition on high hash bits: the table indexes with the low ones, which must stay uniform.
-    return partition_count_ == 1 || (p.src.hash() >> 40) % partition_count_ == partition_index_;
+    return partition_count_ == 1 || (a.hash() >> 40) % partition_count_ == partition_index_;
 }
+
+bool TelescopeAggregator::owns(const DecodedPacket& p) const { return owns_address(p.src); }
 
 void TelescopeAggregator::process(const DecodedPacket& p) { process(p, owns(p)); }
 
@@ -309,7 +317,8 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner) {
         ++(p.status == DecodeStatus::kNotIp ? l5.not_ip : l5.undecodable);
         return;
     }
-    if (!owner && partition_index_ != 0) return;  // another worker's source: nothing to count here
+    // Another worker's source: nothing to count here (unless a per-key detector may own its key).
+    if (!owner && partition_index_ != 0 && keyed_detectors_.empty()) return;
     const auto match = darknet_.lookup(p.dst);
     if (!match) {
         if (owner) {
@@ -329,6 +338,10 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner) {
         else
             l5.dst_sparse[p.dst] |= bit;
         for (Detector* d : global_detectors_) d->observe(p, match->dense_index, pending_);
+    }
+    for (Detector* d : keyed_detectors_) {
+        IpAddress key;
+        if (d->partition_key(p, key) && owns_address(key)) d->observe(p, match->dense_index, pending_);
     }
     if (!owner) return;
     for (Detector* d : source_detectors_) d->observe(p, match->dense_index, pending_);
@@ -674,7 +687,7 @@ void TelescopeAggregator::flush_open() {
     // capture shorter than the idle timeouts reports no scan and no attack at all. Their final
     // version replaces them (the store keys events by source/victim, protocol and start).
     for (auto& d : detectors_)
-        if (partition_index_ == 0 || d->scope() == Detector::Scope::kPerSource) d->open_results(rows_);
+        if (runs_here(*d)) d->open_results(rows_);
     sink_.on_rows(rows_, false);
 }
 
@@ -688,7 +701,7 @@ void TelescopeAggregator::close_all() {
     emit_sources(rows_, port_logday_);
     reset_day();
     for (auto& d : detectors_)
-        if (partition_index_ == 0 || d->scope() == Detector::Scope::kPerSource) d->finish(pending_);
+        if (runs_here(*d)) d->finish(pending_);
     take_detections();
     started_ = false;
     cur5_ = cur1h_ = 0;

@@ -77,8 +77,9 @@ public:
 
     /// Runs `detectors` on the darknet packets (detect/detector.h). What they emit is handed to the
     /// sink with the rows of the next bin close (or flush). Call before the first packet. In
-    /// partitioned mode per-source detectors see the worker's own sources and all-packet detectors
-    /// run on worker 0 only. Every worker must be given the same detector list.
+    /// partitioned mode per-source detectors see the worker's own sources, per-key detectors the
+    /// worker's own keys, and all-packet detectors run on worker 0 only. Every worker must be
+    /// given the same detector list.
     void set_detectors(std::vector<std::unique_ptr<Detector>> detectors);
     /// The scan-event and backscatter detectors with these thresholds (what --detect turns on
     /// without a model).
@@ -176,7 +177,14 @@ private:
 
     std::vector<std::unique_ptr<Detector>> detectors_;  // in registry order
     std::vector<Detector*> source_detectors_;           // scope kPerSource: fed the owned sources
+    std::vector<Detector*> keyed_detectors_;            // scope kPerKey: fed the owned keys
     std::vector<Detector*> global_detectors_;           // scope kAllPackets: fed everything on worker 0
+    /// True when this worker runs `d`'s intervals and results (all but kAllPackets off worker 0).
+    bool runs_here(const Detector& d) const {
+        return partition_index_ == 0 || d.scope() != Detector::Scope::kAllPackets;
+    }
+    /// True when this worker owns address `a` (sources, and the keys of kPerKey detectors).
+    bool owns_address(const IpAddress& a) const;
     DetectionOutput pending_;                           // emitted, not yet handed to the sink
     uint64_t packets_seen_ = 0;
     uint32_t partition_index_ = 0;

@@ -380,6 +380,79 @@ TEST(TelescopeAggregator, PartitionedWorkersMergeToTheSingleWorkerRows) {
     EXPECT_EQ(s1, s2);
 }
 
+// Detection with two partitioned workers equals one worker: scan events, and DoS attacks whose
+// backscatter comes from many sources (ICMP errors sent by routers on the way to the victim, so
+// the victim is the quoted destination). Partitioning such packets by their source would split
+// the victim's vector between the workers; they are partitioned by victim.
+TEST(TelescopeAggregator, PartitionedDetectionFindsTheSameAttacksAndScans) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});
+    std::vector<DecodedPacket> pkts;
+    std::mt19937 rng(9);
+    for (int i = 0; i < 6000; ++i) {
+        const int64_t ts = at(i / 10);  // 10 packets a second for 600 s
+        const unsigned dark = rng() % 65536;
+        char dst[32];
+        std::snprintf(dst, sizeof dst, "198.18.%u.%u", dark >> 8, dark & 255);
+        if (i % 3 == 0) {  // host unreachable from one of 40 routers, quoting a probe to one of 3 victims
+            char router[32];
+            std::snprintf(router, sizeof router, "10.9.%u.1", unsigned(rng() % 40));
+            DecodedPacket p = tcp(ts, router, dst, 0, 0);
+            p.protocol = kProtoIcmp;
+            p.icmp_type = 3;
+            p.icmp_code = 1;
+            p.has_quoted = true;
+            p.quoted.protocol = kProtoTcp;
+            p.quoted.src = p.dst;
+            p.quoted.dst = IpAddress::v4(0x05060700u + unsigned(rng() % 3));
+            p.quoted.has_ports = true;
+            p.quoted.sport = static_cast<uint16_t>(1024 + rng() % 1000);
+            p.quoted.dport = 80;
+            pkts.push_back(p);
+        } else if (i % 3 == 1) {  // SYN/ACKs from one of 5 victims
+            char victim[32];
+            std::snprintf(victim, sizeof victim, "20.0.0.%u", unsigned(rng() % 5));
+            DecodedPacket p = tcp(ts, victim, dst, static_cast<uint16_t>(1024 + rng() % 1000), kTcpSyn | kTcpAck);
+            p.sport = 443;
+            pkts.push_back(p);
+        } else {  // SYN probes of 8 scanners to ports 23 and 2323 (about 225 and 25 each)
+            char scanner[32];
+            std::snprintf(scanner, sizeof scanner, "30.0.%u.7", unsigned(rng() % 8));
+            pkts.push_back(tcp(ts, scanner, dst, rng() % 10 ? 23 : 2323, kTcpSyn));
+        }
+    }
+    auto detections = [&](unsigned workers) {
+        RecordingSink sink;
+        {
+            RowMerger merger(sink, workers);
+            std::vector<std::unique_ptr<TelescopeAggregator>> aggs;
+            for (unsigned w = 0; w < workers; ++w) {
+                aggs.push_back(std::make_unique<TelescopeAggregator>(dn, merger.worker_sink(w)));
+                if (workers > 1) aggs.back()->set_partition(w, workers);
+                aggs.back()->enable_detection();
+            }
+            for (auto& a : aggs) a->process_batch(pkts.data(), pkts.size());
+            for (auto& a : aggs) a->close_all();
+        }
+        std::vector<std::string> out;
+        for (const auto& b : sink.batches) {
+            for (const auto& a : b.attacks)
+                out.push_back("dos " + a.victim.to_string() + " " + std::to_string(a.protocol) + " " +
+                              std::to_string(a.start_ns) + " " + std::to_string(a.end_ns) + " " +
+                              std::to_string(a.packets) + " " + std::to_string(a.attackers));
+            for (const auto& e : b.scans)
+                out.push_back("scan " + e.src.to_string() + " " + std::to_string(e.port) + " " +
+                              std::to_string(e.packets) + " " + std::to_string(e.destinations));
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    const auto one = detections(1), two = detections(2);
+    EXPECT_EQ(std::count_if(one.begin(), one.end(), [](const std::string& s) { return s.rfind("dos 5.6.7.", 0) == 0; }), 3);
+    EXPECT_EQ(std::count_if(one.begin(), one.end(), [](const std::string& s) { return s.rfind("dos 20.0.0.", 0) == 0; }), 5);
+    EXPECT_EQ(std::count_if(one.begin(), one.end(), [](const std::string& s) { return s.rfind("scan 30.0.", 0) == 0; }), 8);
+    EXPECT_EQ(one, two);
+}
+
 // The grouped pair logs (4- and 8-byte entries) against a std::set: groups of 256 ids, several
 // chunks in a group, pairs added again after a compaction (the group is re-sorted, surplus chunks
 // return to the pool), a new day reusing the pool; destinations up to the entry's limit.
