@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/timestamp.h"
+
 namespace iotwatch {
 namespace {
 constexpr uint32_t kPcapMagicUs = 0xA1B2C3D4;
@@ -180,8 +182,11 @@ bool CaptureFileReader::next_pcapng(RawPacket& out) {
                                std::to_string(interfaces_.size()));
         const Interface& itf = interfaces_[iface];
         const uint64_t secs = ts / itf.units_per_second, frac = ts % itf.units_per_second;
-        out.ts_ns = (static_cast<int64_t>(secs) + itf.offset_s) * 1'000'000'000LL +
-                    static_cast<int64_t>(static_cast<unsigned __int128>(frac) * 1'000'000'000ULL / itf.units_per_second);
+        const __int128 ns = (static_cast<__int128>(secs) + itf.offset_s) * 1'000'000'000LL +
+                            static_cast<__int128>(static_cast<unsigned __int128>(frac) * 1'000'000'000ULL / itf.units_per_second);
+        if (ns < -kMaxTimestampNs || ns > kMaxTimestampNs)
+            bad_record(at, "pcapng packet time is out of range (more than 146 years from 1970)");
+        out.ts_ns = static_cast<int64_t>(ns);
         out.caplen = caplen;
         out.wirelen = wirelen < caplen ? caplen : wirelen;
         out.linktype = itf.linktype;

@@ -12,6 +12,7 @@
 #include "capture/capture_file_reader.h"
 #include "capture/packet_source.h"
 #include "core/error.h"
+#include "core/timestamp.h"
 
 namespace iotwatch {
 namespace {
@@ -37,6 +38,9 @@ public:
         const long before = std::ftell(pcap_file(p_));
         int rc = pcap_next_ex(p_, &h, &d);
         if (rc == 1) {
+            if (h->ts.tv_sec < -kMaxTimestampNs / kNanosPerSecond || h->ts.tv_sec > kMaxTimestampNs / kNanosPerSecond)
+                throw InputError(name_, before < 0 ? UINT64_MAX : uint64_t(before),
+                                 "packet time is out of range (more than 146 years from 1970)");
             out.ts_ns = int64_t(h->ts.tv_sec) * 1'000'000'000LL + int64_t(h->ts.tv_usec);  // ns precision
             out.caplen = h->caplen;
             out.wirelen = h->len < h->caplen ? h->caplen : h->len;

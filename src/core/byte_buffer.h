@@ -73,7 +73,7 @@ public:
         uint64_t n = get<uint64_t>();
         if (n > (buf_.size() - pos_) / sizeof(T)) fail("vector length " + std::to_string(n) + " exceeds the data");
         std::vector<T> v(n);
-        std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(T));
+        if (n) std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(T));  // (data() may be null when empty)
         pos_ += n * sizeof(T);
         return v;
     }
@@ -93,6 +93,13 @@ public:
             v |= uint64_t(b & 0x7F) << shift;
             if (!(b & 0x80)) return v;
         }
+    }
+    /// The next `n` bytes, in place (valid while the buffer lives).
+    const uint8_t* get_bytes(uint64_t n) {
+        need(n);
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(buf_.data()) + pos_;
+        pos_ += n;
+        return p;
     }
     bool at_end() const { return pos_ == buf_.size(); }
     size_t remaining() const { return buf_.size() - pos_; }

@@ -9,6 +9,11 @@
 namespace iotwatch {
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000LL;
+/// Packet times are kept within +-2^62 ns of the epoch (+-146 years; classic pcap's 32-bit
+/// seconds end in 2106): the difference of any two then fits an int64. Readers refuse records
+/// outside it and checkpoints are checked against it.
+constexpr int64_t kMaxTimestampNs = int64_t(1) << 62;
+constexpr bool timestamp_in_range(int64_t ns) { return ns >= -kMaxTimestampNs && ns <= kMaxTimestampNs; }
 
 /// Start of the bin (in seconds) of width `width_s` containing `ts_ns`. Floors toward -inf.
 constexpr int64_t bin_start_seconds(int64_t ts_ns, int64_t width_s) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/byte_buffer.h"
+#include "core/timestamp.h"
 
 namespace iotwatch {
 
@@ -164,6 +165,8 @@ void BackscatterDetector::restore(ByteReader& r) {
         v.live = true;
         v.start_ns = r.get<int64_t>();
         v.last_ns = r.get<int64_t>();
+        if (!timestamp_in_range(v.start_ns) || !timestamp_in_range(v.last_ns) || v.start_ns > v.last_ns)
+            r.fail("event times out of range or reversed");
         v.packets = r.get<uint64_t>();
         v.slots = r.get_vector<uint32_t>();
         if (v.slots.size() > (1u << 22)) r.fail("attack window slots out of range");

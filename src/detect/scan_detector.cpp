@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/byte_buffer.h"
+#include "core/timestamp.h"
 #include "core/radix_sort.h"
 
 namespace iotwatch {
@@ -204,6 +205,8 @@ void ScanDetector::restore(ByteReader& r) {
         s.live = true;
         s.start_ns = r.get<int64_t>();
         s.last_ns = r.get<int64_t>();
+        if (!timestamp_in_range(s.start_ns) || !timestamp_in_range(s.last_ns) || s.start_ns > s.last_ns)
+            r.fail("event times out of range or reversed");
         s.packets = r.get<uint64_t>();
         for (auto& f : s.fp) f = r.get<uint64_t>();
         s.destinations.load(r, universe());

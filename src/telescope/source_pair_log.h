@@ -92,6 +92,12 @@ public:
             });
         }
     }
+    /// True when every group is sorted and de-duplicated (after compact(), before new pairs).
+    bool compacted() const {
+        for (const Group& g : groups_)
+            if (g.sorted != g.count) return false;
+        return true;
+    }
     size_t size() const {
         size_t n = 0;
         for (const Group& g : groups_) n += g.count;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/bit_stream.h"
 #include "core/byte_buffer.h"
 #include "core/radix_sort.h"
 #include "core/error.h"
@@ -28,10 +29,11 @@ inline uint32_t port_mark1h(uint32_t bin1h) { return (bin1h & 31u) << 26; }
 constexpr uint32_t kPortMark5Mask = 511u << 17, kPortMark1hMask = 31u << 26;
 // The table's empty-slot marker (ffff:...:ffff, multicast, never a legitimate source).
 constexpr IpAddress kEmptyAddress = IpAddress::from_halves(~0ULL, ~0ULL);
-constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v8";  // v4: per-source sensor bits; v5: named detector states;
+constexpr char kSnapshotMagic[] = "iotwatch-aggregator-v9";  // v4: per-source sensor bits; v5: named detector states;
                                                              // v6: port and pair logs as varint deltas;
                                                              // v7: inline (source, port) pairs;
-                                                             // v8: scan destinations as varint deltas
+                                                             // v8: scan destinations as varint deltas;
+                                                             // v9: dense destination pairs Rice-coded
 static_assert(kFingerprintCount == sizeof(SourceDayRow::fingerprints) / sizeof(uint64_t),
               "rows.h mirrors the fingerprint list");
 
@@ -77,6 +79,48 @@ void get_key_deltas(ByteReader& r, Take take) {
         prev += (z >> 1) ^ (~(z & 1) + 1);
         take(prev);
     }
+}
+
+/// Rice parameter for `n` sorted distinct values in [0, universe): about log2 of their mean gap.
+int rice_parameter(uint64_t n, uint64_t universe) {
+    const uint64_t mean = universe / n;
+    return mean ? std::min(31, 63 - __builtin_clzll(mean)) : 0;
+}
+
+/// The dense (source, destination) pairs (keys id << 32 | destination, ascending and distinct, as
+/// `for_each_key` gives them): their count, then a bit stream with, per source, the gap to its id
+/// and its destination count (Exp-Golomb), and its destinations' gaps Rice-coded with a parameter
+/// fitted to the count (a source reaching n of U addresses spends about log2(U/n) + 2 bits each).
+template <typename ForEachKey>
+void put_dense_pairs(ByteWriter& w, uint64_t total, uint64_t universe, ForEachKey for_each_key) {
+    w.put<uint64_t>(total);
+    const size_t at = w.begin_length();
+    BitWriter bits(w);
+    std::vector<uint32_t> dsts;
+    uint64_t next_id = 0, id = 0;
+    auto put_source = [&] {
+        if (dsts.empty()) return;
+        bits.put_exp_golomb(id - next_id);
+        bits.put_exp_golomb(dsts.size() - 1);
+        const int k = rice_parameter(dsts.size(), universe);
+        uint64_t next_dst = 0;
+        for (uint32_t d : dsts) {
+            bits.put_rice(d - next_dst, k);
+            next_dst = uint64_t(d) + 1;
+        }
+        next_id = id + 1;
+        dsts.clear();
+    };
+    for_each_key([&](uint64_t key) {
+        if ((key >> 32) != id) {
+            put_source();
+            id = key >> 32;
+        }
+        dsts.push_back(static_cast<uint32_t>(key));
+    });
+    put_source();
+    bits.finish();
+    w.end_length(at);
 }
 
 /// get_key_deltas into a vector, `make(key)` building each element.
@@ -796,12 +840,26 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
         put_key_deltas(w, *log, [](const PortPair& x) { return x.key; });
         for (const PortPair& x : *log) w.put_varint(x.packets);
     }
-    // The pair log: sorted and unique after flush_open() (any order round-trips).
-    // (One of the two IPv4 logs is empty: which one is fixed by the darknet.)
-    w.put<uint64_t>(pairs_.size() + pairs_wide_.size());
-    KeyDeltaWriter put_pair(w);
-    pairs_.for_each(put_pair);
-    pairs_wide_.for_each(put_pair);
+    // The IPv4 pair log (sorted and unique after flush_open()). A dense darknet's: Rice-coded
+    // (put_dense_pairs; ~1.3 bytes a pair where varint deltas took 2, and writing them was the
+    // largest part of the final checkpoint). Otherwise: varint deltas (any order round-trips).
+    if (darknet_.dense()) {
+        if (pairs_.compacted()) {
+            put_dense_pairs(w, pairs_.size(), darknet_.dense_size(), [&](auto&& f) { pairs_.for_each(f); });
+        } else {  // serialize() without a flush first (tests, tools): sort a copy
+            std::vector<uint64_t> keys;
+            pairs_.for_each([&](uint64_t k) { keys.push_back(k); });
+            std::sort(keys.begin(), keys.end());
+            keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+            put_dense_pairs(w, keys.size(), darknet_.dense_size(), [&](auto&& f) {
+                for (uint64_t k : keys) f(k);
+            });
+        }
+    } else {
+        w.put<uint64_t>(pairs_wide_.size());
+        KeyDeltaWriter put_pair(w);
+        pairs_wide_.for_each(put_pair);
+    }
     w.put<uint64_t>(pairs6_.size());
     for (const auto& [id, h] : pairs6_) {
         w.put(id);
@@ -911,16 +969,33 @@ void TelescopeAggregator::restore(const std::string& blob) {
         for (PortPair& x : *log) x.packets = r.get_varint();
     }
     port_logday_deduped_ = 0;
-    get_key_deltas(r, [&](uint64_t k) {
-        if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
-        const uint32_t dst = static_cast<uint32_t>(k);
-        if (darknet_.dense()) {
-            if (dst >= darknet_.dense_size()) r.fail("destination pair names an index outside the darknet");
-            pairs_.add(static_cast<uint32_t>(k >> 32), dst);
-        } else {
-            pairs_wide_.add(static_cast<uint32_t>(k >> 32), dst);
+    if (darknet_.dense()) {
+        const uint64_t universe = darknet_.dense_size(), total = r.get<uint64_t>();
+        const uint64_t size = r.get<uint64_t>();
+        BitReader bits(r, r.get_bytes(size), size);
+        uint64_t next_id = 0;
+        for (uint64_t got = 0; got < total;) {
+            const uint64_t id = next_id + bits.get_exp_golomb();
+            if (id >= next_source_id_) r.fail("destination pair names an unknown source");
+            const uint64_t n = bits.get_exp_golomb() + 1;
+            if (n > universe || n > total - got) r.fail("destination count of a source exceeds the darknet or the total");
+            const int k = rice_parameter(n, universe);
+            uint64_t next_dst = 0;
+            for (uint64_t i = 0; i < n; ++i) {
+                const uint64_t d = next_dst + bits.get_rice(k, (universe >> k) + 1);
+                if (d >= universe) r.fail("destination pair names an index outside the darknet");
+                pairs_.add(static_cast<uint32_t>(id), static_cast<uint32_t>(d));
+                next_dst = d + 1;
+            }
+            got += n;
+            next_id = id + 1;
         }
-    });
+    } else {
+        get_key_deltas(r, [&](uint64_t k) {
+            if ((k >> 32) >= next_source_id_) r.fail("destination pair names an unknown source");
+            pairs_wide_.add(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
+        });
+    }
     const uint64_t n6 = r.get<uint64_t>();
     for (uint64_t i = 0; i < n6; ++i) {
         const uint32_t id = r.get<uint32_t>();

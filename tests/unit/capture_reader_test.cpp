@@ -143,6 +143,21 @@ TEST(CaptureReader, PcapngSectionsInterfacesAndSimplePackets) {
     EXPECT_TRUE(read_all(path, ReaderKind::kAuto, &err).empty());
     EXPECT_NE(err.find("interface 3"), std::string::npos) << err;
     std::remove(path.c_str());
+
+    // A time beyond what an int64 of nanoseconds can hold (1-second units, 2^40 s) is a clear
+    // error at its record, after the good one before it; it used to overflow into a wrong time.
+    Pcapng far;
+    far.section(false);
+    far.interface(kLinkRaw, 0);  // 10^0: 1-second units
+    far.packet(0, 1000, raw);
+    far.packet(0, uint64_t(1) << 40, raw);
+    path = temp_file(far.bytes());
+    err.clear();
+    got = read_all(path, ReaderKind::kAuto, &err);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].ts, 1000 * 1000000000LL);
+    EXPECT_NE(err.find("out of range"), std::string::npos) << err;
+    std::remove(path.c_str());
 }
 
 TEST(CaptureReader, GzipZstdAndConcatenatedGzipEqualPlain) {

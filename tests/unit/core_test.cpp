@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "core/bit_stream.h"
 #include "core/byte_buffer.h"
 #include "core/ip_address.h"
 #include "core/prefix.h"
@@ -117,4 +118,74 @@ TEST(RadixSort, EqualsStableSortForEveryKeyShape) {
             ASSERT_EQ(keys, sorted) << "n=" << n << " shape=" << s;
         }
     }
+}
+
+// Bit streams round-trip mixed codes (plain bits, unary past 32, Exp-Golomb, Rice with every
+// parameter), and a reader fails with an InputError, not a wrong value, on a stream cut short or a
+// unary run past its limit.
+TEST(BitStream, RoundTripsAndFailsOnDamage) {
+    std::mt19937_64 rng(17);
+    struct Item {
+        int kind;
+        uint64_t v;
+        int k;
+    };
+    std::vector<Item> items;
+    for (int i = 0; i < 20000; ++i) {
+        const int kind = int(rng() % 4), k = int(rng() % 32);
+        uint64_t v = rng() >> (rng() % 64);
+        if (kind == 0) v &= (uint64_t(1) << k) - 1;     // plain k bits
+        if (kind == 1) v %= 100;                         // unary
+        if (kind == 2) v &= 0xFFFFFFFFu;                 // Exp-Golomb (< 2^32)
+        if (kind == 3) v = (rng() % 70) << k | (v & ((uint64_t(1) << k) - 1));  // Rice, quotient < 70
+        items.push_back({kind, v, k});
+    }
+    ByteWriter w;
+    {
+        BitWriter bits(w);
+        for (const Item& it : items) {
+            if (it.kind == 0) bits.put(it.v, it.k);
+            if (it.kind == 1) bits.put_unary(it.v);
+            if (it.kind == 2) bits.put_exp_golomb(it.v);
+            if (it.kind == 3) bits.put_rice(it.v, it.k);
+        }
+        bits.finish();
+    }
+    const std::string blob = w.data();
+    {
+        ByteReader r(blob, "test");
+        BitReader bits(r, r.get_bytes(blob.size()), blob.size());
+        for (const Item& it : items) {
+            uint64_t got = 0;
+            if (it.kind == 0) got = bits.get(it.k);
+            if (it.kind == 1) got = bits.get_unary(100);
+            if (it.kind == 2) got = bits.get_exp_golomb();
+            if (it.kind == 3) got = bits.get_rice(it.k, 70);
+            ASSERT_EQ(got, it.v) << "kind " << it.kind << " k " << it.k;
+        }
+    }
+    {
+        ByteReader r(blob, "test");
+        const size_t half = blob.size() / 2;
+        BitReader bits(r, r.get_bytes(half), half);
+        auto read_all = [&] {
+            for (const Item& it : items) {
+                if (it.kind == 0) bits.get(it.k);
+                if (it.kind == 1) bits.get_unary(100);
+                if (it.kind == 2) bits.get_exp_golomb();
+                if (it.kind == 3) bits.get_rice(it.k, 70);
+            }
+        };
+        EXPECT_THROW(read_all(), InputError);
+    }
+    ByteWriter ones;
+    {
+        BitWriter bits(ones);
+        bits.put_unary(50);
+        bits.finish();
+    }
+    const std::string u = ones.data();
+    ByteReader r(u, "test");
+    BitReader bits(r, r.get_bytes(u.size()), u.size());
+    EXPECT_THROW(bits.get_unary(49), InputError);
 }
