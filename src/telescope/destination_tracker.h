@@ -1,9 +1,10 @@
-// DestinationTracker: the exact set of distinct darknet destinations one source reached in a day.
+// DestinationTracker: an exact set of distinct keys (darknet destinations, ports) filled one key at
+// a time; the backscatter detector keeps an attack's attackers and attacker ports in it.
 // A small open-addressing set (linear probing, power-of-two capacity, at most half full) while the
-// source is small; once the set would cost more than a bitmap over a dense darknet, it becomes that
-// bitmap, so no source ever costs more than darknet_size/8 bytes and an insert is a few
-// instructions either way (measured: a sorted list with sort+unique compaction spent ~90
-// instructions per packet on scanners).
+// set is small; once it would cost more than a bitmap over a dense darknet, it becomes that
+// bitmap, so no set ever costs more than darknet_size/8 bytes and an insert is a few instructions
+// either way. (The scan detector, which gets its destinations in sorted batches, uses
+// DestinationRuns instead: a sorted run and an appended tail, no random insert.)
 #pragma once
 #include <cstdint>
 #include <vector>
