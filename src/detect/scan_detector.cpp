@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "core/byte_buffer.h"
-#include "core/timestamp.h"
 #include "core/radix_sort.h"
+#include "core/timestamp.h"
 
 namespace iotwatch {
 
