@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "core/bit_stream.h"
 #include "core/byte_buffer.h"
-#include "core/radix_sort.h"
 #include "core/error.h"
+#include "core/radix_sort.h"
 #include "core/timestamp.h"
 #include "telescope/packet_classifier.h"
 
@@ -875,7 +876,17 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
 
 void TelescopeAggregator::restore(const std::string& blob) {
     ByteReader r(blob, "checkpoint state");
-    if (r.get_string() != kSnapshotMagic) r.fail("not an aggregator snapshot (version mismatch)");
+    if (const std::string magic = r.get_string(); magic != kSnapshotMagic) {
+        // Another version's snapshot: say which, and what the operator can do.
+        constexpr std::string_view kPrefix = "iotwatch-aggregator-";
+        const std::string version = magic.substr(std::min(magic.size(), kPrefix.size()));
+        if (magic.starts_with(kPrefix) && version.size() <= 8 &&
+            std::all_of(version.begin(), version.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
+            r.fail("the checkpoint was written by another iotwatch version (state " + version + ", this one reads " +
+                   std::string(kSnapshotMagic).substr(kPrefix.size()) +
+                   "): finish that run with the version that wrote it, or start over with --reset");
+        r.fail("not an aggregator snapshot");
+    }
     const std::string dn = r.get_string();
     if (dn != darknet_.describe())
         throw ConfigError("the checkpoint was made for darknet [" + dn + "] but this run monitors [" +

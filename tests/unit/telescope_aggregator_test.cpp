@@ -4,6 +4,7 @@
 #include <random>
 #include <set>
 
+#include "core/byte_buffer.h"
 #include "core/error.h"
 #include "core/timestamp.h"
 #include "telescope/packet_classifier.h"
@@ -301,6 +302,20 @@ TEST(TelescopeAggregator, SnapshotRestoreContinuesExactly) {
     EXPECT_THROW(agg.restore(blob), ConfigError);
     TelescopeAggregator agg2(dn, ignored);
     EXPECT_THROW(agg2.restore(blob.substr(0, blob.size() / 2)), InputError);
+    // Another version's snapshot names both versions and the way out; garbage says what it is not.
+    ByteWriter old_version;
+    old_version.put_string("iotwatch-aggregator-v7");
+    try {
+        agg2.restore(old_version.data());
+        ADD_FAILURE() << "an older snapshot was accepted";
+    } catch (const InputError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("state v7"), std::string::npos) << what;
+        EXPECT_NE(what.find("--reset"), std::string::npos) << what;
+    }
+    ByteWriter garbage;
+    garbage.put_string("something else");
+    EXPECT_THROW(agg2.restore(garbage.data()), InputError);
 }
 
 TEST(TelescopeDarknet, RejectsOverlapsAndFindsSensors) {
