@@ -10,9 +10,9 @@
 
 #include "capture/decoded_packet.h"
 #include "core/flat_table.h"
+#include "detect/destination_runs.h"
 #include "detect/fingerprints.h"
 #include "telescope/darknet.h"
-#include "detect/destination_runs.h"
 
 namespace iotwatch {
 

@@ -27,8 +27,8 @@ public:
     size_t pending() const;
 
     /// Sums batches of the same event (exposed for tests). The parts' sources are disjoint (as
-    /// partitioned workers make them); each part's are merged as a sorted run when sorted by
-    /// (day, src), as aggregators emit them.
+    /// partitioned workers make them) and each part's sorted by (day, src), as aggregators emit
+    /// them; the merged sources are then in that order too.
     static BinRows merge(const std::vector<const BinRows*>& parts);
 
 private:

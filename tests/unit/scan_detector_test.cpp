@@ -191,7 +191,9 @@ TEST(DestinationRuns, CountsLikeASetAcrossCompactionsBitmapsAndCheckpoints) {
             }
             ASSERT_LE(runs.lower_bound(), want.size());
             ASSERT_GE(runs.upper_bound(), want.size());
-            if (burst % 50 == 0) ASSERT_EQ(runs.count(universe), want.size()) << "burst " << burst;
+            if (burst % 50 == 0) {
+                ASSERT_EQ(runs.count(universe), want.size()) << "burst " << burst;
+            }
         }
         ASSERT_EQ(runs.count(universe), want.size());
         ByteWriter w;
@@ -202,7 +204,9 @@ TEST(DestinationRuns, CountsLikeASetAcrossCompactionsBitmapsAndCheckpoints) {
         back.load(r, universe);
         EXPECT_EQ(back.count(universe), want.size());
         // (dense: past a sixty-fourth of the universe the set is a bitmap, 8 kB here)
-        if (universe) EXPECT_EQ(back.heap_bytes(), universe / 8);
+        if (universe) {
+            EXPECT_EQ(back.heap_bytes(), universe / 8);
+        }
         for (uint64_t x : want) back.add(x, universe);  // all known: nothing new
         EXPECT_EQ(back.count(universe), want.size());
     }
