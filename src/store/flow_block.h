@@ -1,6 +1,7 @@
 // FlowBlock: how the SQLite store keeps flow records: not one row per flow (SQLite inserts about
-// 0.4 M rows/s, a busy exporter sends millions of flows per second) but blocks of packed 96-byte
-// records (stored column by column), zstd-compressed, one block per put_flows batch and UTC day.
+// 0.4 M rows/s, a busy exporter sends millions of flows per second) but blocks of packed records
+// (stored column by column, each column as narrow as its values allow), zstd-compressed, one
+// block per put_flows batch and UTC day.
 // A block never crosses a day boundary, so retention (whole UTC days) drops whole blocks. The
 // layout is fixed and little-endian; the version byte of each block says how to read it.
 #pragma once
@@ -15,12 +16,16 @@ namespace iotwatch {
 
 class FlowBlock {
 public:
+    /// A record unpacked (versions 1 and 2 store every record in these 96 bytes).
     static constexpr size_t kRecordSize = 96;
-    /// Blocks written now: version 2 (fields in columns). Version 1 (records one after another,
-    /// the first release) is still read.
-    static constexpr uint8_t kVersion = 2;
+    /// Blocks written now: version 3 (each field a column of offsets from the column's smallest
+    /// value, in as few bytes as its range needs). Still read: version 2 (96-byte records stored
+    /// field by field, sessions 6-9) and version 1 (96-byte records one after another, the first
+    /// release).
+    static constexpr uint8_t kVersion = 3;
+    static constexpr uint8_t kVersionColumns = 2;
     static constexpr uint8_t kVersionRows = 1;
-    /// At most this many records per block (9.6 MB unpacked): a damaged block cannot make the
+    /// At most this many records per block (at most 13.6 MB unpacked): a damaged block cannot make the
     /// reader allocate more than that.
     static constexpr size_t kMaxRecords = 100000;
 
