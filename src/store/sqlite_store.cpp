@@ -280,13 +280,24 @@ public:
     void put_source_days(const std::vector<SourceDayRow>& rows) override {
         batch([&] {
             Stmt& s = stmt("INSERT OR REPLACE INTO source_day VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-            for (const auto& r : rows)
-                s.bind(1, r.day).bind(2, r.src.to_string()).bind(3, r.first_seen_ns).bind(4, r.last_seen_ns)
+            // In the order of the table's key (day, src as text) and of its src index: each insert
+            // lands next to the previous one in both B-trees (address order is not text order:
+            // "10.0.0.1" < "9.0.0.1"). 0.30 -> 0.25 s for the benchmark's 128 k sources.
+            std::vector<std::pair<std::string, const SourceDayRow*>> order;
+            order.reserve(rows.size());
+            for (const auto& r : rows) order.emplace_back(r.src.to_string(), &r);
+            std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+                return a.second->day != b.second->day ? a.second->day < b.second->day : a.first < b.first;
+            });
+            for (const auto& [text, row] : order) {
+                const SourceDayRow& r = *row;
+                s.bind(1, r.day).bind(2, text).bind(3, r.first_seen_ns).bind(4, r.last_seen_ns)
                     .bind(5, int64_t(r.packets)).bind(6, int64_t(r.bytes)).bind(7, r.classes)
                     .bind(8, int64_t(r.destinations)).bind(9, int64_t(r.ports)).bind(10, r.top_ports)
                     .bind(11, int64_t(r.fingerprints[0])).bind(12, int64_t(r.fingerprints[1]))
                     .bind(13, int64_t(r.fingerprints[2])).bind(14, int64_t(r.fingerprints[3]))
                     .bind(15, int64_t(r.sensors)).run();
+            }
         }, rows.empty());
     }
 
