@@ -1,13 +1,11 @@
 // `iotwatch evidence`: imports partner evidence (sinkhole / C&C takedown logs, STIX bundles) into
 // the store, where `iotwatch alerts` picks it up for the day it happened.
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/feed_input.h"
 #include "core/error.h"
-#include "core/json_writer.h"
 #include "notify/evidence_feed.h"
 #include "store/store.h"
 
@@ -30,15 +28,10 @@ int cmd_evidence(int argc, char** argv) {
     auto store = open_store(args.get("db", "iotwatch.db"));
     uint64_t records = 0, added = 0, bad = 0;
     for (const auto& path : args.positional()) {
-        std::string format = args.get("format");
-        if (format.empty()) format = path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0 ? "stix" : "csv";
-        if (format != "csv" && format != "stix") throw ConfigError("--format must be csv or stix, not '" + format + "'");
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw InputError(path, UINT64_MAX, "cannot open");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        FeedParseResult r = format == "csv" ? parse_evidence_csv(ss.str(), path, args.get("feed"))
-                                            : parse_evidence_stix(ss.str(), path, args.get("feed"));
+        const std::string format = feed_format(path, args.get("format"));
+        const std::string text = read_input_file(path);
+        FeedParseResult r = format == "csv" ? parse_evidence_csv(text, path, args.get("feed"))
+                                            : parse_evidence_stix(text, path, args.get("feed"));
         for (const auto& e : r.errors) std::cerr << "iotwatch evidence: " << e << "\n";
         if (r.bad > r.errors.size())
             std::cerr << "iotwatch evidence: " << path << ": " << (r.bad - r.errors.size()) << " more bad records\n";
@@ -46,15 +39,7 @@ int cmd_evidence(int argc, char** argv) {
         bad += r.bad;
         added += store->put_external_evidence(r.records);
     }
-    if (args.has("json")) {
-        JsonWriter w(std::cout);
-        w.begin_object().key("feed").value(args.get("feed")).key("records").value(records).key("added").value(added)
-            .key("bad").value(bad).end_object();
-        std::cout << "\n";
-    } else {
-        std::cout << "feed " << args.get("feed") << ": " << records << " records read, " << added << " new, " << bad
-                  << " bad\n";
-    }
+    print_feed_summary(std::cout, args.has("json"), args.get("feed"), records, added, bad);
     return bad ? kExitBadInput : kExitOk;
 }
 

@@ -3,14 +3,13 @@
 // findings, and TLP-checked reads.
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/feed_input.h"
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/json_writer.h"
@@ -22,14 +21,6 @@
 
 namespace iotwatch::cli {
 namespace {
-
-std::string read_all(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(path, UINT64_MAX, "cannot open");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 Reader reader_from(const ArgParser& args, const OrganisationRegistry* reg) {
     if (args.has("admin")) return {"", true};
@@ -81,7 +72,7 @@ int cmd_share(int argc, char** argv) {
         if (args.positional().empty()) throw ConfigError("give the bundle FILE(s)");
         int rc = kExitOk;
         for (const auto& path : args.positional()) {
-            const SubmissionResult r = hub.submit(read_all(path), path, args.get("org"), now_ns());
+            const SubmissionResult r = hub.submit(read_input_file(path), path, args.get("org"), now_ns());
             JsonWriter w(std::cout);
             w.begin_object().key("file").value(path).key("status").value(r.status_id).key("accepted").value(uint64_t(r.accepted))
                 .key("merged").value(uint64_t(r.merged)).key("sites_added").value(uint64_t(r.sites)).key("severity").value(r.severity).key("severity_reason")

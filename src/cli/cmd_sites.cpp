@@ -9,6 +9,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/feed_input.h"
 #include "core/error.h"
 #include "core/json_writer.h"
 #include "core/timestamp.h"
@@ -46,15 +47,10 @@ int run_import(int argc, char** argv) {
                             std::chrono::system_clock::now().time_since_epoch()).count();
     uint64_t read = 0, added = 0, bad = 0;
     for (const auto& path : args.positional()) {
-        std::string format = args.get("format");
-        if (format.empty()) format = path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0 ? "stix" : "csv";
-        if (format != "csv" && format != "stix") throw ConfigError("--format must be csv or stix, not '" + format + "'");
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw InputError(path, UINT64_MAX, "cannot open");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        SiteParseResult r = format == "csv" ? parse_sites_csv(ss.str(), path, args.get("feed"), args.get("category"), now)
-                                            : parse_sites_stix(ss.str(), path, args.get("feed"));
+        const std::string format = feed_format(path, args.get("format"));
+        const std::string text = read_input_file(path);
+        SiteParseResult r = format == "csv" ? parse_sites_csv(text, path, args.get("feed"), args.get("category"), now)
+                                            : parse_sites_stix(text, path, args.get("feed"));
         for (const auto& e : r.errors) std::cerr << "iotwatch sites: " << e << "\n";
         std::vector<MaliciousSiteRow> rows;
         for (const auto& s : r.sites) rows.push_back({s.domain, s.url, s.category, s.source, s.first_seen_ns, s.last_seen_ns});
@@ -62,14 +58,7 @@ int run_import(int argc, char** argv) {
         bad += r.bad;
         added += store->put_malicious_sites(rows);
     }
-    if (args.has("json")) {
-        JsonWriter w(std::cout);
-        w.begin_object().key("feed").value(args.get("feed")).key("records").value(read).key("added").value(added)
-            .key("bad").value(bad).end_object();
-        std::cout << "\n";
-    } else {
-        std::cout << "feed " << args.get("feed") << ": " << read << " records read, " << added << " new, " << bad << " bad\n";
-    }
+    print_feed_summary(std::cout, args.has("json"), args.get("feed"), read, added, bad);
     return bad ? kExitBadInput : kExitOk;
 }
 

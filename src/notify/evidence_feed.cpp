@@ -36,31 +36,20 @@ std::string bounded(std::string s) {
 
 FeedParseResult parse_evidence_csv(const std::string& text, const std::string& name, const std::string& feed) {
     FeedParseResult r;
-    size_t pos = 0, line_no = 0;
     int col_addr = -1, col_time = -1, col_family = -1, col_detail = -1;
     bool header = false;
-    std::vector<std::string> cells;
-    while (pos < text.size()) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string::npos) end = text.size();
-        std::string_view line(text.data() + pos, end - pos);
-        pos = end + 1;
-        ++line_no;
-        const std::string where = name + ":" + std::to_string(line_no);
-        if (trim(line).empty() || line.front() == '#') continue;
-        if (!split_csv_line(line, cells)) {
+    CsvLines lines(text, name);
+    while (lines.next()) {
+        const std::string& where = lines.where();
+        if (!lines.split()) {
             add_error(r, where + ": unterminated quoted field");
             continue;
         }
         if (!header) {
-            for (size_t i = 0; i < cells.size(); ++i) {
-                const std::string h = lower(trim(cells[i]));
-                int idx = static_cast<int>(i);
-                if ((h == "address" || h == "ip" || h == "src_ip") && col_addr < 0) col_addr = idx;
-                else if ((h == "timestamp" || h == "time" || h == "ts" || h == "first_seen") && col_time < 0) col_time = idx;
-                else if ((h == "family" || h == "infection" || h == "malware") && col_family < 0) col_family = idx;
-                else if ((h == "hostname" || h == "detail" || h == "url") && col_detail < 0) col_detail = idx;
-            }
+            col_addr = find_column(lines.cells(), {"address", "ip", "src_ip"});
+            col_time = find_column(lines.cells(), {"timestamp", "time", "ts", "first_seen"});
+            col_family = find_column(lines.cells(), {"family", "infection", "malware"});
+            col_detail = find_column(lines.cells(), {"hostname", "detail", "url"});
             if (col_addr < 0 || col_time < 0) {
                 add_error(r, where + ": header must name an address column (address, ip or src_ip) and a time "
                                      "column (timestamp, time, ts or first_seen)");
@@ -69,19 +58,18 @@ FeedParseResult parse_evidence_csv(const std::string& text, const std::string& n
             header = true;
             continue;
         }
-        auto cell = [&](int i) { return i >= 0 && size_t(i) < cells.size() ? cells[size_t(i)] : std::string(); };
-        auto addr = IpAddress::parse(cell(col_addr));
+        auto addr = IpAddress::parse(lines.cell(col_addr));
         if (!addr) {
-            add_error(r, where + ": field 'address': '" + bounded(cell(col_addr)) + "' is not an IP address");
+            add_error(r, where + ": field 'address': '" + bounded(lines.cell(col_addr)) + "' is not an IP address");
             continue;
         }
-        auto ts = parse_feed_time(cell(col_time));
+        auto ts = parse_feed_time(lines.cell(col_time));
         if (!ts) {
-            add_error(r, where + ": field 'timestamp': '" + bounded(cell(col_time)) +
+            add_error(r, where + ": field 'timestamp': '" + bounded(lines.cell(col_time)) +
                              "' is not an ISO 8601 UTC time or Unix seconds");
             continue;
         }
-        r.records.push_back({feed, *addr, *ts, lower(cell(col_family)), bounded(cell(col_detail))});
+        r.records.push_back({feed, *addr, *ts, lower(lines.cell(col_family)), bounded(lines.cell(col_detail))});
     }
     if (!header) add_error(r, name + ": empty feed (no header line)");
     return r;

@@ -82,29 +82,18 @@ SiteParseResult parse_sites_csv(const std::string& text, const std::string& name
     SiteParseResult r;
     int col_url = -1, col_domain = -1, col_time = -1, col_cat = -1;
     bool header = false;
-    size_t pos = 0, line_no = 0;
-    std::vector<std::string> cells;
-    while (pos < text.size()) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string::npos) end = text.size();
-        const std::string_view line(text.data() + pos, end - pos);
-        pos = end + 1;
-        ++line_no;
-        const std::string where = name + ":" + std::to_string(line_no);
-        if (trim(line).empty() || line.front() == '#') continue;
-        if (!split_csv_line(line, cells)) {
+    CsvLines lines(text, name);
+    while (lines.next()) {
+        const std::string& where = lines.where();
+        if (!lines.split()) {
             add_error(r, where + ": unterminated quoted field");
             continue;
         }
         if (!header) {
-            for (size_t i = 0; i < cells.size(); ++i) {
-                const std::string h = lower(trim(cells[i]));
-                const int idx = static_cast<int>(i);
-                if (h == "url" && col_url < 0) col_url = idx;
-                else if ((h == "domain" || h == "host" || h == "hostname") && col_domain < 0) col_domain = idx;
-                else if ((h == "first_seen" || h == "timestamp" || h == "date" || h == "time") && col_time < 0) col_time = idx;
-                else if ((h == "category" || h == "threat" || h == "type") && col_cat < 0) col_cat = idx;
-            }
+            col_url = find_column(lines.cells(), {"url"});
+            col_domain = find_column(lines.cells(), {"domain", "host", "hostname"});
+            col_time = find_column(lines.cells(), {"first_seen", "timestamp", "date", "time"});
+            col_cat = find_column(lines.cells(), {"category", "threat", "type"});
             if (col_url < 0 && col_domain < 0) {
                 add_error(r, where + ": header must name a url, domain or host column");
                 return r;
@@ -112,7 +101,7 @@ SiteParseResult parse_sites_csv(const std::string& text, const std::string& name
             header = true;
             continue;
         }
-        auto cell = [&](int i) { return i >= 0 && size_t(i) < cells.size() ? cells[size_t(i)] : std::string(); };
+        auto cell = [&](int i) { return lines.cell(i); };
         MaliciousSite s;
         std::string why;
         std::optional<std::string> domain;
