@@ -22,10 +22,12 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include "core/error.h"
 #include "store/clickhouse_client.h"
 #include "store/row_binary.h"
+#include "store/row_decoders.h"
 #include "store/store.h"
 
 namespace iotwatch {
@@ -129,11 +131,7 @@ std::string quote(const std::string& s) {
     return out;
 }
 
-int64_t ns_bound(int64_t seconds) {
-    if (seconds <= INT64_MIN / 1000000000) return INT64_MIN;
-    if (seconds >= INT64_MAX / 1000000000) return INT64_MAX;
-    return seconds * 1000000000;
-}
+int64_t ns_bound(int64_t seconds) { return row_decoders::ns_bound(seconds); }
 
 std::string range_sql(const char* column, int64_t from, int64_t to) {
     return std::string(column) + " >= " + std::to_string(from) + " AND " + column + " < " + std::to_string(to);
@@ -421,80 +419,21 @@ public:
         return out;
     }
     std::vector<SourceDayRow> mirai_sources(const TimeRange& range) override {
-        std::vector<SourceDayRow> out;
-        TsvReader r(ch_.select("SELECT day, src, first_seen_ns, last_seen_ns, packets, top_ports, fp_mirai, fp_zmap, "
-                               "fp_masscan, fp_large_scanner, sensors FROM source_day FINAL WHERE deleted = 0 AND " +
-                               range_sql("day", range.from, range.to) + " AND fp_mirai > 0 ORDER BY src, day"),
-                    "source_day");
-        while (r.next()) {
-            auto a = IpAddress::parse(r.text(1));
-            if (!a) continue;
-            SourceDayRow s;
-            s.day = r.i64(0);
-            s.src = *a;
-            s.first_seen_ns = r.i64(2);
-            s.last_seen_ns = r.i64(3);
-            s.packets = uint64_t(r.i64(4));
-            s.top_ports = r.text(5);
-            for (int f = 0; f < 4; ++f) s.fingerprints[f] = uint64_t(r.i64(6 + f));
-            s.sensors = uint64_t(r.i64(10));
-            out.push_back(std::move(s));
-        }
-        return out;
+        return read_rows(std::string("SELECT ") + row_decoders::kMiraiSourceColumns + " FROM source_day FINAL WHERE deleted = 0 AND " +
+                             range_sql("day", range.from, range.to) + " AND fp_mirai > 0 ORDER BY src, day",
+                         "source_day", row_decoders::mirai_source_from<TsvReader>);
     }
     std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) override {
-        std::vector<ScanEvent> out;
-        TsvReader r(ch_.select("SELECT src, protocol, port, start_ns, end_ns, packets, destinations, rate_pps, mirai, zmap, "
-                               "masscan, large_scanner FROM scan_event FINAL WHERE deleted = 0 AND " +
-                               range_sql("start_ns", ns_bound(range.from), ns_bound(range.to)) +
-                               " ORDER BY packets DESC, src, port, start_ns LIMIT " + std::to_string(n)),
-                    "scan_event");
-        while (r.next()) {
-            auto a = IpAddress::parse(r.text(0));
-            if (!a) continue;
-            ScanEvent e;
-            e.src = *a;
-            e.protocol = uint8_t(r.i64(1));
-            e.port = uint16_t(r.i64(2));
-            e.start_ns = r.i64(3);
-            e.end_ns = r.i64(4);
-            e.packets = uint64_t(r.i64(5));
-            e.destinations = uint64_t(r.i64(6));
-            e.rate_pps = r.f64(7);
-            for (int f = 0; f < kFingerprintCount; ++f) e.fingerprint_packets[f] = uint64_t(r.i64(8 + f));
-            out.push_back(e);
-        }
-        return out;
+        return read_rows(std::string("SELECT ") + row_decoders::kScanEventColumns + " FROM scan_event FINAL WHERE deleted = 0 AND " +
+                             range_sql("start_ns", ns_bound(range.from), ns_bound(range.to)) +
+                             " ORDER BY packets DESC, src, port, start_ns LIMIT " + std::to_string(n),
+                         "scan_event", row_decoders::scan_event_from<TsvReader>);
     }
     std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) override {
-        std::vector<DosAttack> out;
-        TsvReader r(ch_.select("SELECT victim, protocol, start_ns, end_ns, packets, max_window_packets, rate_pps, attackers, "
-                               "attacker_ports, victim_ports FROM dos_attack FINAL WHERE deleted = 0 AND " +
-                               range_sql("start_ns", ns_bound(range.from), ns_bound(range.to)) +
-                               " ORDER BY packets DESC, victim, start_ns LIMIT " + std::to_string(n)),
-                    "dos_attack");
-        while (r.next()) {
-            auto v = IpAddress::parse(r.text(0));
-            if (!v) continue;
-            DosAttack a;
-            a.victim = *v;
-            a.protocol = uint8_t(r.i64(1));
-            a.start_ns = r.i64(2);
-            a.end_ns = r.i64(3);
-            a.packets = uint64_t(r.i64(4));
-            a.max_window_packets = uint64_t(r.i64(5));
-            a.rate_pps = r.f64(6);
-            a.attackers = uint64_t(r.i64(7));
-            a.attacker_ports = uint64_t(r.i64(8));
-            std::istringstream ports(r.text(9));
-            for (std::string tok; ports >> tok;) {
-                auto colon = tok.find(':');
-                if (colon == std::string::npos) continue;
-                a.victim_ports.emplace_back(uint16_t(std::stoul(tok.substr(0, colon))), std::stoull(tok.substr(colon + 1)));
-            }
-            out.push_back(std::move(a));
-        }
-        return out;
+        return read_rows(std::string("SELECT ") + row_decoders::kDosAttackColumns + " FROM dos_attack FINAL WHERE deleted = 0 AND " +
+                             range_sql("start_ns", ns_bound(range.from), ns_bound(range.to)) +
+                             " ORDER BY packets DESC, victim, start_ns LIMIT " + std::to_string(n),
+                         "dos_attack", row_decoders::dos_attack_from<TsvReader>);
     }
     std::vector<SourceLabel> source_labels(const TimeRange& range) override {
         std::vector<SourceLabel> out;
@@ -510,27 +449,9 @@ public:
         return out;
     }
     std::vector<SourceDayRow> source_days(const TimeRange& range) override {
-        std::vector<SourceDayRow> out;
-        TsvReader r(ch_.select("SELECT day, src, first_seen_ns, last_seen_ns, packets, bytes, top_ports, sensors, fp_mirai "
-                               "FROM source_day FINAL WHERE deleted = 0 AND " + range_sql("day", range.from, range.to) +
-                               " ORDER BY day, src"),
-                    "source_day");
-        while (r.next()) {
-            auto a = IpAddress::parse(r.text(1));
-            if (!a) continue;
-            SourceDayRow s;
-            s.day = r.i64(0);
-            s.src = *a;
-            s.first_seen_ns = r.i64(2);
-            s.last_seen_ns = r.i64(3);
-            s.packets = uint64_t(r.i64(4));
-            s.bytes = uint64_t(r.i64(5));
-            s.top_ports = r.text(6);
-            s.sensors = uint64_t(r.i64(7));
-            s.fingerprints[0] = uint64_t(r.i64(8));
-            out.push_back(std::move(s));
-        }
-        return out;
+        return read_rows(std::string("SELECT ") + row_decoders::kSourceDayColumns + " FROM source_day FINAL WHERE deleted = 0 AND " +
+                             range_sql("day", range.from, range.to) + " ORDER BY day, src",
+                         "source_day", row_decoders::source_day_from<TsvReader>);
     }
     void put_sensor_names(const std::vector<std::string>& names) override {
         flush_pending();
@@ -566,38 +487,9 @@ public:
         done(true);
     }
     std::vector<AlertRow> alerts(const TimeRange& range) override {
-        std::vector<AlertRow> out;
-        TsvReader r(ch_.select("SELECT day, org, address, kind, family, confidence, first_seen_ns, last_seen_ns, protocol, "
-                               "port, ports, packets, mirai_fraction, source, sensors, asn, country, region, city FROM "
-                               "alert FINAL WHERE deleted = 0 AND " + range_sql("day", range.from, range.to) +
-                               " ORDER BY day, org, address, kind"),
-                    "alert");
-        while (r.next()) {
-            auto a = IpAddress::parse(r.text(2));
-            if (!a) continue;
-            AlertRow x;
-            x.day = r.i64(0);
-            x.org = r.text(1);
-            x.address = *a;
-            x.kind = r.text(3);
-            x.family = r.text(4);
-            x.confidence = r.text(5);
-            x.first_seen_ns = r.i64(6);
-            x.last_seen_ns = r.i64(7);
-            x.protocol = uint8_t(r.i64(8));
-            x.port = uint16_t(r.i64(9));
-            x.ports = r.text(10);
-            x.packets = uint64_t(r.i64(11));
-            x.mirai_fraction = r.f64(12);
-            x.source = r.text(13);
-            x.sensors = r.text(14);
-            x.asn = uint32_t(r.i64(15));
-            x.country = r.text(16);
-            x.region = r.text(17);
-            x.city = r.text(18);
-            out.push_back(std::move(x));
-        }
-        return out;
+        return read_rows(std::string("SELECT ") + row_decoders::kAlertColumns + " FROM alert FINAL WHERE deleted = 0 AND " +
+                             range_sql("day", range.from, range.to) + " ORDER BY day, org, address, kind",
+                         "alert", row_decoders::alert_from<TsvReader>);
     }
     size_t put_external_evidence(const std::vector<ExternalEvidence>& rows) override {
         if (rows.empty()) return 0;
@@ -989,29 +881,18 @@ private:
         return r.next() ? r.i64(0) : 0;
     }
     std::vector<SurveyResult> survey_rows(const std::string& where) {
-        std::vector<SurveyResult> out;
-        TsvReader t(ch_.select("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
-                               "ended_ns, source_address, detail FROM survey_result FINAL WHERE deleted = 0 AND " + where),
-                    "survey_result");
-        while (t.next()) {
-            auto a = IpAddress::parse(t.text(1));
-            auto o = outcome_from_name(t.text(5));
-            if (!a || !o) continue;
-            SurveyResult r;
-            r.campaign = t.text(0);
-            r.address = *a;
-            r.port = uint16_t(t.i64(2));
-            r.protocol = t.text(3);
-            r.index = uint64_t(t.i64(4));
-            r.outcome = *o;
-            r.credential_id = t.text(6);
-            r.attempts = uint32_t(t.i64(7));
-            r.started_ns = t.i64(8);
-            r.ended_ns = t.i64(9);
-            r.source_address = t.text(10);
-            r.detail = t.text(11);
-            out.push_back(std::move(r));
-        }
+        return read_rows(std::string("SELECT ") + row_decoders::kSurveyResultColumns +
+                             " FROM survey_result FINAL WHERE deleted = 0 AND " + where,
+                         "survey_result", row_decoders::survey_result_from<TsvReader>);
+    }
+    /// Every row of `select` that `decode` (a row_decoders function) can read; unreadable rows
+    /// are skipped. `what` names the table in errors.
+    template <class Decode, class Row = typename std::invoke_result_t<Decode, const TsvReader&>::value_type>
+    std::vector<Row> read_rows(const std::string& select, const char* what, Decode decode) {
+        TsvReader r(ch_.select(select), what);
+        std::vector<Row> out;
+        while (r.next())
+            if (auto row = decode(r)) out.push_back(std::move(*row));
         return out;
     }
     static const TableSpec& table_spec(const std::string& name) {

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "store/flow_block.h"
 #include "store/flow_block_encoder.h"
+#include "store/row_decoders.h"
 #include "store/store.h"
 
 namespace iotwatch {
@@ -143,7 +144,7 @@ public:
         sqlite3_bind_double(st_, i, v);
         return *this;
     }
-    double dbl(int col) const { return sqlite3_column_double(st_, col); }
+    double f64(int col) const { return sqlite3_column_double(st_, col); }
     Stmt& bind_blob(int i, const std::string& v) {
         sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         return *this;
@@ -182,6 +183,17 @@ private:
     sqlite3_stmt* st_ = nullptr;
     std::string path_;
 };
+
+/// Every row of the executed statement `s` that `decode` (a row_decoders function) can read;
+/// unreadable rows are skipped. Resets `s` for its next use.
+template <class Decode>
+auto read_rows(Stmt& s, Decode decode) {
+    std::vector<typename decltype(decode(s))::value_type> out;
+    while (s.step())
+        if (auto row = decode(s)) out.push_back(std::move(*row));
+    s.reset();
+    return out;
+}
 
 class SqliteStore final : public Store {
 public:
@@ -338,82 +350,28 @@ public:
     }
 
     std::vector<SourceDayRow> mirai_sources(const TimeRange& range) override {
-        std::vector<SourceDayRow> out;
-        Stmt& s = stmt("SELECT day, src, first_seen_ns, last_seen_ns, packets, top_ports, fp_mirai, fp_zmap, "
-                       "fp_masscan, fp_large_scanner, sensors FROM source_day WHERE day >= ? AND day < ? AND fp_mirai > 0 "
-                       "ORDER BY src, day");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kMiraiSourceColumns +
+                                       " FROM source_day WHERE day >= ? AND day < ? AND fp_mirai > 0 ORDER BY src, day";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, range.from).bind(2, range.to);
-        while (s.step()) {
-            SourceDayRow r;
-            auto a = IpAddress::parse(s.text(1));
-            if (!a) continue;
-            r.day = s.i64(0);
-            r.src = *a;
-            r.first_seen_ns = s.i64(2);
-            r.last_seen_ns = s.i64(3);
-            r.packets = uint64_t(s.i64(4));
-            r.top_ports = s.text(5);
-            for (int f = 0; f < 4; ++f) r.fingerprints[f] = uint64_t(s.i64(6 + f));
-            r.sensors = uint64_t(s.i64(10));
-            out.push_back(std::move(r));
-        }
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::mirai_source_from<Stmt>);
     }
 
     std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) override {
-        std::vector<ScanEvent> out;
-        Stmt& s = stmt("SELECT src, protocol, port, start_ns, end_ns, packets, destinations, rate_pps, mirai, zmap, "
-                       "masscan, large_scanner FROM scan_event WHERE start_ns >= ? AND start_ns < ? "
-                       "ORDER BY packets DESC, src, port, start_ns LIMIT ?");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kScanEventColumns +
+                                       " FROM scan_event WHERE start_ns >= ? AND start_ns < ? "
+                                       "ORDER BY packets DESC, src, port, start_ns LIMIT ?";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to)).bind(3, int64_t(n));
-        while (s.step()) {
-            ScanEvent e;
-            auto a = IpAddress::parse(s.text(0));
-            if (!a) continue;
-            e.src = *a;
-            e.protocol = uint8_t(s.i64(1));
-            e.port = uint16_t(s.i64(2));
-            e.start_ns = s.i64(3);
-            e.end_ns = s.i64(4);
-            e.packets = uint64_t(s.i64(5));
-            e.destinations = uint64_t(s.i64(6));
-            e.rate_pps = s.dbl(7);
-            for (int f = 0; f < kFingerprintCount; ++f) e.fingerprint_packets[f] = uint64_t(s.i64(8 + f));
-            out.push_back(e);
-        }
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::scan_event_from<Stmt>);
     }
     std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) override {
-        std::vector<DosAttack> out;
-        Stmt& s = stmt("SELECT victim, protocol, start_ns, end_ns, packets, max_window_packets, rate_pps, attackers, "
-                       "attacker_ports, victim_ports FROM dos_attack WHERE start_ns >= ? AND start_ns < ? "
-                       "ORDER BY packets DESC, victim, start_ns LIMIT ?");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kDosAttackColumns +
+                                       " FROM dos_attack WHERE start_ns >= ? AND start_ns < ? "
+                                       "ORDER BY packets DESC, victim, start_ns LIMIT ?";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to)).bind(3, int64_t(n));
-        while (s.step()) {
-            DosAttack a;
-            auto v = IpAddress::parse(s.text(0));
-            if (!v) continue;
-            a.victim = *v;
-            a.protocol = uint8_t(s.i64(1));
-            a.start_ns = s.i64(2);
-            a.end_ns = s.i64(3);
-            a.packets = uint64_t(s.i64(4));
-            a.max_window_packets = uint64_t(s.i64(5));
-            a.rate_pps = s.dbl(6);
-            a.attackers = uint64_t(s.i64(7));
-            a.attacker_ports = uint64_t(s.i64(8));
-            std::istringstream ports(s.text(9));
-            for (std::string tok; ports >> tok;) {
-                auto colon = tok.find(':');
-                if (colon == std::string::npos) continue;
-                a.victim_ports.emplace_back(uint16_t(std::stoul(tok.substr(0, colon))), std::stoull(tok.substr(colon + 1)));
-            }
-            out.push_back(std::move(a));
-        }
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::dos_attack_from<Stmt>);
     }
 
     std::optional<Checkpoint> load_checkpoint() override {
@@ -619,34 +577,18 @@ public:
         while (s.step()) {
             auto a = IpAddress::parse(s.text(1));
             if (!a) continue;
-            out.push_back({s.i64(0), *a, s.text(2), s.text(3), s.dbl(4), uint64_t(s.i64(5))});
+            out.push_back({s.i64(0), *a, s.text(2), s.text(3), s.f64(4), uint64_t(s.i64(5))});
         }
         s.reset();
         return out;
     }
 
     std::vector<SourceDayRow> source_days(const TimeRange& range) override {
-        std::vector<SourceDayRow> out;
-        Stmt& s = stmt("SELECT day, src, first_seen_ns, last_seen_ns, packets, bytes, top_ports, sensors, fp_mirai "
-                       "FROM source_day WHERE day >= ? AND day < ? ORDER BY day, src");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kSourceDayColumns +
+                                       " FROM source_day WHERE day >= ? AND day < ? ORDER BY day, src";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, range.from).bind(2, range.to);
-        while (s.step()) {
-            SourceDayRow r;
-            auto a = IpAddress::parse(s.text(1));
-            if (!a) continue;
-            r.day = s.i64(0);
-            r.src = *a;
-            r.first_seen_ns = s.i64(2);
-            r.last_seen_ns = s.i64(3);
-            r.packets = uint64_t(s.i64(4));
-            r.bytes = uint64_t(s.i64(5));
-            r.top_ports = s.text(6);
-            r.sensors = uint64_t(s.i64(7));
-            r.fingerprints[0] = uint64_t(s.i64(8));
-            out.push_back(std::move(r));
-        }
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::source_day_from<Stmt>);
     }
 
     void put_sensor_names(const std::vector<std::string>& names) override {
@@ -677,38 +619,11 @@ public:
         }, false);
     }
     std::vector<AlertRow> alerts(const TimeRange& range) override {
-        std::vector<AlertRow> out;
-        Stmt& s = stmt("SELECT day, org, address, kind, family, confidence, first_seen_ns, last_seen_ns, protocol, "
-                       "port, ports, packets, mirai_fraction, source, sensors, asn, country, region, city FROM alert "
-                       "WHERE day >= ? AND day < ? ORDER BY day, org, address, kind");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kAlertColumns +
+                                       " FROM alert WHERE day >= ? AND day < ? ORDER BY day, org, address, kind";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, range.from).bind(2, range.to);
-        while (s.step()) {
-            AlertRow r;
-            auto a = IpAddress::parse(s.text(2));
-            if (!a) continue;
-            r.day = s.i64(0);
-            r.org = s.text(1);
-            r.address = *a;
-            r.kind = s.text(3);
-            r.family = s.text(4);
-            r.confidence = s.text(5);
-            r.first_seen_ns = s.i64(6);
-            r.last_seen_ns = s.i64(7);
-            r.protocol = uint8_t(s.i64(8));
-            r.port = uint16_t(s.i64(9));
-            r.ports = s.text(10);
-            r.packets = uint64_t(s.i64(11));
-            r.mirai_fraction = s.dbl(12);
-            r.source = s.text(13);
-            r.sensors = s.text(14);
-            r.asn = uint32_t(s.i64(15));
-            r.country = s.text(16);
-            r.region = s.text(17);
-            r.city = s.text(18);
-            out.push_back(std::move(r));
-        }
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::alert_from<Stmt>);
     }
     size_t put_external_evidence(const std::vector<ExternalEvidence>& rows) override {
         size_t added = 0;
@@ -938,36 +853,25 @@ public:
         }, rows.empty());
     }
     std::vector<SurveyResult> survey_results(const std::string& campaign) override {
-        std::vector<SurveyResult> out;
-        Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
-                       "ended_ns, source_address, detail FROM survey_result WHERE campaign = ? ORDER BY idx");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kSurveyResultColumns +
+                                       " FROM survey_result WHERE campaign = ? ORDER BY idx";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, campaign);
-        while (s.step())
-            if (auto r = survey_row(s)) out.push_back(std::move(*r));
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::survey_result_from<Stmt>);
     }
     std::vector<SurveyResult> survey_results_between(const TimeRange& range) override {
-        std::vector<SurveyResult> out;
-        Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
-                       "ended_ns, source_address, detail FROM survey_result WHERE started_ns >= ? AND started_ns < ? "
-                       "ORDER BY address, port, started_ns");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kSurveyResultColumns +
+                                       " FROM survey_result WHERE started_ns >= ? AND started_ns < ? ORDER BY address, port, started_ns";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
-        while (s.step())
-            if (auto r = survey_row(s)) out.push_back(std::move(*r));
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::survey_result_from<Stmt>);
     }
     std::vector<SurveyResult> survey_findings(const TimeRange& range) override {
-        std::vector<SurveyResult> out;
-        Stmt& s = stmt("SELECT campaign, address, port, protocol, idx, outcome, credential_id, attempts, started_ns, "
-                       "ended_ns, source_address, detail FROM survey_result WHERE started_ns >= ? AND started_ns < ? "
-                       "AND outcome IN ('login-ok', 'no-auth') ORDER BY address, port, started_ns");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kSurveyResultColumns +
+                                       " FROM survey_result WHERE started_ns >= ? AND started_ns < ? AND outcome IN ('login-ok', 'no-auth') ORDER BY address, port, started_ns";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
-        while (s.step())
-            if (auto r = survey_row(s)) out.push_back(std::move(*r));
-        s.reset();
-        return out;
+        return read_rows(s, row_decoders::survey_result_from<Stmt>);
     }
     // Flows are kept in FlowBlocks (store/flow_block.h), one per batch and UTC day; the `flow`
     // table of earlier versions is still read (and expired) so nothing stored before is lost.
@@ -1050,33 +954,7 @@ private:
         s.reset();
     }
 
-    /// A survey_result row selected as (campaign, address, port, protocol, idx, outcome,
-    /// credential_id, attempts, started_ns, ended_ns, source_address, detail); nullopt when unreadable.
-    static std::optional<SurveyResult> survey_row(const Stmt& s) {
-        auto a = IpAddress::parse(s.text(1));
-        auto o = outcome_from_name(s.text(5));
-        if (!a || !o) return std::nullopt;
-        SurveyResult r;
-        r.campaign = s.text(0);
-        r.address = *a;
-        r.port = uint16_t(s.i64(2));
-        r.protocol = s.text(3);
-        r.index = uint64_t(s.i64(4));
-        r.outcome = *o;
-        r.credential_id = s.text(6);
-        r.attempts = uint32_t(s.i64(7));
-        r.started_ns = s.i64(8);
-        r.ended_ns = s.i64(9);
-        r.source_address = s.text(10);
-        r.detail = s.text(11);
-        return r;
-    }
-    /// Seconds (a TimeRange bound) to nanoseconds, saturating at the int64 limits.
-    static int64_t ns_bound(int64_t seconds) {
-        if (seconds <= INT64_MIN / 1000000000) return INT64_MIN;
-        if (seconds >= INT64_MAX / 1000000000) return INT64_MAX;
-        return seconds * 1000000000;
-    }
+    static int64_t ns_bound(int64_t seconds) { return row_decoders::ns_bound(seconds); }
     void exec(const std::string& sql) {
         char* err = nullptr;
         if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
