@@ -3,14 +3,13 @@
 // up. Any input must end in a ConfigError (does not open), an InputError (corrupt tree or record) or
 // a GeoInfo; never a crash or a sanitizer report. libmaxminddb has no public verifier (mmdbverify
 // is not part of the C library), so this also exercises its own bounds checks under ASan.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
 #include "core/error.h"
+#include "fuzz_temp_file.h"
 #include "enrich/geo_database.h"
 
 // libmaxminddb 1.7.1 (Debian 12) leaks an entry-data list when MMDB_open rejects malformed
@@ -22,16 +21,8 @@ extern "C" const char* __lsan_default_suppressions() { return "leak:libmaxminddb
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace iotwatch;
-    static const std::string path = [] {
-        char name[] = "/tmp/iotwatch-fuzz-geo-XXXXXX";
-        int fd = mkstemp(name);
-        if (fd >= 0) close(fd);
-        return std::string(name);
-    }();
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) return 0;
-    std::fwrite(data, 1, size, f);
-    std::fclose(f);
+    const std::string path = write_fuzz_input("geo", data, size);
+    if (path.empty()) return 0;
     static const IpAddress probes[] = {
         *IpAddress::parse("203.0.113.1"),  *IpAddress::parse("198.51.100.200"), *IpAddress::parse("192.0.2.1"),
         *IpAddress::parse("0.0.0.0"),      *IpAddress::parse("255.255.255.255"), *IpAddress::parse("2001:db8:1::1"),

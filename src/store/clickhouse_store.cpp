@@ -759,32 +759,9 @@ public:
         done(!stats.empty());
     }
     std::vector<FlowRecord> flows(const TimeRange& range) override {
-        std::vector<FlowRecord> out;
-        TsvReader t(ch_.select("SELECT exporter, domain, version, src, dst, sport, dport, protocol, tcp_flags, packets, "
-                               "octets, start_ns, end_ns, sampling FROM flow WHERE " +
-                               range_sql("start_ns", ns_bound(range.from), ns_bound(range.to)) + " ORDER BY start_ns, seq"),
-                    "flow");
-        while (t.next()) {
-            auto ex = IpAddress::parse(t.text(0)), src = IpAddress::parse(t.text(3)), dst = IpAddress::parse(t.text(4));
-            if (!ex || !src || !dst) continue;
-            FlowRecord f;
-            f.exporter = *ex;
-            f.observation_domain = uint32_t(t.i64(1));
-            f.version = uint8_t(t.i64(2));
-            f.src = *src;
-            f.dst = *dst;
-            f.sport = uint16_t(t.i64(5));
-            f.dport = uint16_t(t.i64(6));
-            f.protocol = uint8_t(t.i64(7));
-            f.tcp_flags = uint8_t(t.i64(8));
-            f.packets = uint64_t(t.i64(9));
-            f.octets = uint64_t(t.i64(10));
-            f.start_ns = t.i64(11);
-            f.end_ns = t.i64(12);
-            f.sampling_interval = uint32_t(t.i64(13));
-            out.push_back(f);
-        }
-        return out;
+        return read_rows(std::string("SELECT ") + row_decoders::kFlowColumns + " FROM flow WHERE " +
+                             range_sql("start_ns", ns_bound(range.from), ns_bound(range.to)) + " ORDER BY start_ns, seq",
+                         "flow", row_decoders::flow_from<TsvReader>);
     }
 
 private:

@@ -188,4 +188,30 @@ std::optional<SurveyResult> survey_result_from(const Row& r) {
     return s;
 }
 
+/// A flow record of the one-row-per-flow `flow` table (ClickHouse; SQLite's table of earlier
+/// versions, still read beside its flow blocks).
+inline constexpr char kFlowColumns[] =
+    "exporter, domain, version, src, dst, sport, dport, protocol, tcp_flags, packets, octets, start_ns, end_ns, sampling";
+template <class Row>
+std::optional<FlowRecord> flow_from(const Row& r) {
+    auto ex = IpAddress::parse(r.text(0)), src = IpAddress::parse(r.text(3)), dst = IpAddress::parse(r.text(4));
+    if (!ex || !src || !dst) return std::nullopt;
+    FlowRecord f;
+    f.exporter = *ex;
+    f.observation_domain = uint32_t(r.i64(1));
+    f.version = uint8_t(r.i64(2));
+    f.src = *src;
+    f.dst = *dst;
+    f.sport = uint16_t(r.i64(5));
+    f.dport = uint16_t(r.i64(6));
+    f.protocol = uint8_t(r.i64(7));
+    f.tcp_flags = uint8_t(r.i64(8));
+    f.packets = uint64_t(r.i64(9));
+    f.octets = uint64_t(r.i64(10));
+    f.start_ns = r.i64(11);
+    f.end_ns = r.i64(12);
+    f.sampling_interval = uint32_t(r.i64(13));
+    return f;
+}
+
 }  // namespace iotwatch::row_decoders

@@ -928,30 +928,11 @@ public:
 
 private:
     void legacy_flows(const TimeRange& range, std::vector<FlowRecord>& out) {
-        Stmt& s = stmt("SELECT exporter, domain, version, src, dst, sport, dport, protocol, tcp_flags, packets, octets, "
-                       "start_ns, end_ns, sampling FROM flow WHERE start_ns >= ? AND start_ns < ? ORDER BY start_ns, rowid");
+        static const std::string sql = std::string("SELECT ") + row_decoders::kFlowColumns +
+                                       " FROM flow WHERE start_ns >= ? AND start_ns < ? ORDER BY start_ns, rowid";
+        Stmt& s = stmt(sql.c_str());
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
-        while (s.step()) {
-            auto ex = IpAddress::parse(s.text(0)), src = IpAddress::parse(s.text(3)), dst = IpAddress::parse(s.text(4));
-            if (!ex || !src || !dst) continue;
-            FlowRecord f;
-            f.exporter = *ex;
-            f.observation_domain = uint32_t(s.i64(1));
-            f.version = uint8_t(s.i64(2));
-            f.src = *src;
-            f.dst = *dst;
-            f.sport = uint16_t(s.i64(5));
-            f.dport = uint16_t(s.i64(6));
-            f.protocol = uint8_t(s.i64(7));
-            f.tcp_flags = uint8_t(s.i64(8));
-            f.packets = uint64_t(s.i64(9));
-            f.octets = uint64_t(s.i64(10));
-            f.start_ns = s.i64(11);
-            f.end_ns = s.i64(12);
-            f.sampling_interval = uint32_t(s.i64(13));
-            out.push_back(f);
-        }
-        s.reset();
+        for (auto& f : read_rows(s, row_decoders::flow_from<Stmt>)) out.push_back(f);
     }
 
     static int64_t ns_bound(int64_t seconds) { return row_decoders::ns_bound(seconds); }

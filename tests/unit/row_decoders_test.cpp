@@ -66,6 +66,23 @@ TEST(RowDecoders, SurveyResultNeedsAKnownOutcome) {
     EXPECT_FALSE(row_decoders::survey_result_from(r));
 }
 
+TEST(RowDecoders, FlowRecordNeedsAllThreeAddresses) {
+    FakeRow r{{"127.0.0.1", "7", "10", "192.0.2.1", "198.51.100.2", "1234", "23", "6", "2", "10", "600", "5", "9", "100"}};
+    auto f = row_decoders::flow_from(r);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->observation_domain, 7u);
+    EXPECT_EQ(f->version, 10);
+    EXPECT_EQ(f->dst.to_string(), "198.51.100.2");
+    EXPECT_EQ(f->sport, 1234);
+    EXPECT_EQ(f->dport, 23);
+    EXPECT_EQ(f->tcp_flags, 2);
+    EXPECT_EQ(f->octets, 600u);
+    EXPECT_EQ(f->end_ns, 9);
+    EXPECT_EQ(f->sampling_interval, 100u);
+    r.cells[0] = "";  // no exporter
+    EXPECT_FALSE(row_decoders::flow_from(r));
+}
+
 TEST(RowDecoders, NanosecondBoundsSaturate) {
     EXPECT_EQ(row_decoders::ns_bound(2), 2000000000);
     EXPECT_EQ(row_decoders::ns_bound(INT64_MAX), INT64_MAX);
