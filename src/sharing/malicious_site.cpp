@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "core/csv_lines.h"
 #include "core/ip_address.h"
 #include "core/text_fields.h"
 #include "core/timestamp.h"

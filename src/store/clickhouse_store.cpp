@@ -131,7 +131,6 @@ std::string quote(const std::string& s) {
     return out;
 }
 
-int64_t ns_bound(int64_t seconds) { return row_decoders::ns_bound(seconds); }
 
 std::string range_sql(const char* column, int64_t from, int64_t to) {
     return std::string(column) + " >= " + std::to_string(from) + " AND " + column + " < " + std::to_string(to);
@@ -419,9 +418,9 @@ public:
         return out;
     }
     std::vector<SourceDayRow> mirai_sources(const TimeRange& range) override {
-        return read_rows(std::string("SELECT ") + row_decoders::kMiraiSourceColumns + " FROM source_day FINAL WHERE deleted = 0 AND " +
+        return read_rows(std::string("SELECT ") + row_decoders::kSourceDayColumns + " FROM source_day FINAL WHERE deleted = 0 AND " +
                              range_sql("day", range.from, range.to) + " AND fp_mirai > 0 ORDER BY src, day",
-                         "source_day", row_decoders::mirai_source_from<TsvReader>);
+                         "source_day", row_decoders::source_day_from<TsvReader>);
     }
     std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) override {
         return read_rows(std::string("SELECT ") + row_decoders::kScanEventColumns + " FROM scan_event FINAL WHERE deleted = 0 AND " +

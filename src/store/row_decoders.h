@@ -19,13 +19,6 @@
 
 namespace iotwatch::row_decoders {
 
-/// Seconds (a TimeRange bound) to nanoseconds, saturating at the int64 limits.
-inline int64_t ns_bound(int64_t seconds) {
-    if (seconds <= INT64_MIN / 1000000000) return INT64_MIN;
-    if (seconds >= INT64_MAX / 1000000000) return INT64_MAX;
-    return seconds * 1000000000;
-}
-
 /// "PORT:COUNT PORT:COUNT ..." (a DoS attack's victim ports as stored); tokens that are not two
 /// numbers in range are skipped rather than thrown on (a damaged row must not stop a report).
 inline std::vector<std::pair<uint16_t, uint64_t>> parse_port_counts(std::string_view text) {
@@ -57,27 +50,11 @@ inline std::vector<std::pair<uint16_t, uint64_t>> parse_port_counts(std::string_
     return out;
 }
 
-/// A day's source row as the Mirai-source readers select it.
-inline constexpr char kMiraiSourceColumns[] =
-    "day, src, first_seen_ns, last_seen_ns, packets, top_ports, fp_mirai, fp_zmap, fp_masscan, fp_large_scanner, sensors";
-template <class Row>
-std::optional<SourceDayRow> mirai_source_from(const Row& r) {
-    auto a = IpAddress::parse(r.text(1));
-    if (!a) return std::nullopt;
-    SourceDayRow s;
-    s.day = r.i64(0);
-    s.src = *a;
-    s.first_seen_ns = r.i64(2);
-    s.last_seen_ns = r.i64(3);
-    s.packets = uint64_t(r.i64(4));
-    s.top_ports = r.text(5);
-    for (int f = 0; f < 4; ++f) s.fingerprints[f] = uint64_t(r.i64(6 + f));
-    s.sensors = uint64_t(r.i64(10));
-    return s;
-}
-
-/// A day's source row as source_days() selects it.
-inline constexpr char kSourceDayColumns[] = "day, src, first_seen_ns, last_seen_ns, packets, bytes, top_ports, sensors, fp_mirai";
+/// A day's source row as both source-day readers select it (the counts a report or an alert
+/// needs; not classes, destinations or ports).
+inline constexpr char kSourceDayColumns[] =
+    "day, src, first_seen_ns, last_seen_ns, packets, bytes, top_ports, sensors, fp_mirai, fp_zmap, fp_masscan, "
+    "fp_large_scanner";
 template <class Row>
 std::optional<SourceDayRow> source_day_from(const Row& r) {
     auto a = IpAddress::parse(r.text(1));
@@ -91,7 +68,7 @@ std::optional<SourceDayRow> source_day_from(const Row& r) {
     s.bytes = uint64_t(r.i64(5));
     s.top_ports = r.text(6);
     s.sensors = uint64_t(r.i64(7));
-    s.fingerprints[0] = uint64_t(r.i64(8));
+    for (int f = 0; f < kFingerprintCount; ++f) s.fingerprints[f] = uint64_t(r.i64(8 + f));
     return s;
 }
 

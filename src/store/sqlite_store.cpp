@@ -7,6 +7,7 @@
 #include <memory>
 #include <climits>
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.h"
 #include "store/flow_block.h"
@@ -186,9 +187,9 @@ private:
 
 /// Every row of the executed statement `s` that `decode` (a row_decoders function) can read;
 /// unreadable rows are skipped. Resets `s` for its next use.
-template <class Decode>
-auto read_rows(Stmt& s, Decode decode) {
-    std::vector<typename decltype(decode(s))::value_type> out;
+template <class Decode, class Row = typename std::invoke_result_t<Decode, const Stmt&>::value_type>
+std::vector<Row> read_rows(Stmt& s, Decode decode) {
+    std::vector<Row> out;
     while (s.step())
         if (auto row = decode(s)) out.push_back(std::move(*row));
     s.reset();
@@ -350,11 +351,11 @@ public:
     }
 
     std::vector<SourceDayRow> mirai_sources(const TimeRange& range) override {
-        static const std::string sql = std::string("SELECT ") + row_decoders::kMiraiSourceColumns +
+        static const std::string sql = std::string("SELECT ") + row_decoders::kSourceDayColumns +
                                        " FROM source_day WHERE day >= ? AND day < ? AND fp_mirai > 0 ORDER BY src, day";
         Stmt& s = stmt(sql.c_str());
         s.bind(1, range.from).bind(2, range.to);
-        return read_rows(s, row_decoders::mirai_source_from<Stmt>);
+        return read_rows(s, row_decoders::source_day_from<Stmt>);
     }
 
     std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) override {
@@ -932,10 +933,10 @@ private:
                                        " FROM flow WHERE start_ns >= ? AND start_ns < ? ORDER BY start_ns, rowid";
         Stmt& s = stmt(sql.c_str());
         s.bind(1, ns_bound(range.from)).bind(2, ns_bound(range.to));
-        for (auto& f : read_rows(s, row_decoders::flow_from<Stmt>)) out.push_back(f);
+        const auto legacy = read_rows(s, row_decoders::flow_from<Stmt>);
+        out.insert(out.end(), legacy.begin(), legacy.end());
     }
 
-    static int64_t ns_bound(int64_t seconds) { return row_decoders::ns_bound(seconds); }
     void exec(const std::string& sql) {
         char* err = nullptr;
         if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

@@ -23,6 +23,14 @@ struct TimeRange {
     int64_t to = INT64_MAX;
 };
 
+/// A TimeRange bound (seconds) in nanoseconds, saturating at the int64 limits: how the backends
+/// compare it with the tables' *_ns columns.
+inline int64_t ns_bound(int64_t seconds) {
+    if (seconds <= INT64_MIN / 1000000000) return INT64_MIN;
+    if (seconds >= INT64_MAX / 1000000000) return INT64_MAX;
+    return seconds * 1000000000;
+}
+
 /// Totals over a range, from the 1-day bins (the report's headline numbers).
 struct TelescopeTotals {
     uint64_t class_packets[kClassCount] = {};
@@ -97,16 +105,15 @@ public:
     virtual std::vector<PortBinRow> port_series(int32_t width, uint8_t protocol, uint16_t port, const TimeRange& range) = 0;
     virtual std::vector<SourceRank> top_sources(size_t n, const TimeRange& range) = 0;
     virtual std::vector<SensorBinRow> sensor_totals(const TimeRange& range) = 0;
-    /// Source-day rows with Mirai-fingerprinted packets (day, src, first/last seen, packets,
-    /// top_ports, fingerprints filled), by source.
+    /// Source-day rows with Mirai-fingerprinted packets, by source (fields as source_days()).
     virtual std::vector<SourceDayRow> mirai_sources(const TimeRange& range) = 0;
     /// Events that started in the range, largest first (packets), at most n.
     virtual std::vector<ScanEvent> scan_events(const TimeRange& range, size_t n) = 0;
     virtual std::vector<DosAttack> dos_attacks(const TimeRange& range, size_t n) = 0;
     /// Verdicts of windows starting in the range, by source then window.
     virtual std::vector<SourceLabel> source_labels(const TimeRange& range) = 0;
-    /// Every source-day row of the range (day, src, first/last seen, packets, bytes, top_ports), by
-    /// day then source: the input of per-country and per-ASN views.
+    /// Every source-day row of the range (day, src, first/last seen, packets, bytes, top_ports,
+    /// sensors, fingerprints), by day then source: the input of per-country and per-ASN views.
     virtual std::vector<SourceDayRow> source_days(const TimeRange& range) = 0;
 
     /// The telescope's sensor names in configuration order: bit i of SourceDayRow::sensors.

@@ -83,10 +83,27 @@ TEST(RowDecoders, FlowRecordNeedsAllThreeAddresses) {
     EXPECT_FALSE(row_decoders::flow_from(r));
 }
 
-TEST(RowDecoders, NanosecondBoundsSaturate) {
-    EXPECT_EQ(row_decoders::ns_bound(2), 2000000000);
-    EXPECT_EQ(row_decoders::ns_bound(INT64_MAX), INT64_MAX);
-    EXPECT_EQ(row_decoders::ns_bound(INT64_MIN), INT64_MIN);
+TEST(RowDecoders, SourceDayCarriesEveryFingerprint) {
+    FakeRow r{{"19800", "192.0.2.9", "10", "20", "30", "1800", "tcp/23:25 tcp/2323:5", "3", "25", "4", "2", "1"}};
+    auto s = row_decoders::source_day_from(r);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->day, 19800);
+    EXPECT_EQ(s->src.to_string(), "192.0.2.9");
+    EXPECT_EQ(s->packets, 30u);
+    EXPECT_EQ(s->bytes, 1800u);
+    EXPECT_EQ(s->top_ports, "tcp/23:25 tcp/2323:5");
+    EXPECT_EQ(s->sensors, 3u);
+    EXPECT_EQ(s->fingerprints[kFpMirai], 25u);
+    EXPECT_EQ(s->fingerprints[kFpZmap], 4u);
+    EXPECT_EQ(s->fingerprints[kFpMasscan], 2u);
+    EXPECT_EQ(s->fingerprints[kFpLargeScanner], 1u);
+}
+
+TEST(TimeRange, NanosecondBoundsSaturate) {
+    EXPECT_EQ(ns_bound(2), 2000000000);
+    EXPECT_EQ(ns_bound(-2), -2000000000);
+    EXPECT_EQ(ns_bound(INT64_MAX), INT64_MAX);
+    EXPECT_EQ(ns_bound(INT64_MIN), INT64_MIN);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/text_fields.h"
+#include "core/csv_lines.h"
 
 namespace iotwatch {
 namespace {
