@@ -131,7 +131,6 @@ std::string quote(const std::string& s) {
     return out;
 }
 
-
 std::string range_sql(const char* column, int64_t from, int64_t to) {
     return std::string(column) + " >= " + std::to_string(from) + " AND " + column + " < " + std::to_string(to);
 }
