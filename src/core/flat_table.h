@@ -7,7 +7,10 @@
 // Contract: Key is trivially copyable with operator==; Value is default-constructible and movable
 // (it may own memory); Hash is a callable returning a well-mixed uint64_t; the key `empty_key`
 // passed at construction is never inserted. References to values are invalidated by an insert.
+// SlotAlign (when above the natural alignment) aligns every slot, e.g. 64 for records whose slot is a
+// multiple of a cache line, so that one never straddles more lines than its size needs.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -15,10 +18,12 @@
 
 namespace iotwatch {
 
-template <typename Key, typename Value, typename Hash>
+template <typename Key, typename Value, typename Hash, size_t SlotAlign = 1>
 class FlatTable {
+    static constexpr size_t kSlotAlign = std::max({alignof(Key), alignof(Value), SlotAlign});
+
 public:
-    struct Slot {
+    struct alignas(kSlotAlign) Slot {
         Key key;
         Value value;
     };
@@ -97,6 +102,9 @@ public:
     }
 
     /// Prefetches the slot of `key` for writing (call a few packets ahead of the lookup).
+    /// Only the slot's first line: prefetching the second line of a 128-byte aligned slot as well
+    /// was slower (1-worker ingest loop median 3.98 -> 5.28 s, 8 alternating runs); the hardware
+    /// brings the adjacent line.
     void prefetch(const Key& key) const { __builtin_prefetch(&slots_[hash_(key) & mask_], 1); }
 
 private:

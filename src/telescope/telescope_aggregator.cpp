@@ -262,8 +262,10 @@ TelescopeAggregator::TelescopeAggregator(const Darknet& darknet, BinSink& sink)
 TelescopeAggregator::~TelescopeAggregator() = default;
 
 uint64_t TelescopeAggregator::bytes_per_source_record() {
-    // One table slot: the address and the state record inline.
-    return sizeof(FlatTable<IpAddress, SourceState, AddressHash>::Slot);
+    // One table slot: the address and the state record inline. The telescope issue's limit is
+    // 128 bytes per active source; a larger record would also straddle a third cache line.
+    static_assert(sizeof(decltype(sources_)::Slot) <= 128, "a source record is at most two cache lines");
+    return sizeof(decltype(sources_)::Slot);
 }
 
 void TelescopeAggregator::start_bins(int64_t ts_s) {
