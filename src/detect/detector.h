@@ -12,7 +12,8 @@
 // scale with --threads); kPerKey detectors see the packets whose partition_key() their worker owns
 // (the same hash partition as sources: backscatter is keyed by its victim, which for ICMP errors
 // is not the packet's source, and every packet of a victim reaches the same worker);
-// kAllPackets detectors run once, on worker 0, and see every darknet packet.
+// kAllPackets detectors run once, on worker 0, and see every darknet packet. One kPerSource
+// detector may keep a hint word in each source's record (uses_source_hint()).
 // Modules are listed in one registry, detector_modules().
 #pragma once
 #include <memory>
@@ -61,6 +62,20 @@ public:
     /// state of scanners does not fit in cache; without this each probe waited on two or three
     /// cache misses.)
     virtual void prefetch(const DecodedPacket& p, int stage) const {}
+    /// kPerSource detectors may ask for one 64-bit word per source, kept by the aggregator in the
+    /// source's own record (which it loads for every packet anyway), to remember where their
+    /// state for that source is and so skip a lookup in a table of their own: a cache miss per
+    /// packet. Only the first kPerSource detector (registry order) that asks gets it. The word is
+    /// a hint: it is 0 for a source new today, after each day's end and after a restore, and the
+    /// detector must verify it before relying on it. Default: no.
+    virtual bool uses_source_hint() const { return false; }
+    /// observe() for the detector that has the hint word of `p`'s source; it may update `hint`.
+    virtual void observe_hinted(const DecodedPacket& p, uint64_t dense_index, uint64_t& hint, DetectionOutput& out) {
+        observe(p, dense_index, out);
+    }
+    /// prefetch() of that detector: stage 0 as prefetch(); stage 1 (the source's record now in
+    /// cache) with the source's hint word.
+    virtual void prefetch_hinted(const DecodedPacket& p, uint64_t hint) const { prefetch(p, 1); }
     virtual void end_interval(int64_t now_ns, DetectionOutput& out) = 0;
     virtual void finish(DetectionOutput& out) = 0;
     /// Emits what is still open but already qualifies, as it stands, without closing it (at

@@ -20,6 +20,11 @@ public:
     Scope scope() const override { return Scope::kPerSource; }
     void observe(const DecodedPacket& p, uint64_t dense, DetectionOutput& out) override { impl_.observe(p, dense, out.scans); }
     void prefetch(const DecodedPacket& p, int stage) const override { impl_.prefetch(p, stage); }
+    bool uses_source_hint() const override { return true; }
+    void observe_hinted(const DecodedPacket& p, uint64_t dense, uint64_t& hint, DetectionOutput& out) override {
+        impl_.observe(p, dense, out.scans, &hint);
+    }
+    void prefetch_hinted(const DecodedPacket& p, uint64_t hint) const override { impl_.prefetch_hinted(p, hint); }
     void end_interval(int64_t now_ns, DetectionOutput& out) override { impl_.expire(now_ns, out.scans); }
     void finish(DetectionOutput& out) override { impl_.finish(out.scans); }
     void open_results(DetectionOutput& out) const override { impl_.open_events(out.scans); }

@@ -51,18 +51,35 @@ void ScanDetector::prefetch(const DecodedPacket& p, int stage) const {
     }
 }
 
-void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out) {
+void ScanDetector::prefetch_hinted(const DecodedPacket& p, uint64_t source_hint) const {
+    uint32_t proto_port;
+    if (!probe_key(p, proto_port)) return;
+    const uint32_t index = hinted_index(source_hint, proto_port);
+    if (index == UINT32_MAX) {
+        ids_.prefetch(Key{p.src.hi(), p.src.lo(), proto_port});
+        return;
+    }
+    const char* rec = reinterpret_cast<const char*>(&states_[index]);
+    for (size_t line = 0; line < sizeof(State); line += 64) __builtin_prefetch(rec + line, 1);
+}
+
+void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out,
+                           uint64_t* source_hint) {
     uint32_t proto_port;
     if (!probe_key(p, proto_port)) return;
     const Key key{p.src.hi(), p.src.lo(), proto_port};
-    bool inserted;
-    uint32_t& id = ids_.find_or_insert(key, inserted);
-    if (inserted) {
-        id = static_cast<uint32_t>(states_.size());
-        states_.emplace_back();
-        states_.back().key = key;
+    uint32_t index = source_hint ? hinted_index(*source_hint, proto_port) : UINT32_MAX;
+    if (index == UINT32_MAX || !(states_[index].key == key)) {
+        bool inserted;
+        uint32_t& id = ids_.find_or_insert(key, inserted);
+        if (inserted) {
+            id = static_cast<uint32_t>(states_.size());
+            states_.emplace_back();
+            states_.back().key = key;
+        }
+        index = id;
+        if (source_hint) *source_hint = uint64_t(proto_port) << 32 | (index + 1);
     }
-    const uint32_t index = id;
     State& s = states_[index];
     if (s.live && p.ts_ns - s.last_ns > thresholds_.idle_timeout_s * 1'000'000'000LL) {
         // Its probes are normally applied already (an interval end passed since): applying the

@@ -42,10 +42,18 @@ public:
     /// Feeds one packet to the darknet (`dense_index` from the darknet match; ignored when the
     /// darknet is not dense). Non-probes are ignored. A probe arriving after its scan went idle
     /// closes that scan first (appended to `out` when it qualifies).
-    void observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out);
+    /// `source_hint`, when given, is the source's hint word (Detector::uses_source_hint): the
+    /// (protocol, port) and state index of the source's last probe, so that a source probing the
+    /// same port again (most do: Mirai sends nine in ten to 23) needs no lookup in the key table.
+    /// It is checked against the state's key before use and rewritten after a lookup.
+    void observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out,
+                 uint64_t* source_hint = nullptr);
     /// Cache hint ahead of observe() (Detector::prefetch): stage 0 the key's table slot, stage 1
     /// its state record.
     void prefetch(const DecodedPacket& p, int stage) const;
+    /// Stage 1 for a detector given the source hint word (and no stage 0): the hinted state when
+    /// the hint is for this probe's port, else the key's table slot.
+    void prefetch_hinted(const DecodedPacket& p, uint64_t source_hint) const;
     /// Closes every scan idle at `now_ns` (call at interval ends); qualifying ones go to `out`.
     void expire(int64_t now_ns, std::vector<ScanEvent>& out);
     /// Closes everything (end of input).
@@ -88,6 +96,12 @@ private:
     static_assert(sizeof(State) == 128, "a scan state is two cache lines");
     static constexpr Key kNoKey{~0ULL, ~0ULL, ~0u};
     void close(State& s, std::vector<ScanEvent>& out);
+    /// The state index the hint word names for `proto_port`, or UINT32_MAX (hint: proto_port << 32
+    /// | index + 1; 0 = none).
+    uint32_t hinted_index(uint64_t hint, uint32_t proto_port) const {
+        const uint32_t id = static_cast<uint32_t>(hint);
+        return (hint >> 32) == proto_port && id != 0 && id - 1 < states_.size() ? id - 1 : UINT32_MAX;
+    }
     /// The (protocol << 16 | port) a probe counts under; false when `p` is not a probe.
     static bool probe_key(const DecodedPacket& p, uint32_t& proto_port);
     /// The event of state `s` when it meets both thresholds (pending destinations applied first).

@@ -222,6 +222,10 @@ struct TelescopeAggregator::Level {
 };
 
 struct TelescopeAggregator::SourceState {
+    // The hint word of one per-source detector (Detector::uses_source_hint): it fills what was
+    // padding of the 128-byte slot, and is in the slot's first cache line, next to the address,
+    // because the prefetch stage reads it before the rest. Not checkpointed (a hint; restored as 0).
+    uint64_t detector_hint = 0;
     int64_t first_ns = 0;
     int64_t last_ns = 0;
     uint64_t packets = 0;
@@ -280,9 +284,13 @@ void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> d
     source_detectors_.clear();
     keyed_detectors_.clear();
     global_detectors_.clear();
+    hinted_detector_ = nullptr;
     for (auto& d : detectors_) {
         switch (d->scope()) {
-        case Detector::Scope::kPerSource: source_detectors_.push_back(d.get()); break;
+        case Detector::Scope::kPerSource:
+            source_detectors_.push_back(d.get());
+            if (!hinted_detector_ && d->uses_source_hint()) hinted_detector_ = d.get();
+            break;
         case Detector::Scope::kPerKey: keyed_detectors_.push_back(d.get()); break;
         case Detector::Scope::kAllPackets: global_detectors_.push_back(d.get()); break;
         }
@@ -391,7 +399,6 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner) {
         if (d->partition_key(p, key) && owns_address(key)) d->observe(p, match->dense_index, pending_);
     }
     if (!owner) return;
-    for (Detector* d : source_detectors_) d->observe(p, match->dense_index, pending_);
     l5.any = true;
     l5.late += late;
     const uint64_t bytes = p.ip_bytes;
@@ -410,6 +417,12 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner) {
         ++ld.src_uniq[kClassCount];
     }
     const uint32_t source_id = s.id;
+    for (Detector* d : source_detectors_) {
+        if (d == hinted_detector_)
+            d->observe_hinted(p, match->dense_index, s.detector_hint, pending_);
+        else
+            d->observe(p, match->dense_index, pending_);
+    }
     if (p.ts_ns < s.first_ns) s.first_ns = p.ts_ns;
     if (p.ts_ns > s.last_ns) s.last_ns = p.ts_ns;
     ++s.packets;
@@ -510,11 +523,21 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
         const DecodedPacket* q = p + start;
         const size_t m = std::min(kMaxBatch, n - start);
         for (size_t i = 0; i < m; ++i) own[i] = owns(q[i]);
+        // With a hinted detector the source slot is fetched at stage 0 so that at stage 1 its
+        // hint word can be read from cache (a find() that does not miss).
+        const int source_stage = hinted_detector_ ? 0 : 1;
         auto hint = [&](size_t i, int stage) {
-            if (stage == 1 && own[i]) sources_.prefetch(source_key(q[i].src));
+            if (stage == source_stage && own[i]) sources_.prefetch(source_key(q[i].src));
             if (!detect) return;
             if (own[i])
-                for (const Detector* d : source_detectors_) d->prefetch(q[i], stage);
+                for (const Detector* d : source_detectors_) {
+                    if (d != hinted_detector_) {
+                        d->prefetch(q[i], stage);
+                    } else if (stage == 1) {
+                        const SourceState* s = sources_.find(source_key(q[i].src));
+                        d->prefetch_hinted(q[i], s ? s->detector_hint : 0);
+                    }
+                }
             if (partition_index_ == 0)
                 for (const Detector* d : global_detectors_) d->prefetch(q[i], stage);
         };

@@ -181,6 +181,7 @@ private:
     std::vector<Detector*> source_detectors_;           // scope kPerSource: fed the owned sources
     std::vector<Detector*> keyed_detectors_;            // scope kPerKey: fed the owned keys
     std::vector<Detector*> global_detectors_;           // scope kAllPackets: fed everything on worker 0
+    Detector* hinted_detector_ = nullptr;               // the kPerSource detector given SourceState::detector_hint
     /// True when this worker runs `d`'s intervals and results (all but kAllPackets off worker 0).
     bool runs_here(const Detector& d) const {
         return partition_index_ == 0 || d.scope() != Detector::Scope::kAllPackets;

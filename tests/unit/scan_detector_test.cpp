@@ -251,3 +251,56 @@ TEST(ScanDetector, RestoreRefusesReversedOrOutOfRangeTimes) {
         EXPECT_THROW(back.restore(r), InputError);
     }
 }
+
+// The source hint word (Detector::uses_source_hint) only saves lookups: a detector fed stale,
+// foreign or garbage hints must report exactly what one without hints reports. Stale hints come
+// from the rebuild in expire() (thousands of closed scans renumbered), foreign ones from another
+// source's word, garbage from random bits.
+TEST(ScanDetector, SourceHintsAreVerifiedAndNeverChangeResults) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});
+    ScanDetector plain(dn), hinted(dn);
+    std::vector<ScanEvent> a, b;
+    std::vector<uint64_t> hints(6000, 0);
+    std::mt19937_64 rng(7);
+    int64_t t = kT0;
+    auto probe = [&](uint32_t source, uint16_t port, uint32_t dst) {
+        const DecodedPacket p = syn(t, 0x0A000000 + source, 0xC6120000 + dst, port);
+        plain.observe(p, dst, a);
+        uint64_t& h = hints[source];
+        switch (rng() % 16) {
+        case 0: h = rng(); break;                                       // garbage
+        case 1: h = hints[(source + 1) % hints.size()]; break;          // another source's word
+        case 2: h = (uint64_t(kProtoTcp) << 48 | uint64_t(port) << 32) | (rng() % 8000); break;  // right port, wrong index
+        default: break;
+        }
+        hinted.observe(p, dst, b, &h);
+    };
+    // Round 1: 5000 sources each probe once (5000 states), then all go idle: expire() closes them
+    // and rebuilds its tables, renumbering the states every kept hint points into.
+    for (uint32_t s = 0; s < 5000; ++s, t += kNanosPerSecond / 100) probe(s, 23, s % 65536);
+    t += 600 * kNanosPerSecond;
+    plain.expire(t, a);
+    hinted.expire(t, b);
+    // Round 2: a few sources scan two ports alternately (the Mirai 23/2323 pattern) plus a stray
+    // 8080, past both thresholds; every other source probes once more on its old port.
+    for (uint32_t i = 0; i < 3000; ++i, t += kNanosPerSecond / 50) {
+        const uint32_t s = i % 10;
+        probe(s, i % 10 == 9 ? 2323 : (i % 97 == 0 ? 8080 : 23), (i * 7919) % 65536);
+        probe(40 + i, 23, i);
+    }
+    plain.finish(a);
+    hinted.finish(b);
+    auto key = [](const ScanEvent& e) { return std::tuple(e.src.v4_value(), e.port, e.start_ns); };
+    auto by_key = [&](const ScanEvent& x, const ScanEvent& y) { return key(x) < key(y); };
+    std::sort(a.begin(), a.end(), by_key);
+    std::sort(b.begin(), b.end(), by_key);
+    ASSERT_FALSE(a.empty());
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(key(a[i]), key(b[i]));
+        EXPECT_EQ(a[i].end_ns, b[i].end_ns);
+        EXPECT_EQ(a[i].packets, b[i].packets);
+        EXPECT_EQ(a[i].destinations, b[i].destinations);
+        EXPECT_EQ(a[i].fingerprint_packets[kFpMirai], b[i].fingerprint_packets[kFpMirai]);
+    }
+}
