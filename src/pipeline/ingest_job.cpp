@@ -156,10 +156,28 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         w.put<uint32_t>(n_workers);
         std::vector<std::string> states(aggs.size());
         if (aggs.size() == 1) {
-            aggs[0]->flush_open();
-            const size_t at = w.begin_length();  // straight into w: a copy was fresh pages of its size
-            aggs[0]->serialize(w);
-            w.end_length(at);
+            // The store writes the open bins' rows on a second thread while this one serializes
+            // the state (the machine's other core is idle with one worker): hand_over_flush()
+            // reads only the prepared rows, serialize() only the state.
+            aggs[0]->prepare_flush();
+            std::exception_ptr write_error;
+            std::thread writer([&] {
+                try {
+                    aggs[0]->hand_over_flush();
+                } catch (...) {
+                    write_error = std::current_exception();
+                }
+            });
+            try {
+                const size_t at = w.begin_length();  // straight into w: a copy was fresh pages of its size
+                aggs[0]->serialize(w);
+                w.end_length(at);
+            } catch (...) {
+                writer.join();
+                throw;
+            }
+            writer.join();
+            if (write_error) std::rethrow_exception(write_error);
         } else {
             // Each worker flushes then serializes on its own thread: the merged rows are written
             // to the store by whichever flush completes the event last, while the other worker

@@ -723,6 +723,15 @@ void TelescopeAggregator::reset_day() {
 }
 
 void TelescopeAggregator::flush_open() {
+    prepare_flush();
+    hand_over_flush();
+}
+
+void TelescopeAggregator::hand_over_flush() {
+    if (started_) sink_.on_rows(rows_, false);
+}
+
+void TelescopeAggregator::prepare_flush() {
     if (!started_) return;
     rows_.clear();
     // The bins as they stand, computed on copies: the open 5-min bin's ports and packets are
@@ -758,7 +767,6 @@ void TelescopeAggregator::flush_open() {
     // version replaces them (the store keys events by source/victim, protocol and start).
     for (auto& d : detectors_)
         if (runs_here(*d)) d->open_results(rows_);
-    sink_.on_rows(rows_, false);
 }
 
 void TelescopeAggregator::close_all() {

@@ -90,8 +90,15 @@ public:
     /// Counts `n` frames in order; prefetches per-source state a few packets ahead (faster than n
     /// calls of process() when sources do not fit in cache).
     void process_batch(const DecodedPacket* p, size_t n);
-    /// Emits the rows of the open bins as they stand (not final); state is kept.
+    /// Emits the rows of the open bins as they stand (not final); state is kept. Same as
+    /// prepare_flush() then hand_over_flush().
     void flush_open();
+    /// The first half of flush_open(): computes the open bins' rows (and the detectors' open
+    /// results) without handing them to the sink.
+    void prepare_flush();
+    /// The second half: hands the prepared rows to the sink. It reads only those rows, so it may
+    /// run on another thread while this one runs serialize() (nothing else may run meanwhile).
+    void hand_over_flush();
     /// Closes every open bin (final rows) and resets; used at the end of a non-resumable run.
     void close_all();
 
