@@ -28,8 +28,12 @@ public:
         Value value;
     };
 
-    explicit FlatTable(Key empty_key, size_t initial_capacity = 1024, Hash hash = Hash())
-        : empty_(empty_key), hash_(hash) {
+    /// `max_load_percent`: the table doubles when an insert would fill more of it. With linear
+    /// probing a lookup reads 0.5 * (1 + 1 / (1 - load)) slots on average, each a cache miss
+    /// when the table is far larger than the cache: 2.5 at 75% load, 1.5 at 50%.
+    explicit FlatTable(Key empty_key, size_t initial_capacity = 1024, Hash hash = Hash(),
+                       unsigned max_load_percent = 75)
+        : max_load_percent_(max_load_percent), empty_(empty_key), hash_(hash) {
         size_t cap = 16;
         while (cap < initial_capacity) cap <<= 1;
         slots_.assign(cap, Slot{empty_, Value{}});
@@ -38,7 +42,7 @@ public:
 
     /// The value for `key`, value-initialised and inserted if absent. `inserted` tells which.
     Value& find_or_insert(const Key& key, bool& inserted) {
-        if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+        if ((size_ + 1) * 100 > slots_.size() * max_load_percent_) grow();
         size_t i = hash_(key) & mask_;
         for (;;) {
             Slot& s = slots_[i];
@@ -122,6 +126,7 @@ private:
     }
 
     std::vector<Slot> slots_;
+    size_t max_load_percent_;
     size_t mask_ = 0;
     size_t size_ = 0;
     Key empty_;

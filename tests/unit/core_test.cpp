@@ -7,6 +7,7 @@
 
 #include "core/bit_stream.h"
 #include "core/byte_buffer.h"
+#include "core/flat_table.h"
 #include "core/ip_address.h"
 #include "core/prefix.h"
 #include "core/radix_sort.h"
@@ -188,4 +189,34 @@ TEST(BitStream, RoundTripsAndFailsOnDamage) {
     ByteReader r(u, "test");
     BitReader bits(r, r.get_bytes(u.size()), u.size());
     EXPECT_THROW(bits.get_unary(49), InputError);
+}
+
+// The table doubles at its configured load, its slots keep the requested alignment, and every
+// entry survives the growths (the source table runs at 50%, the others at the default 75%).
+TEST(FlatTable, GrowsAtItsMaxLoadAndKeepsEveryEntry) {
+    struct Big {
+        uint64_t v[13] = {};
+    };
+    FlatTable<uint64_t, Big, MixHash, 64> half(~0ULL, 16, MixHash(), 50);
+    FlatTable<uint64_t, uint64_t, MixHash> dflt(~0ULL, 16);
+    static_assert(sizeof(decltype(half)::Slot) == 128 && alignof(decltype(half)::Slot) == 64);
+    for (uint64_t k = 0; k < 1000; ++k) {
+        half[k].v[0] = k * 3;
+        dflt[k] = k * 5;
+        EXPECT_LE(half.size() * 100, half.capacity() * 50);
+        EXPECT_LE(dflt.size() * 100, dflt.capacity() * 75);
+    }
+    EXPECT_EQ(half.capacity(), 2048u);  // 1000 > 50% of 1024
+    EXPECT_EQ(dflt.capacity(), 2048u);  // 1000 > 75% of 1024 too; 700 would not be
+    for (uint64_t k = 0; k < 1000; ++k) {
+        ASSERT_NE(half.find(k), nullptr);
+        EXPECT_EQ(half.find(k)->v[0], k * 3);
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(half.find(k)) % 64, 8u);  // the value follows the 8-byte key
+        EXPECT_EQ(*dflt.find(k), k * 5);
+    }
+    EXPECT_EQ(half.find(5000), nullptr);
+    FlatTable<uint64_t, uint64_t, MixHash> three_quarters(~0ULL, 16), a_half(~0ULL, 16, MixHash(), 50);
+    for (uint64_t k = 0; k < 700; ++k) three_quarters[k] = a_half[k] = k;
+    EXPECT_EQ(three_quarters.capacity(), 1024u);
+    EXPECT_EQ(a_half.capacity(), 2048u);
 }
