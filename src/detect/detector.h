@@ -73,8 +73,8 @@ public:
     virtual void observe_hinted(const DecodedPacket& p, uint64_t dense_index, uint64_t& hint, DetectionOutput& out) {
         observe(p, dense_index, out);
     }
-    /// prefetch() of that detector: stage 0 as prefetch(); stage 1 (the source's record now in
-    /// cache) with the source's hint word.
+    /// Replaces prefetch() for that detector: the aggregator calls it once per packet, at stage 1
+    /// only (the source's record is fetched at stage 0, so its hint word is read from cache).
     virtual void prefetch_hinted(const DecodedPacket& p, uint64_t hint) const { prefetch(p, 1); }
     virtual void end_interval(int64_t now_ns, DetectionOutput& out) = 0;
     virtual void finish(DetectionOutput& out) = 0;

@@ -46,8 +46,7 @@ void ScanDetector::prefetch(const DecodedPacket& p, int stage) const {
         return;
     }
     if (const uint32_t* id = ids_.find(key)) {
-        const char* rec = reinterpret_cast<const char*>(&states_[*id]);
-        for (size_t line = 0; line < sizeof(State); line += 64) __builtin_prefetch(rec + line, 1);
+        prefetch_state(*id);
     }
 }
 
@@ -59,8 +58,7 @@ void ScanDetector::prefetch_hinted(const DecodedPacket& p, uint64_t source_hint)
         ids_.prefetch(Key{p.src.hi(), p.src.lo(), proto_port});
         return;
     }
-    const char* rec = reinterpret_cast<const char*>(&states_[index]);
-    for (size_t line = 0; line < sizeof(State); line += 64) __builtin_prefetch(rec + line, 1);
+    prefetch_state(index);
 }
 
 void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::vector<ScanEvent>& out,

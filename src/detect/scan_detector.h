@@ -96,6 +96,11 @@ private:
     static_assert(sizeof(State) == 128, "a scan state is two cache lines");
     static constexpr Key kNoKey{~0ULL, ~0ULL, ~0u};
     void close(State& s, std::vector<ScanEvent>& out);
+    /// Prefetches both lines of state `index` for writing.
+    void prefetch_state(uint32_t index) const {
+        const char* rec = reinterpret_cast<const char*>(&states_[index]);
+        for (size_t line = 0; line < sizeof(State); line += 64) __builtin_prefetch(rec + line, 1);
+    }
     /// The state index the hint word names for `proto_port`, or UINT32_MAX (hint: proto_port << 32
     /// | index + 1; 0 = none).
     uint32_t hinted_index(uint64_t hint, uint32_t proto_port) const {

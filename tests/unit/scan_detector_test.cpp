@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <set>
@@ -281,13 +282,20 @@ TEST(ScanDetector, SourceHintsAreVerifiedAndNeverChangeResults) {
     t += 600 * kNanosPerSecond;
     plain.expire(t, a);
     hinted.expire(t, b);
-    // Round 2: a few sources scan two ports alternately (the Mirai 23/2323 pattern) plus a stray
-    // 8080, past both thresholds; every other source probes once more on its old port.
-    for (uint32_t i = 0; i < 3000; ++i, t += kNanosPerSecond / 50) {
-        const uint32_t s = i % 10;
-        probe(s, i % 10 == 9 ? 2323 : (i % 97 == 0 ? 8080 : 23), (i * 7919) % 65536);
+    // Round 2: ten sources each switch between two ports (the Mirai pattern, 23 and 2323; here
+    // one probe in three to 2323 so that both pass the thresholds) plus a stray 8080, so their
+    // hint keeps changing port. Every other source probes once more on its old port (its hint is stale).
+    size_t switches = 0;
+    uint16_t last_port[10] = {};
+    for (uint32_t i = 0; i < 4000; ++i, t += kNanosPerSecond / 50) {
+        const uint32_t s = i % 10, round = i / 10;
+        const uint16_t port = round % 3 == 2 ? 2323 : (round % 37 == 5 ? 8080 : 23);
+        switches += last_port[s] != 0 && last_port[s] != port;
+        last_port[s] = port;
+        probe(s, port, (i * 7919) % 65536);
         probe(40 + i, 23, i);
     }
+    ASSERT_GT(switches, 500u);  // the hints really are rewritten back and forth
     plain.finish(a);
     hinted.finish(b);
     auto key = [](const ScanEvent& e) { return std::tuple(e.src.v4_value(), e.port, e.start_ns); };
@@ -303,4 +311,7 @@ TEST(ScanDetector, SourceHintsAreVerifiedAndNeverChangeResults) {
         EXPECT_EQ(a[i].destinations, b[i].destinations);
         EXPECT_EQ(a[i].fingerprint_packets[kFpMirai], b[i].fingerprint_packets[kFpMirai]);
     }
+    // Both ports of the switching sources became scans (not just the steady ones).
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const ScanEvent& e) { return e.port == 2323; }));
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const ScanEvent& e) { return e.port == 23; }));
 }
