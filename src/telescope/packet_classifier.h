@@ -5,6 +5,7 @@
 // Fragments after the first carry no transport header: classified by protocol only, so a later TCP
 // fragment is TCP-other, a later UDP fragment UDP, a later ICMP fragment ICMP.
 #pragma once
+#include <array>
 #include <cstdint>
 
 #include "capture/decoded_packet.h"
@@ -24,12 +25,21 @@ constexpr PacketClass classify_tcp_flags(uint8_t flags) {
     return kClassTcpOther;
 }
 
+/// classify_tcp_flags() for every flag byte, computed at compile time: the per-packet rule in one
+/// load instead of its chain of branches (~30 instructions a packet on the ingest benchmark).
+inline constexpr auto kTcpFlagClass = [] {
+    std::array<uint8_t, 256> t{};
+    for (unsigned f = 0; f < 256; ++f) t[f] = static_cast<uint8_t>(classify_tcp_flags(static_cast<uint8_t>(f)));
+    return t;
+}();
+
 /// Class of a decoded IP packet. A TCP packet whose flags were not captured (truncated, or a later
 /// fragment) is TCP-other.
 constexpr PacketClass classify_packet(const DecodedPacket& p) {
     switch (p.protocol) {
     case kProtoTcp:
-        return (p.has_l4 && !p.is_later_fragment) ? classify_tcp_flags(p.tcp_flags) : kClassTcpOther;
+        return (p.has_l4 && !p.is_later_fragment) ? static_cast<PacketClass>(kTcpFlagClass[p.tcp_flags])
+                                                  : kClassTcpOther;
     case kProtoUdp:
         return kClassUdp;
     case kProtoIcmp:

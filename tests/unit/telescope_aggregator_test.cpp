@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -128,6 +129,72 @@ TEST(TelescopeClassifier, EveryProtocolHasExactlyOneClass) {
     EXPECT_EQ(classify_packet(p), kClassTcpOther);
     p.is_later_fragment = false;
     EXPECT_EQ(classify_packet(p), kClassSyn);
+}
+
+// classify_packet() reads a table built from classify_tcp_flags(): the same class for every byte.
+TEST(TelescopeClassifier, PacketClassFollowsTheFlagRuleForEveryFlagByte) {
+    DecodedPacket p;
+    p.protocol = kProtoTcp;
+    p.has_l4 = true;
+    for (int f = 0; f < 256; ++f) {
+        p.tcp_flags = static_cast<uint8_t>(f);
+        EXPECT_EQ(classify_packet(p), classify_tcp_flags(static_cast<uint8_t>(f))) << "flags " << f;
+    }
+}
+
+// A packet of the open 5-min bin takes a shortcut (a window of timestamps); its edges are exact to
+// the nanosecond, and a packet before the window is late, through process() and process_batch().
+TEST(TelescopeAggregator, OpenBinEdgesAreExactToTheNanosecond) {
+    Darknet dn = test_darknet();
+    for (bool batch : {false, true}) {
+        RecordingSink sink;
+        TelescopeAggregator agg(dn, sink);
+        std::vector<DecodedPacket> ps = {
+            tcp(at(300), "1.1.1.1", "198.18.0.1", 23, kTcpSyn),      // opens [300, 600)
+            tcp(at(600) - 1, "1.1.1.2", "198.18.0.1", 23, kTcpSyn),  // its last nanosecond
+            tcp(at(300) - 1, "1.1.1.3", "198.18.0.1", 23, kTcpSyn),  // one before it: late
+            tcp(at(600), "1.1.1.4", "198.18.0.1", 23, kTcpSyn),      // opens [600, 900)
+            tcp(at(600) - 1, "1.1.1.5", "198.18.0.1", 23, kTcpSyn),  // late now
+            tcp(at(899), "1.1.1.6", "198.18.0.1", 23, kTcpSyn),
+        };
+        if (batch)
+            agg.process_batch(ps.data(), ps.size());
+        else
+            for (const auto& p : ps) agg.process(p);
+        agg.close_all();
+        auto c = sink.classes();
+        auto m = sink.meta();
+        EXPECT_EQ(c.at({300, kDay + 300, kClassSyn}).packets, 3u);
+        EXPECT_EQ(m.at({300, kDay + 300}).late, 1u);
+        EXPECT_EQ(c.at({300, kDay + 600, kClassSyn}).packets, 3u);
+        EXPECT_EQ(m.at({300, kDay + 600}).late, 1u);
+    }
+}
+
+// Timestamps at both ends of the range: before 1970 they count at second 0; the last bins end at
+// or past INT64_MAX nanoseconds (the open-bin window must neither overflow nor swallow the next bin).
+TEST(TelescopeAggregator, TimestampsAtTheEndsOfTheRangeAreCounted) {
+    Darknet dn = test_darknet();
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    constexpr int64_t kBin = 300 * kNanosPerSecond;
+    const int64_t last_bin = kMax / kNanosPerSecond / 300 * 300;  // seconds; it ends past kMax
+    agg.process(tcp(-5, "1.1.1.1", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(1, "1.1.1.2", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(last_bin * kNanosPerSecond - kBin, "1.1.1.3", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(last_bin * kNanosPerSecond - 1, "1.1.1.4", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(last_bin * kNanosPerSecond, "1.1.1.5", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(kMax - 1, "1.1.1.6", "198.18.0.1", 23, kTcpSyn));
+    agg.process(tcp(kMax, "1.1.1.7", "198.18.0.1", 23, kTcpSyn));
+    agg.close_all();
+    auto c = sink.classes();
+    auto m = sink.meta();
+    EXPECT_EQ(c.at({300, 0, kClassSyn}).packets, 2u);
+    EXPECT_EQ(m.at({300, 0}).late, 0u);
+    EXPECT_EQ(c.at({300, last_bin - 300, kClassSyn}).packets, 2u);
+    EXPECT_EQ(c.at({300, last_bin, kClassSyn}).packets, 3u);
+    EXPECT_EQ(m.at({300, last_bin}).late, 0u);
 }
 
 TEST(TelescopeAggregator, CountsBinsClassesAndExactUniques) {
