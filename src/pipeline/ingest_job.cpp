@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <future>
 #include <ostream>
 #include <set>
 #include <thread>
@@ -156,19 +157,30 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         w.put<uint32_t>(n_workers);
         std::vector<std::string> states(aggs.size());
         if (aggs.size() == 1) {
-            // The store writes the open bins' rows on a second thread while this one serializes
-            // the state (the machine's other core is idle with one worker): hand_over_flush()
-            // reads only the prepared rows, serialize() only the state.
+            // The store writes rows on a second thread (the machine's other core is idle with
+            // one worker) while this one computes: the open bins' rows while this thread
+            // computes the day's source rows, then those while it serializes the state. Each
+            // hand-over reads only its prepared rows, the next step only the state.
             aggs[0]->prepare_flush();
             std::exception_ptr write_error;
+            std::promise<bool> sources_prepared;  // false: preparing them failed, write nothing more
+            std::future<bool> sources_ready = sources_prepared.get_future();
             std::thread writer([&] {
                 try {
                     aggs[0]->hand_over_flush();
+                    if (sources_ready.get()) aggs[0]->hand_over_flush_sources();
                 } catch (...) {
                     write_error = std::current_exception();
                 }
             });
             try {
+                try {
+                    aggs[0]->prepare_flush_sources();
+                } catch (...) {
+                    sources_prepared.set_value(false);
+                    throw;
+                }
+                sources_prepared.set_value(true);
                 const size_t at = w.begin_length();  // straight into w: a copy was fresh pages of its size
                 aggs[0]->serialize(w);
                 w.end_length(at);

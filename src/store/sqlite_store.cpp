@@ -217,6 +217,12 @@ public:
 
     void init() {
         sqlite3_busy_timeout(db_, 10000);
+        // 64 kB pages for a new database (no effect on an existing one): the store is written in
+        // large sorted batches and read in scans, and its B-trees then split a sixteenth as often
+        // and the WAL takes a sixteenth of the frames. The final checkpoint of the 20 M-packet
+        // ingest benchmark (128 k source rows, 129 k port rows, the state): median 1.12 -> 0.85 s
+        // (6 alternating runs; 16 kB pages: 1.07 s).
+        exec("PRAGMA page_size=65536");
         exec("PRAGMA journal_mode=WAL");
         // NORMAL in WAL mode: a committed transaction survives a crash of the process (kill -9);
         // only a power loss may lose the last commits, never corrupt the file.

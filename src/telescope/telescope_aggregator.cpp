@@ -801,11 +801,24 @@ void TelescopeAggregator::reset_day() {
 
 void TelescopeAggregator::flush_open() {
     prepare_flush();
+    prepare_flush_sources();
+    rows_.sources.swap(source_rows_.sources);  // one batch: partitioned workers' k-th calls pair up
     hand_over_flush();
 }
 
 void TelescopeAggregator::hand_over_flush() {
     if (started_) sink_.on_rows(rows_, false);
+}
+
+void TelescopeAggregator::prepare_flush_sources() {
+    source_rows_.clear();
+    if (!started_) return;
+    emit_sources(source_rows_, flush_day_ports_);
+    flush_day_ports_ = {};
+}
+
+void TelescopeAggregator::hand_over_flush_sources() {
+    if (started_ && !source_rows_.sources.empty()) sink_.on_rows(source_rows_, false);
 }
 
 void TelescopeAggregator::prepare_flush() {
@@ -836,7 +849,7 @@ void TelescopeAggregator::prepare_flush() {
     close_level(five, rows_, false);
     close_level(hour, rows_, false);
     close_level(day, rows_, false);
-    emit_sources(rows_, pd);
+    flush_day_ports_ = std::move(pd);  // for prepare_flush_sources()
     // Events that already ended are final: hand them over now (open ones stay in the state).
     take_detections();
     // Open events that qualify as they stand are stored too, like the open bins: without them a

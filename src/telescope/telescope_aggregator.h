@@ -90,15 +90,20 @@ public:
     /// Counts `n` frames in order; prefetches per-source state a few packets ahead (faster than n
     /// calls of process() when sources do not fit in cache).
     void process_batch(const DecodedPacket* p, size_t n);
-    /// Emits the rows of the open bins as they stand (not final); state is kept. Same as
-    /// prepare_flush() then hand_over_flush().
+    /// Emits the rows of the open bins as they stand (not final); state is kept. The same rows
+    /// as prepare_flush(), prepare_flush_sources() and both hand-overs, in one sink call.
     void flush_open();
-    /// The first half of flush_open(): computes the open bins' rows (and the detectors' open
-    /// results) without handing them to the sink.
+    /// flush_open() in steps, so that a second thread can write rows while this one computes:
+    /// prepare_flush() computes the open bins' rows and the detectors' open results, and
+    /// hand_over_flush() hands them to the sink; prepare_flush_sources() computes the day's
+    /// source rows (the slow part: the distinct destinations), hand_over_flush_sources() hands
+    /// them over in a second sink call. Each hand-over reads only its prepared rows, so it may
+    /// run on another thread while this one runs the next prepare step or serialize(), once its
+    /// own prepare step has returned (nothing else may run meanwhile).
     void prepare_flush();
-    /// The second half: hands the prepared rows to the sink. It reads only those rows, so it may
-    /// run on another thread while this one runs serialize() (nothing else may run meanwhile).
     void hand_over_flush();
+    void prepare_flush_sources();
+    void hand_over_flush_sources();
     /// Closes every open bin (final rows) and resets; used at the end of a non-resumable run.
     void close_all();
 
@@ -210,6 +215,8 @@ private:
     uint32_t partition_index_ = 0;
     uint32_t partition_count_ = 1;
     BinRows rows_;
+    BinRows source_rows_;                     // prepare_flush_sources()'s rows
+    std::vector<PortPair> flush_day_ports_;   // the day's (source, port) pairs, from prepare_flush()
 };
 
 }  // namespace iotwatch
