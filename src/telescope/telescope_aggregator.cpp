@@ -391,7 +391,9 @@ bool TelescopeAggregator::advance_slow(int64_t ts_ns) {
     return false;
 }
 
-bool TelescopeAggregator::owns_address(const IpAddress& a) const { return owns_hash(a.hash()); }
+bool TelescopeAggregator::owns_address(const IpAddress& a) const {
+    return partition_count_ == 1 || owns_hash(a.hash());  // one worker: no hash to compute
+}
 
 bool TelescopeAggregator::owns_hash(uint64_t address_hash) const {
     // Partition on high hash bits: the table indexes with the low ones, which must stay uniform.
