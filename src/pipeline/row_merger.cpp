@@ -51,7 +51,7 @@ void RowMerger::submit(size_t worker, const BinRows& rows, bool final_rows) {
     const bool fin = e.final_rows;
     events_.pop_front();
     ++first_event_;
-    out_.on_rows(merged, fin);
+    out_.on_rows_owned(std::move(merged), fin);
 }
 
 BinRows RowMerger::merge(const std::vector<const BinRows*>& parts) {

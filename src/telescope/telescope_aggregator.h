@@ -49,6 +49,8 @@ class BinSink {
 public:
     virtual ~BinSink() = default;
     virtual void on_rows(const BinRows& rows, bool final_rows) = 0;
+    /// The same for rows the caller gives away (a sink that keeps them may take them, not copy).
+    virtual void on_rows_owned(BinRows&& rows, bool final_rows) { on_rows(rows, final_rows); }
 };
 
 /// Memory figures for the benchmark and --stats.
