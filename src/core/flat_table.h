@@ -95,7 +95,7 @@ public:
             while (cap < size_ * 2) cap <<= 1;
             slots_.assign(cap, Slot{empty_, Value{}});
             mask_ = cap - 1;
-        grow_at_ = slots_.size() * max_load_percent_ / 100;
+            grow_at_ = slots_.size() * max_load_percent_ / 100;
         } else {
             for (auto& s : slots_) s = Slot{empty_, Value{}};
         }

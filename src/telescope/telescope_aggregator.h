@@ -136,8 +136,9 @@ private:
     /// Counts a TCP/UDP packet of source `s` to port slot `pi` (udp << 16 | port) for the unique
     /// sources per port and the source's ports: in the source's inline pairs, or the 5-min log.
     void count_port(SourceState& s, uint32_t pi);
-    /// True when this worker counts the source of `p` (always, unpartitioned).
-    bool owns_hash(uint64_t address_hash) const;  // owns_address() from the address's hash()
+    /// True when this worker counts the sources whose address hash() is `address_hash` (always,
+    /// unpartitioned): owns_address() with the hash already computed.
+    bool owns_hash(uint64_t address_hash) const;
     /// process() with the ownership already known.
     void process(const DecodedPacket& p, bool owner, uint64_t src_hash);  // src_hash: of source_key(p.src)
     void start_bins(int64_t ts_s);

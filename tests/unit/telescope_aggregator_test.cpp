@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <limits>
 #include <map>
 #include <random>
@@ -195,6 +196,38 @@ TEST(TelescopeAggregator, TimestampsAtTheEndsOfTheRangeAreCounted) {
     EXPECT_EQ(c.at({300, last_bin - 300, kClassSyn}).packets, 2u);
     EXPECT_EQ(c.at({300, last_bin, kClassSyn}).packets, 3u);
     EXPECT_EQ(m.at({300, last_bin}).late, 0u);
+}
+
+// A checkpoint whose open 5-min bin lies past the timestamp range (the checkpoint fuzzer made one:
+// the open-bin window's start overflowed) restores without undefined behaviour and still counts.
+TEST(TelescopeAggregator, RestoredBinPastTheTimestampRangeIsSafe) {
+    Darknet dn = test_darknet();
+    RecordingSink sink;
+    TelescopeAggregator agg(dn, sink);
+    agg.process(tcp(at(300), "1.1.1.1", "198.18.0.1", 23, kTcpSyn));
+    std::string blob = agg.serialize();
+    // Layout: magic (u64 length + bytes), darknet description (the same), started (u8), cur5 (u32).
+    const size_t magic_len = blob.size() > 8 ? static_cast<unsigned char>(blob[0]) : 0;
+    const size_t dn_at = 8 + magic_len;
+    const size_t dn_len = static_cast<unsigned char>(blob[dn_at]);
+    const size_t cur5_at = dn_at + 8 + dn_len + 1;
+    ASSERT_LT(cur5_at + 4, blob.size());
+    uint32_t cur5 = 0;
+    std::memcpy(&cur5, blob.data() + cur5_at, 4);
+    ASSERT_EQ(cur5, static_cast<uint32_t>((kDay + 300) / 300 + 1));  // found the field
+    for (uint32_t damaged : {0xFFFFFFFFu, 30744575u, 30744574u}) {
+        std::string bad = blob;
+        std::memcpy(bad.data() + cur5_at, &damaged, 4);
+        RecordingSink sink2;
+        TelescopeAggregator restored(dn, sink2);
+        restored.restore(bad);
+        restored.process(tcp(at(600), "1.1.1.2", "198.18.0.1", 23, kTcpSyn));  // older than that bin: late
+        restored.close_all();
+        uint64_t late = 0;
+        for (const auto& [key, row] : sink2.meta())
+            if (key.first == 300) late += row.late;
+        EXPECT_EQ(late, 1u) << damaged;
+    }
 }
 
 TEST(TelescopeAggregator, CountsBinsClassesAndExactUniques) {
