@@ -44,7 +44,7 @@ public:
     /// The value for `key`, value-initialised and inserted if absent. `inserted` tells which.
     Value& find_or_insert(const Key& key, bool& inserted) { return find_or_insert_hashed(key, hash_(key), inserted); }
     /// The same with `hash` == Hash()(key) already computed (a caller that prefetched with it).
-    /// Always inlined: per-packet callers are large functions, and as a call it was ~35
+    /// Always inlined: per-packet callers are large functions, and as a call it was ~30
     /// instructions a packet of register saves and argument moves for a few compares.
     [[gnu::always_inline]] Value& find_or_insert_hashed(const Key& key, uint64_t hash, bool& inserted) {
         if (size_ >= grow_at_) [[unlikely]] {

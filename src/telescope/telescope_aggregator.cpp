@@ -823,7 +823,7 @@ void TelescopeAggregator::prepare_flush_sources() {
 }
 
 void TelescopeAggregator::hand_over_flush_sources() {
-    if (started_ && !source_rows_.sources.empty()) sink_.on_rows(source_rows_, false);
+    if (started_) sink_.on_rows(source_rows_, false);
 }
 
 void TelescopeAggregator::prepare_flush() {

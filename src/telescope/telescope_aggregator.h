@@ -99,9 +99,10 @@ public:
     /// prepare_flush() computes the open bins' rows and the detectors' open results, and
     /// hand_over_flush() hands them to the sink; prepare_flush_sources() computes the day's
     /// source rows (the slow part: the distinct destinations), hand_over_flush_sources() hands
-    /// them over in a second sink call. Each hand-over reads only its prepared rows, so it may
-    /// run on another thread while this one runs the next prepare step or serialize(), once its
-    /// own prepare step has returned (nothing else may run meanwhile).
+    /// them over in a second sink call (made even when there are none, so that partitioned
+    /// workers' calls still pair up in the RowMerger). Each hand-over reads only its prepared
+    /// rows, so it may run on another thread while this one runs the next prepare step or
+    /// serialize(), once its own prepare step has returned (nothing else may run meanwhile).
     void prepare_flush();
     void hand_over_flush();
     void prepare_flush_sources();
