@@ -1,4 +1,5 @@
-// libFuzzer target: decode_packet on arbitrary frames. The first byte picks the link type.
+// libFuzzer target: decode_packet (and peek_source's agreement with it) on arbitrary frames. The
+// first byte picks the link type.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,5 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint8_t> frame(data + 1, data + size);
     DecodedPacket p;
     decode_packet(link, frame.data(), uint32_t(frame.size()), uint32_t(frame.size() + (data[0] >> 4)), 1, p);
+    // peek_source() must accept exactly the frames decode_packet() decodes, with the same source
+    // (partitioned workers skip other workers' packets on its word).
+    IpAddress src;
+    const bool peeked = peek_source(link, frame.data(), uint32_t(frame.size()), src);
+    const bool decoded = p.status == DecodeStatus::kOk || p.status == DecodeStatus::kTruncatedL4;
+    if (peeked != decoded || (peeked && !(src == p.src))) __builtin_trap();
     return 0;
 }

@@ -15,6 +15,8 @@ enum class DecodeStatus : uint8_t {
     kTruncatedL3,     // IP header itself cut short or link header incomplete: no addresses
     kMalformed,       // impossible header values (IHL < 5, version mismatch ...)
     kUnsupportedLink, // link type this decoder does not know
+    kForeign,         // not decoded: a partitioned worker's reader found another worker's source
+                      // (peek_source()); only ts_ns is set. decode_packet() never returns it.
 };
 
 /// IP protocol numbers used by the classifier.
@@ -91,5 +93,11 @@ struct DecodedPacket {
 /// Fast path: no allocation, no exceptions.
 void decode_packet(uint16_t linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen, int64_t ts_ns,
                    DecodedPacket& out);
+
+/// The source address of a frame that decode_packet() would decode with status kOk or
+/// kTruncatedL4, read without decoding the rest; false exactly when decode_packet() would report
+/// another status (then `src` is unchanged). Partitioned workers use it to skip, undecoded, the
+/// packets of sources another worker owns. Never reads outside [data, data+caplen).
+bool peek_source(uint16_t linktype, const uint8_t* data, uint32_t caplen, IpAddress& src);
 
 }  // namespace iotwatch

@@ -16,7 +16,7 @@ constexpr uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86DD;
 
 /// Offset of the IP header and its ethertype-equivalent; false when the frame carries no IP.
 /// Sets `status` to kTruncatedL3 / kNotIp / kUnsupportedLink on failure.
-bool link_layer(uint16_t linktype, const uint8_t* d, uint32_t len, uint32_t& off, uint16_t& ethertype,
+inline bool link_layer(uint16_t linktype, const uint8_t* d, uint32_t len, uint32_t& off, uint16_t& ethertype,
                 DecodeStatus& status) {
     switch (linktype) {
     case kLinkEthernet: {
@@ -241,6 +241,25 @@ void decode_packet(uint16_t linktype, const uint8_t* d, uint32_t caplen, uint32_
     const uint32_t declared = payload ? (40u + payload > pos ? 40u + payload - pos : 0) : len - pos;
     out.l4_offset = off + pos;
     transport(next, ip + pos, len - pos, declared, out);
+}
+
+bool peek_source(uint16_t linktype, const uint8_t* d, uint32_t caplen, IpAddress& src) {
+    // The checks decode_packet() makes before it sets the addresses; past them it reports only
+    // kOk or kTruncatedL4.
+    uint32_t off = 0;
+    uint16_t ethertype = 0;
+    DecodeStatus status;
+    if (!link_layer(linktype, d, caplen, off, ethertype, status)) return false;
+    const uint8_t* ip = d + off;
+    const uint32_t len = caplen - off;
+    if (ethertype == kEtherIpv4) {
+        if (len < 20 || (ip[0] >> 4) != 4 || (ip[0] & 0x0F) < 5) return false;
+        src = IpAddress::v4_bytes(ip + 12);
+        return true;
+    }
+    if (len < 40 || (ip[0] >> 4) != 6) return false;
+    src = IpAddress::v6(ip + 8);
+    return true;
 }
 
 }  // namespace iotwatch

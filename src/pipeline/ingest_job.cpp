@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <ostream>
 #include <set>
@@ -435,30 +436,53 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                 uint64_t n = 0;
                 while (n < skip && src->next(raw)) ++n;  // resume inside a partly ingested input
                 std::vector<DecodedPacket> batch(kBatch);
+                // Partitioned without detectors, a worker does not decode the packets of other
+                // workers' sources: it needs only the timestamps of those that open a later bin
+                // than the packets it was given (kForeign entries), and skips the rest.
+                const bool skip_foreign = n_workers > 1 && options_.detectors.empty();
+                int64_t given_bin_end = std::numeric_limits<int64_t>::min();
                 uint64_t since_sync = 0;
                 bool more = true;
                 while (more) {
-                    size_t filled = 0;
+                    size_t filled = 0, read = 0;
+                    uint64_t skipped = 0;
                     const size_t want = std::min<uint64_t>(kBatch, kSyncRecords - since_sync);
                     try {
-                        while (filled < want) {
+                        while (read < want) {
                             if (!src->next(raw)) {
                                 more = false;
                                 break;
                             }
-                            decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, batch[filled]);
+                            ++read;
                             wire += raw.wirelen;
+                            DecodedPacket& out = batch[filled];
+                            IpAddress source;
+                            if (skip_foreign && peek_source(raw.linktype, raw.data, raw.caplen, source) &&
+                                !aggs[w]->owns_address(source)) {
+                                if (raw.ts_ns < given_bin_end) {
+                                    ++skipped;
+                                    continue;
+                                }
+                                out.ts_ns = raw.ts_ns;
+                                out.status = DecodeStatus::kForeign;
+                            } else {
+                                decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, out);
+                            }
+                            if (raw.ts_ns >= given_bin_end)
+                                given_bin_end = TelescopeAggregator::five_minute_bin_end_ns(raw.ts_ns);
                             ++filled;
                         }
                     } catch (const InputError& e) {
                         // Count what was read before the bad record, then report it.
+                        aggs[w]->count_skipped(skipped);
                         aggs[w]->process_batch(batch.data(), filled);
-                        records[w] += filled;
+                        records[w] += read;
                         throw;
                     }
+                    aggs[w]->count_skipped(skipped);
                     aggs[w]->process_batch(batch.data(), filled);
-                    records[w] += filled;
-                    since_sync += filled;
+                    records[w] += read;
+                    since_sync += read;
                     if (since_sync == kSyncRecords) {
                         since_sync = 0;
                         if (w == 0) offset.store(src->current_offset());

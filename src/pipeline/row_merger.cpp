@@ -1,6 +1,7 @@
 #include "pipeline/row_merger.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <tuple>
 
 namespace iotwatch {
@@ -54,6 +55,50 @@ void RowMerger::submit(size_t worker, const BinRows& rows, bool final_rows) {
     out_.on_rows_owned(std::move(merged), fin);
 }
 
+void RowMerger::unite_destinations(const std::vector<const BinRows*>& parts, std::vector<ClassBinRow>& classes) {
+    // Each worker's marks of a bin: at most one entry per (width, start) and part.
+    std::vector<const DestinationMarks*> marks;
+    for (const BinRows* p : parts)
+        for (const DestinationMarks& m : p->destination_marks) marks.push_back(&m);
+    if (marks.empty()) return;
+    auto key = [](const DestinationMarks& m) { return std::make_pair(m.width, m.bin_start); };
+    std::stable_sort(marks.begin(), marks.end(),
+                     [&](const DestinationMarks* a, const DestinationMarks* b) { return key(*a) < key(*b); });
+    std::vector<uint64_t> bits;
+    std::vector<std::pair<IpAddress, uint16_t>> sparse;
+    for (size_t i = 0; i < marks.size();) {
+        size_t j = i;
+        bits.assign(marks[i]->bits.size(), 0);
+        sparse.clear();
+        for (; j < marks.size() && key(*marks[j]) == key(*marks[i]); ++j) {
+            const DestinationMarks& m = *marks[j];
+            if (m.bits.size() != bits.size()) throw std::logic_error("RowMerger: destination bitmaps of different sizes");
+            for (size_t w = 0; w < bits.size(); ++w) bits[w] |= m.bits[w];
+            sparse.insert(sparse.end(), m.sparse.begin(), m.sparse.end());
+        }
+        // One entry per destination, its class bits united.
+        std::sort(sparse.begin(), sparse.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        size_t n = 0;
+        for (size_t k = 0; k < sparse.size(); ++k) {
+            if (n > 0 && sparse[n - 1].first == sparse[k].first)
+                sparse[n - 1].second |= sparse[k].second;
+            else
+                sparse[n++] = sparse[k];
+        }
+        sparse.resize(n);
+        const auto uniq = count_destinations(bits, sparse);
+        // The bin's class rows (sorted by width, start, class by the caller).
+        const auto [width, start] = key(*marks[i]);
+        auto row = std::lower_bound(classes.begin(), classes.end(), std::make_pair(width, start),
+                                    [](const ClassBinRow& r, const std::pair<int32_t, int64_t>& k) {
+                                        return std::make_pair(r.width, r.bin_start) < k;
+                                    });
+        for (; row != classes.end() && row->width == width && row->bin_start == start; ++row)
+            row->destinations = uniq[row->cls < kClassCount ? row->cls : kClassCount];
+        i = j;
+    }
+}
+
 BinRows RowMerger::merge(const std::vector<const BinRows*>& parts) {
     // Concatenate, sort by key, sum neighbours with equal keys: cheaper than a node-based map for
     // the hundreds of thousands of port rows a busy bin can have.
@@ -84,8 +129,9 @@ BinRows RowMerger::merge(const std::vector<const BinRows*>& parts) {
                 a.packets += b.packets;
                 a.bytes += b.bytes;
                 a.sources += b.sources;
-                a.destinations += b.destinations;  // only worker 0 counts destinations
+                a.destinations += b.destinations;  // 0 from partitioned workers: set below
             });
+    unite_destinations(parts, out.classes);
     combine(out.ports, [](const PortBinRow& r) { return std::make_tuple(r.width, r.bin_start, r.protocol, r.port); },
             [](PortBinRow& a, const PortBinRow& b) {
                 a.packets += b.packets;

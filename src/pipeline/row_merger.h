@@ -1,9 +1,11 @@
 // RowMerger: joins the rows of N partitioned TelescopeAggregators (see set_partition) into the rows
 // one aggregator would have produced, and writes them to a BinSink (the store).
 //
-// Every worker sees the same packets, so every worker makes the same sequence of sink calls; the
-// k-th call of each worker belongs to the same close event. When the last worker's k-th batch
-// arrives, the batches are summed per row key and written. Thread-safe; with one worker it
+// Every worker sees the packets that open bins (the others it may skip when their sources are
+// another worker's), so every worker makes the same sequence of sink calls; the k-th call of each
+// worker belongs to the same close event. When the last worker's k-th batch arrives, the batches
+// are summed per row key, each bin's unique destinations counted from the union of the workers'
+// destination marks, and written. Thread-safe; with one worker it
 // forwards without copying. The batch that completes an event is read in place; only batches
 // that must wait for other workers are copied (the final flush of the 20 M-packet benchmark
 // carries 128 k source rows, and copying every batch twice was a tenth of its 2-worker time).
@@ -33,6 +35,9 @@ public:
 
 private:
     class WorkerSink;
+    /// Unites the parts' destination marks of each bin and sets the unique-destination counts
+    /// of that bin's rows in `classes` (sorted by width, start, class).
+    static void unite_destinations(const std::vector<const BinRows*>& parts, std::vector<ClassBinRow>& classes);
     void submit(size_t worker, const BinRows& rows, bool final_rows);
 
     BinSink& out_;

@@ -140,7 +140,48 @@ void BinRows::clear() {
     meta.clear();
     sensors.clear();
     sources.clear();
+    destination_marks.clear();
     clear_detections();
+}
+
+namespace {
+
+/// Adds the unique destinations of `words`-word class bitmaps (kClassCount of them) to uniq[class]
+/// and of their union to uniq[kClassCount].
+void count_dense_destinations(const uint64_t* bits, size_t words, uint64_t* uniq) {
+    for (size_t w = 0; w < words; ++w) {
+        uint64_t any = 0;
+        for (int c = 0; c < kClassCount; ++c) {
+            const uint64_t b = bits[static_cast<size_t>(c) * words + w];
+            uniq[c] += static_cast<uint64_t>(__builtin_popcountll(b));
+            any |= b;
+        }
+        uniq[kClassCount] += static_cast<uint64_t>(__builtin_popcountll(any));
+    }
+}
+
+/// The same for sparse destinations: for_each_mask(f) calls f(class bits) once per destination.
+/// A histogram of the class-bit patterns first (one add per destination), then per-class counts.
+template <typename ForEachMask>
+void count_sparse_destinations(ForEachMask&& for_each_mask, uint64_t* uniq) {
+    std::vector<uint64_t> hist(1u << kClassCount, 0);
+    for_each_mask([&](uint16_t m) { ++hist[m & ((1u << kClassCount) - 1)]; });
+    for (uint32_t m = 1; m < hist.size(); ++m) {
+        if (!hist[m]) continue;
+        uniq[kClassCount] += hist[m];
+        for (int c = 0; c < kClassCount; ++c)
+            if (m >> c & 1) uniq[c] += hist[m];
+    }
+}
+
+}  // namespace
+
+std::array<uint64_t, kClassCount + 1> count_destinations(const std::vector<uint64_t>& bits,
+                                                         const std::vector<std::pair<IpAddress, uint16_t>>& sparse) {
+    std::array<uint64_t, kClassCount + 1> uniq{};
+    count_dense_destinations(bits.data(), bits.size() / kClassCount, uniq.data());
+    count_sparse_destinations([&](auto f) { for (const auto& d : sparse) f(d.second); }, uniq.data());
+    return uniq;
 }
 
 // One open bin at one width. Additive counters (packets, bytes, ports, sensors, destination class
@@ -394,13 +435,11 @@ bool TelescopeAggregator::advance_slow(int64_t ts_ns) {
     return false;
 }
 
-bool TelescopeAggregator::owns_address(const IpAddress& a) const {
-    return partition_count_ == 1 || owns_hash(a.hash());  // one worker: no hash to compute
-}
-
-bool TelescopeAggregator::owns_hash(uint64_t address_hash) const {
-    // Partition on high hash bits: the table indexes with the low ones, which must stay uniform.
-    return partition_count_ == 1 || (address_hash >> 40) % partition_count_ == partition_index_;
+int64_t TelescopeAggregator::five_minute_bin_end_ns(int64_t ts_ns) {
+    // advance_slow()'s bin: 5-min index floor_seconds(ts) / 300 (+ 1).
+    constexpr int64_t kBinNs = 300 * kNanosPerSecond;
+    const int64_t k = floor_seconds(ts_ns) / 300 + 1;
+    return k <= std::numeric_limits<int64_t>::max() / kBinNs ? k * kBinNs : std::numeric_limits<int64_t>::max();
 }
 
 /// The source table's hash of a packet's source, from the hash of its address (the same but for
@@ -422,14 +461,15 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     Level& ld = *levels_[kLevelDay];
 
     if (p.status != DecodeStatus::kOk && p.status != DecodeStatus::kTruncatedL4) {
-        if (partition_index_ != 0) return;
+        // A kForeign entry (another worker's source) only moved the bins on, above.
+        if (partition_index_ != 0 || p.status == DecodeStatus::kForeign) return;
         l5.any = true;
         l5.late += late;
         ++(p.status == DecodeStatus::kNotIp ? l5.not_ip : l5.undecodable);
         return;
     }
-    // Another worker's source: nothing to count here (unless a per-key detector may own its key).
-    if (!owner && partition_index_ != 0 && keyed_detectors_.empty()) return;
+    // Another worker's source: nothing to count here (unless a detector may see the packet).
+    if (!owner && keyed_detectors_.empty() && (partition_index_ != 0 || global_detectors_.empty())) return;
     const auto match = darknet_.lookup(p.dst);
     if (!match) {
         if (owner) {
@@ -441,15 +481,8 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     }
     const PacketClass cls = classify_packet(p);
     const uint16_t bit = static_cast<uint16_t>(1u << cls);
-    if (partition_index_ == 0) {
-        // Destination class bits of every darknet packet (all partitions) live in worker 0.
-        l5.any = true;
-        if (darknet_.dense())
-            l5.mark_destination(match->dense_index, cls);
-        else
-            l5.dst_sparse[p.dst] |= bit;
+    if (partition_index_ == 0)
         for (Detector* d : global_detectors_) d->observe(p, match->dense_index, pending_);
-    }
     for (Detector* d : keyed_detectors_) {
         IpAddress key;
         if (d->partition_key(p, key) && owns_address(key)) d->observe(p, match->dense_index, pending_);
@@ -457,6 +490,12 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     if (!owner) return;
     l5.any = true;
     l5.late += late;
+    // The destination's class bit (partitioned workers: of their own sources' packets; the
+    // workers' marks are united when their rows merge).
+    if (darknet_.dense())
+        l5.mark_destination(match->dense_index, cls);
+    else
+        l5.dst_sparse[p.dst] |= bit;
     const uint64_t bytes = p.ip_bytes;
     ++l5.packets[cls];
     l5.bytes[cls] += bytes;
@@ -592,6 +631,11 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
         const DecodedPacket* q = p + start;
         const size_t m = std::min(kMaxBatch, n - start);
         for (size_t i = 0; i < m; ++i) {
+            if (q[i].status == DecodeStatus::kForeign) {  // only its timestamp is set
+                own[i] = false;
+                hash[i] = 0;
+                continue;
+            }
             const uint64_t h = q[i].src.hash();
             own[i] = owns_hash(h);
             hash[i] = source_hash(q[i].src, h);
@@ -680,25 +724,21 @@ void TelescopeAggregator::close_port_logs(int levels) {
 
 void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
     if (l.any) {
-        // Dense darknets: bits per class, and of their union. Sparse ones: a histogram of the
-        // class-bit patterns first (one add per destination), then per-class counts.
+        // Unique destinations: counted here, or, by a partitioned worker, handed over for
+        // RowMerger to unite with the other workers' and count (its rows say 0 meanwhile).
         uint64_t dst_uniq[kClassCount + 1] = {};
-        for (size_t w = 0; w < l.dst_words; ++w) {
-            uint64_t any = 0;
-            for (int c = 0; c < kClassCount; ++c) {
-                const uint64_t b = l.dst_bits[static_cast<size_t>(c) * l.dst_words + w];
-                dst_uniq[c] += static_cast<uint64_t>(__builtin_popcountll(b));
-                any |= b;
-            }
-            dst_uniq[kClassCount] += static_cast<uint64_t>(__builtin_popcountll(any));
-        }
-        std::vector<uint64_t> hist(1u << kClassCount, 0);
-        l.dst_sparse.for_each([&](const IpAddress&, uint16_t m) { ++hist[m]; });
-        for (uint32_t m = 1; m < hist.size(); ++m) {
-            if (!hist[m]) continue;
-            dst_uniq[kClassCount] += hist[m];
-            for (int c = 0; c < kClassCount; ++c)
-                if (m >> c & 1) dst_uniq[c] += hist[m];
+        if (partition_count_ == 1) {
+            count_dense_destinations(l.dst_bits.data(), l.dst_words, dst_uniq);
+            count_sparse_destinations(
+                [&](auto f) { l.dst_sparse.for_each([&](const IpAddress&, uint16_t m) { f(m); }); }, dst_uniq);
+        } else {
+            DestinationMarks marks;
+            marks.bin_start = l.start;
+            marks.width = l.width;
+            marks.bits = l.dst_bits;
+            marks.sparse.reserve(l.dst_sparse.size());
+            l.dst_sparse.for_each([&](const IpAddress& a, uint16_t m) { marks.sparse.emplace_back(a, m); });
+            out.destination_marks.push_back(std::move(marks));
         }
 
         ClassBinRow all{l.start, l.width, kClassAll, 0, 0, l.src_uniq[kClassCount], dst_uniq[kClassCount]};

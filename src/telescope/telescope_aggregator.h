@@ -16,7 +16,9 @@
 // `late` counter; they are never dropped.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +32,25 @@
 
 namespace iotwatch {
 
+/// A partitioned worker's darknet destinations of one bin, with the classes of the packets each
+/// was sent by the worker's sources. Unique destinations do not add up across workers (the
+/// sources of two workers may probe the same address), so RowMerger unites these and counts them.
+struct DestinationMarks {
+    int64_t bin_start = 0;  // seconds
+    int32_t width = 0;
+    /// Dense darknets: kClassCount bitmaps of equal size (class c's is the c-th), bit i for the
+    /// darknet's dense index i. Empty for other darknets.
+    std::vector<uint64_t> bits;
+    /// Other darknets: each destination with its class bits (1 << class), in no order.
+    std::vector<std::pair<IpAddress, uint16_t>> sparse;
+};
+
+/// Unique destinations per class and (last) of all classes, from DestinationMarks' `bits` (the
+/// kClassCount bitmaps, or empty) and `sparse` (each destination once), e.g. united from several
+/// workers.
+std::array<uint64_t, kClassCount + 1> count_destinations(const std::vector<uint64_t>& bits,
+                                                         const std::vector<std::pair<IpAddress, uint16_t>>& sparse);
+
 /// Rows of the bins closed (or flushed) together.
 /// The rows of one close event, and what the detectors emitted since the previous one.
 struct BinRows : DetectionOutput {
@@ -38,6 +59,9 @@ struct BinRows : DetectionOutput {
     std::vector<BinMetaRow> meta;
     std::vector<SensorBinRow> sensors;
     std::vector<SourceDayRow> sources;
+    /// Partitioned workers only (their class rows' `destinations` are 0): one entry per closed or
+    /// flushed bin, united and counted by RowMerger, which passes none on.
+    std::vector<DestinationMarks> destination_marks;
     bool empty() const { return classes.empty() && meta.empty() && sources.empty() && detections_empty(); }
     void clear();
 };
@@ -72,10 +96,18 @@ public:
 
     /// Makes this aggregator one of `count` workers that see the same packets: it counts only
     /// sources whose address hash falls in partition `index` (so per-source state and unique-source
-    /// counts are disjoint and add up), except that worker 0 also counts non-IP frames and keeps the
-    /// darknet destination bits of every packet (so unique-destination counts need no union).
-    /// Merging the workers' rows is then a sum per key (RowMerger). Call before the first packet.
+    /// counts are disjoint and add up), and worker 0 also counts non-IP and undecodable frames.
+    /// Each worker marks the destinations of its own sources' packets and hands them over with
+    /// its rows (BinRows::destination_marks). Merging the workers' rows is then a sum per key and
+    /// a union of the marks (RowMerger). Call before the first packet.
+    ///
+    /// A worker needs only the timestamp of a packet whose source it does not own (a kForeign
+    /// entry), and not even that when the packet opens no later bin than the ones it was given
+    /// (see five_minute_bin_end_ns()); process_batch() and count_skipped() cover both cases.
     void set_partition(uint32_t index, uint32_t count);
+    /// True when this worker owns address `a` (sources, and the keys of kPerKey detectors);
+    /// always when unpartitioned.
+    bool owns_address(const IpAddress& a) const { return partition_count_ == 1 || owns_hash(a.hash()); }
 
     /// Runs `detectors` on the darknet packets (detect/detector.h). What they emit is handed to the
     /// sink with the rows of the next bin close (or flush). Call before the first packet. In
@@ -121,6 +153,13 @@ public:
     /// Bytes of the fixed per-source record (index slot + state), for the benchmark's printout.
     static uint64_t bytes_per_source_record();
     uint64_t packets_seen() const { return packets_seen_; }
+    /// Counts `n` frames a partitioned worker's reader left out, undecoded: another worker's
+    /// sources, none of which would open a later bin (they change nothing else here).
+    void count_skipped(uint64_t n) { packets_seen_ += n; }
+    /// The first timestamp past the 5-min bin that holds `ts_ns` as process() places packets
+    /// (INT64_MAX for the last bin of the range). A packet earlier than this bound for every
+    /// packet already given to process() opens no bin.
+    static int64_t five_minute_bin_end_ns(int64_t ts_ns);
 
 private:
     struct Level;
@@ -139,7 +178,10 @@ private:
     void count_port(SourceState& s, uint32_t pi);
     /// True when this worker counts the sources whose address hash() is `address_hash` (always,
     /// unpartitioned): owns_address() with the hash already computed.
-    bool owns_hash(uint64_t address_hash) const;
+    bool owns_hash(uint64_t address_hash) const {
+        // Partition on high hash bits: the table indexes with the low ones, which must stay uniform.
+        return partition_count_ == 1 || (address_hash >> 40) % partition_count_ == partition_index_;
+    }
     /// process() with the ownership already known.
     void process(const DecodedPacket& p, bool owner, uint64_t src_hash);  // src_hash: of source_key(p.src)
     void start_bins(int64_t ts_s);
@@ -212,8 +254,6 @@ private:
     bool runs_here(const Detector& d) const {
         return partition_index_ == 0 || d.scope() != Detector::Scope::kAllPackets;
     }
-    /// True when this worker owns address `a` (sources, and the keys of kPerKey detectors).
-    bool owns_address(const IpAddress& a) const;
     DetectionOutput pending_;                           // emitted, not yet handed to the sink
     uint64_t packets_seen_ = 0;
     uint32_t partition_index_ = 0;

@@ -173,3 +173,72 @@ TEST(Decoder, TruncationAtEveryLengthIsSafeAndLabelled) {
         EXPECT_EQ(p.ip_bytes, n >= 34 ? 20u + 28u : 0u) << n;
     }
 }
+
+// peek_source() answers for exactly the frames that decode_packet() decodes with kOk or
+// kTruncatedL4, with the same source: partitioned workers skip other workers' packets on its word,
+// so a frame it accepted but decode_packet() rejects (or the reverse) would be lost or counted by
+// the wrong worker. Every link type, IPv4 and IPv6, bad versions and header lengths, non-IP, an
+// unknown link type, each cut at every length.
+TEST(Decoder, PeekSourceAgreesWithDecodeOnEveryFrameAndLength) {
+    Bytes v4 = ipv4(0x0A000001, 0xC6120001, 6, tcp(40000, 23, 7, 0x02, 1024, 4), 0, 64, 9, Bytes(4, 1));
+    Bytes v6 = ipv6(kV6a, kV6b, 44, Bytes{6, 0, 0, 0, 0, 0, 0, 1});  // fragment header, then TCP
+    Bytes v6tcp = tcp(1, 2, 3, 0x12);
+    v6.insert(v6.end(), v6tcp.begin(), v6tcp.end());
+    Bytes bad_version = v4, short_ihl = v4, v6_as_v4 = v6;
+    bad_version[0] = 0x55;
+    short_ihl[0] = 0x44;
+    auto with = [](Bytes head, const Bytes& ip) {
+        head.insert(head.end(), ip.begin(), ip.end());
+        return head;
+    };
+    const Bytes sll = {0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00};
+    const Bytes sll6 = {0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x86, 0xDD};
+    const Bytes sll2 = {0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0};
+    struct Case {
+        uint16_t link;
+        Bytes frame;
+    };
+    const Case cases[] = {{kLinkEthernet, ethernet(v4)},
+                          {kLinkEthernet, ethernet(v4, 0x0800, {100, 200})},
+                          {kLinkEthernet, ethernet(v6, 0x86DD)},
+                          {kLinkEthernet, ethernet(v6, 0x0800)},  // IPv6 under the IPv4 ethertype
+                          {kLinkEthernet, ethernet(bad_version)},
+                          {kLinkEthernet, ethernet(short_ihl)},
+                          {kLinkEthernet, ethernet(Bytes(28, 0), 0x0806)},
+                          {kLinkLinuxSll, with(sll, v4)},
+                          {kLinkLinuxSll, with(sll6, v6)},
+                          {kLinkLinuxSll2, with(sll2, v4)},
+                          {kLinkRaw, v4},
+                          {kLinkRaw, v6},
+                          {kLinkRaw, bad_version},
+                          {kLinkIpv4, v4},
+                          {kLinkIpv4, v6_as_v4},
+                          {kLinkIpv6, v6},
+                          {kLinkIpv6, v4},
+                          {kLinkNull, with({2, 0, 0, 0}, v4)},
+                          {kLinkNull, with({0, 0, 0, 30}, v6)},
+                          {kLinkLoop, with({0, 0, 0, 2}, v4)},
+                          {12, v4},
+                          {147, v4}};
+    size_t accepted = 0, refused = 0;
+    for (const auto& c : cases) {
+        for (uint32_t n = 0; n <= c.frame.size(); ++n) {
+            Bytes part(c.frame.begin(), c.frame.begin() + n);  // exact size: ASan catches overreads
+            DecodedPacket p;
+            decode_packet(c.link, part.data(), n, uint32_t(c.frame.size()), 0, p);
+            IpAddress src = IpAddress::v4(0xFFFFFFFF);
+            const bool peeked = peek_source(c.link, part.data(), n, src);
+            const bool decoded = p.status == DecodeStatus::kOk || p.status == DecodeStatus::kTruncatedL4;
+            ASSERT_EQ(peeked, decoded) << "link " << c.link << " length " << n << " status " << int(p.status);
+            if (peeked) {
+                EXPECT_EQ(src, p.src) << "link " << c.link << " length " << n;
+                ++accepted;
+            } else {
+                EXPECT_EQ(src, IpAddress::v4(0xFFFFFFFF)) << "unchanged when refused";
+                ++refused;
+            }
+        }
+    }
+    EXPECT_GT(accepted, 200u);
+    EXPECT_GT(refused, 200u);
+}

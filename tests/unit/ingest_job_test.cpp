@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <random>
+
 #include <chrono>
+#include <limits>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -12,6 +17,7 @@
 #include "core/prefix.h"
 #include "pipeline/ingest_job.h"
 #include "store/store.h"
+#include "telescope/telescope_aggregator.h"
 
 using namespace iotwatch;
 
@@ -85,4 +91,151 @@ TEST(IngestJob, SlowCheckpointsDoNotStarveTheStream) {
     std::remove(path);
     std::remove((std::string(path) + "-wal").c_str());
     std::remove((std::string(path) + "-shm").c_str());
+}
+
+namespace {
+
+/// Every row of the telescope's tables, as sorted text lines.
+std::vector<std::string> dump_tables(const std::string& db) {
+    std::vector<std::string> rows;
+    sqlite3* raw = nullptr;
+    if (sqlite3_open(db.c_str(), &raw) != SQLITE_OK) return rows;
+    for (const char* table : {"class_bin", "port_bin", "source_day", "bin_meta", "sensor_bin"}) {
+        sqlite3_stmt* q = nullptr;
+        if (sqlite3_prepare_v2(raw, (std::string("SELECT * FROM ") + table).c_str(), -1, &q, nullptr) != SQLITE_OK) {
+            rows.push_back(std::string("cannot read ") + table);
+            continue;
+        }
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            std::string line = table;
+            for (int c = 0; c < sqlite3_column_count(q); ++c) {
+                const unsigned char* text = sqlite3_column_text(q, c);
+                line += " " + (text ? std::string(reinterpret_cast<const char*>(text)) : std::string("NULL"));
+            }
+            rows.push_back(line);
+        }
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(raw);
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+void remove_db(const std::string& path) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+}
+
+}  // namespace
+
+// `ingest --threads N` without detectors: each worker decodes only its own sources' packets and
+// passes on just the timestamps of the others that open a later bin. It must store exactly what
+// one worker stores: timestamps out of order across 5-min, hour and day edges, IPv4 and IPv6
+// sources, non-IP, truncated and undecodable frames, packets outside the darknet, with a dense
+// (IPv4) darknet and a sparse one (an IPv6 prefix too), whose destination counts RowMerger unites.
+TEST(IngestJob, WorkersSkippingOtherWorkersPacketsStoreWhatOneWorkerStores) {
+    using namespace testcap;
+    std::mt19937 rng(11);
+    std::vector<Record> recs;
+    int64_t t = 1'767'225'600'000'000'000 - 2 * 3600 * 1'000'000'000LL;  // two hours before a day ends
+    auto v6 = [](uint16_t tail, bool darknet, const Bytes& l4, uint8_t next) {
+        Bytes b = {0x60, 0, 0, 0};
+        put16(b, uint16_t(l4.size()));
+        b.push_back(next);
+        b.push_back(64);
+        const uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, uint8_t(tail >> 8), uint8_t(tail)};
+        const uint8_t dst[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, uint8_t(darknet ? 0 : 9), 0, 0, 0, 0, 0, 0, 0, uint8_t(tail % 7)};
+        b.insert(b.end(), src, src + 16);
+        b.insert(b.end(), dst, dst + 16);
+        b.insert(b.end(), l4.begin(), l4.end());
+        return ethernet(b, 0x86DD);
+    };
+    for (int i = 0; i < 30000; ++i) {
+        t += int64_t(rng() % 1500) * 1'000'000;  // ~12.5 h in all: past the day's end
+        int64_t ts = t;
+        if (rng() % 40 == 0) ts -= int64_t(rng() % 900) * 1'000'000'000LL;  // late, often by a bin or more
+        const uint32_t src = 0x0A000000 | (rng() % 4) << 16 | (rng() % 300);
+        const uint32_t dst = rng() % 10 ? 0xC6120000 | (rng() % 256) : 0xCB007100 | (rng() % 256);
+        const Bytes l4 = rng() % 4 ? tcp(uint16_t(1024 + rng() % 50000), uint16_t(rng() % 3 ? 23 : rng() % 30),
+                                         uint32_t(rng()), uint8_t(rng() % 64))
+                                   : udp(uint16_t(rng()), uint16_t(rng() % 40));
+        Bytes frame;
+        switch (rng() % 25) {
+        case 0: frame = ethernet(Bytes(28, 0), 0x0806); break;                      // not IP
+        case 1: frame = ethernet(ipv4(src, dst, 6, l4)); frame.resize(14 + 12); break;  // IP header cut
+        case 2: frame = ethernet(ipv4(src, dst, 6, l4)); frame.resize(14 + 20 + 6); break;  // TCP cut
+        case 3: frame = ethernet(ipv4(src, dst, 6, l4)); frame[14] = 0x43; break;  // IHL < 5
+        case 4:
+        case 5: frame = v6(uint16_t(rng() % 200), rng() % 8 != 0, l4, rng() % 4 ? 6 : 17); break;
+        default: frame = ethernet(ipv4(src, dst, rng() % 4 ? 6 : 17, l4)); break;
+        }
+        recs.push_back({ts, frame});
+    }
+    const std::string capture = temp_file(pcap_file(recs, kLinkEthernet, false, true), ".pcap");
+    ASSERT_FALSE(capture.empty());
+    const std::vector<std::pair<const char*, std::vector<std::string>>> darknets = {
+        {"dense", {"198.18.0.0/24"}}, {"sparse", {"198.18.0.0/24", "2001:db8::/64"}}};
+    for (const auto& [kind, prefixes] : darknets) {
+        std::vector<Prefix> ps;
+        for (const auto& p : prefixes) ps.push_back(*Prefix::parse(p));
+        Darknet darknet({{"default", ps}});
+        EXPECT_EQ(darknet.dense(), std::string(kind) == "dense");
+        std::vector<std::vector<std::string>> dumps;
+        for (unsigned threads : {1u, 2u, 3u}) {
+            const std::string db = capture + "." + kind + std::to_string(threads) + ".db";
+            remove_db(db);
+            {
+                auto store = open_store(db);
+                IngestOptions options;
+                options.inputs = {capture};
+                options.threads = threads;
+                IngestJob job(options, darknet, *store);
+                std::ostringstream log;
+                const IngestResult result = job.run(nullptr, log);
+                EXPECT_EQ(result.frames, recs.size()) << kind << " " << threads;
+                EXPECT_EQ(result.threads, threads);
+            }
+            dumps.push_back(dump_tables(db));
+            remove_db(db);
+        }
+        ASSERT_GT(dumps[0].size(), 1000u) << kind;
+        // The union matters: a destination probed by sources of different workers counts once.
+        EXPECT_TRUE(std::any_of(dumps[0].begin(), dumps[0].end(), [](const std::string& r) {
+            return r.rfind("class_bin ", 0) == 0 && r.find(" 86400 ") != std::string::npos;
+        }));
+        EXPECT_EQ(dumps[0], dumps[1]) << kind;
+        EXPECT_EQ(dumps[0], dumps[2]) << kind;
+    }
+    std::remove(capture.c_str());
+}
+
+// The bound a reader uses to skip other workers' packets is the 5-min bin process() uses: a
+// packet before it opens no bin, one at it does (at bin edges, before 1970, at the range's end).
+TEST(IngestJob, FiveMinuteBinEndIsWhereTheAggregatorOpensTheNextBin) {
+    Darknet darknet({{"default", {*Prefix::parse("198.18.0.0/24")}}});
+    struct CountingSink : BinSink {
+        size_t calls = 0;
+        void on_rows(const BinRows&, bool) override { ++calls; }
+    };
+    const int64_t kBin = 300'000'000'000LL;
+    for (int64_t ts : {int64_t(0), int64_t(1), kBin - 1, kBin, 5 * kBin + 17, 1'767'225'600'000'000'000 - 1,
+                       1'767'225'600'000'000'000, int64_t(-1), -kBin - 5, std::numeric_limits<int64_t>::max() - kBin,
+                       std::numeric_limits<int64_t>::max() - 1}) {
+        const int64_t end = TelescopeAggregator::five_minute_bin_end_ns(ts);
+        ASSERT_GT(end, ts) << ts;
+        CountingSink sink;
+        TelescopeAggregator agg(darknet, sink);
+        DecodedPacket p;
+        p.status = DecodeStatus::kNotIp;
+        p.ts_ns = ts;
+        agg.process(p);
+        p.ts_ns = end - 1;
+        agg.process(p);
+        EXPECT_EQ(sink.calls, 0u) << "a packet before the bound opened a bin, ts " << ts;
+        if (end == std::numeric_limits<int64_t>::max()) continue;  // the range's last bin
+        p.ts_ns = end;
+        agg.process(p);
+        EXPECT_EQ(sink.calls, 1u) << "the packet at the bound opened no bin, ts " << ts;
+        const int64_t next = TelescopeAggregator::five_minute_bin_end_ns(end);
+        EXPECT_TRUE(next == std::numeric_limits<int64_t>::max() || next - end == kBin) << ts;
+    }
 }
