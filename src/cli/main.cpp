@@ -10,13 +10,19 @@
 
 #ifdef IOTWATCH_JEMALLOC
 // jemalloc reads this at start-up (MALLOC_CONF in the environment still overrides it). The ingest's
-// logs and sort buffers are hundreds of MB that are filled, freed and refilled: with 4 kB pages
-// each first touch was a page fault, and faults were an eighth of a 20 M-packet ingest on this
-// virtual machine (215 k of them). Transparent huge pages for jemalloc's memory and freed pages kept
-// for 30 s instead of returned at once: 31 k faults, 8.6-9.0 -> 6.3-6.8 s (A/B, twice each).
+// logs and sort buffers are hundreds of MB that are filled, freed and refilled: freed pages are
+// kept for 30 s instead of returned at once, so that refilling them is no page fault. (With
+// 4 kB pages and immediate return, faults were an eighth of a 20 M-packet ingest on this virtual
+// machine, 215 k of them.) Transparent huge pages ("thp:always") were on as well until the
+// fifteenth session: they cut the faults to 28 k, but a fresh 2 MB page costs this machine
+// ~0.4 GB/s to fault in against ~2 GB/s for 4 kB pages, and perf put 12-17% of an ingest's
+// samples on zeroing them (1.3 s of system time in one run, 0.6 s without). Without them, A/B on
+// the 20 M-packet benchmark, alternating: 1 worker, end to end, medians 3.82 -> 3.45, 3.68 ->
+// 3.39 s; 2 workers 3.57 -> 3.34 s; --detect within noise (2 workers 6.26 -> 6.13, 1 worker 7.39
+// -> 7.41 s).
 extern "C" {
 extern const char* malloc_conf;
-const char* malloc_conf = "thp:always,dirty_decay_ms:30000,muzzy_decay_ms:30000";
+const char* malloc_conf = "dirty_decay_ms:30000,muzzy_decay_ms:30000";
 }
 #endif
 
