@@ -730,3 +730,37 @@ TEST(TelescopeAggregator, CountsFingerprintsPerSourceDay) {
     EXPECT_EQ(r.fingerprints[kFpZmap], 1u);
     EXPECT_EQ(r.fingerprints[kFpMasscan], 0u);
 }
+
+// RowMerger merges workers' rows that come in key order as runs, and sorts rows in any other
+// order first: both give each key once with the sums, and the united destination counts.
+TEST(RowMerger, SumsRowsInKeyOrderOrNotAndUnitesDestinations) {
+    BinRows a, b;
+    a.ports = {{0, 300, 6, 23, 5, 2}, {0, 300, 6, 80, 1, 1}, {0, 3600, 6, 23, 5, 2}};  // in key order
+    b.ports = {{0, 3600, 6, 23, 1, 1}, {0, 300, 17, 53, 2, 1}, {0, 300, 6, 23, 3, 1}};  // not
+    a.classes = {{0, 300, 0, 6, 360, 2, 0}, {0, 300, kClassAll, 6, 360, 2, 0}};
+    b.classes = {{0, 300, 0, 3, 180, 1, 0}, {0, 300, 7, 2, 100, 1, 0}, {0, 300, kClassAll, 5, 280, 2, 0}};
+    // Destinations 0..3 of a /30 darknet: a's SYNs went to 0 and 1, b's to 1 and 2, b's UDP to 3.
+    const size_t words = 1;
+    a.destination_marks.push_back({0, 300, std::vector<uint64_t>(kClassCount * words, 0), {}});
+    b.destination_marks.push_back({0, 300, std::vector<uint64_t>(kClassCount * words, 0), {}});
+    a.destination_marks[0].bits[0] = 0b0011;
+    b.destination_marks[0].bits[0] = 0b0110;
+    b.destination_marks[0].bits[7] = 0b1000;
+    for (const auto& parts : {std::vector<const BinRows*>{&a, &b}, std::vector<const BinRows*>{&b, &a}}) {
+        const BinRows m = RowMerger::merge(parts);
+        std::vector<std::string> ports;
+        for (const auto& r : m.ports)
+            ports.push_back(std::to_string(r.width) + " " + std::to_string(int(r.protocol)) + "/" + std::to_string(r.port) +
+                            " " + std::to_string(r.packets) + " " + std::to_string(r.sources));
+        EXPECT_EQ(ports, (std::vector<std::string>{"300 6/23 8 3", "300 6/80 1 1", "300 17/53 2 1", "3600 6/23 6 3"}));
+        ASSERT_EQ(m.classes.size(), 3u);
+        EXPECT_EQ(m.classes[0].packets, 9u);
+        EXPECT_EQ(m.classes[0].destinations, 3u);  // 0, 1, 2: destination 1 once
+        EXPECT_EQ(m.classes[1].cls, 7);
+        EXPECT_EQ(m.classes[1].destinations, 1u);
+        EXPECT_EQ(m.classes[2].cls, kClassAll);
+        EXPECT_EQ(m.classes[2].packets, 11u);
+        EXPECT_EQ(m.classes[2].destinations, 4u);
+        EXPECT_TRUE(m.destination_marks.empty());
+    }
+}
