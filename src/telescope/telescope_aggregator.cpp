@@ -47,6 +47,15 @@ inline int64_t floor_seconds(int64_t ts_ns) {
     return s < 0 ? 0 : s;
 }
 
+constexpr int64_t kFiveMinuteNs = 300 * kNanosPerSecond;
+constexpr int64_t kLastFiveMinuteBin = std::numeric_limits<int64_t>::max() / kFiveMinuteNs;
+
+/// The first timestamp past 5-min bin `index` (numbered from 1 as cur5_ is: the bin of second s
+/// is s / 300 + 1); INT64_MAX for the timestamp range's last bin, which ends past it.
+constexpr int64_t five_minute_end_ns(int64_t index) {
+    return index <= kLastFiveMinuteBin ? index * kFiveMinuteNs : std::numeric_limits<int64_t>::max();
+}
+
 /// Writes keys as the zigzag varint of their difference to the previous one (after a count).
 class KeyDeltaWriter {
 public:
@@ -354,15 +363,12 @@ void TelescopeAggregator::set_open_window() {
     open5_start_ns_ = 1;  // an empty window until bins are open
     open5_end_ns_ = 0;
     if (!started_ || cur5_ == 0) return;
-    constexpr int64_t kBinNs = 300 * kNanosPerSecond;
-    constexpr int64_t kLastBin = std::numeric_limits<int64_t>::max() / kBinNs;
     const int64_t k = static_cast<int64_t>(cur5_) - 1;
     // A bin past the timestamp range comes only from a damaged checkpoint (the fuzzer's): no
     // window, every packet takes the full computation.
-    if (k > kLastBin) return;
-    open5_start_ns_ = k * kBinNs;
-    // The last bin of the timestamp range ends past INT64_MAX: its window ends there.
-    open5_end_ns_ = k < kLastBin ? (k + 1) * kBinNs : std::numeric_limits<int64_t>::max();
+    if (k > kLastFiveMinuteBin) return;
+    open5_start_ns_ = k * kFiveMinuteNs;
+    open5_end_ns_ = five_minute_end_ns(cur5_);
 }
 
 void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> detectors) {
@@ -436,10 +442,7 @@ bool TelescopeAggregator::advance_slow(int64_t ts_ns) {
 }
 
 int64_t TelescopeAggregator::five_minute_bin_end_ns(int64_t ts_ns) {
-    // advance_slow()'s bin: 5-min index floor_seconds(ts) / 300 (+ 1).
-    constexpr int64_t kBinNs = 300 * kNanosPerSecond;
-    const int64_t k = floor_seconds(ts_ns) / 300 + 1;
-    return k <= std::numeric_limits<int64_t>::max() / kBinNs ? k * kBinNs : std::numeric_limits<int64_t>::max();
+    return five_minute_end_ns(floor_seconds(ts_ns) / 300 + 1);  // advance_slow()'s bin of ts_ns
 }
 
 /// The source table's hash of a packet's source, from the hash of its address (the same but for

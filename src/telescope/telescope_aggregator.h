@@ -18,9 +18,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <utility>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/decoded_packet.h"

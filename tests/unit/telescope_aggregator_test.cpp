@@ -764,3 +764,35 @@ TEST(RowMerger, SumsRowsInKeyOrderOrNotAndUnitesDestinations) {
         EXPECT_TRUE(m.destination_marks.empty());
     }
 }
+
+// The bound a reader uses to skip other workers' packets is the 5-min bin process() uses: a
+// packet before it opens no bin, one at it does (at bin edges, before 1970, at the range's end).
+TEST(TelescopeAggregator, FiveMinuteBinEndIsWhereItOpensTheNextBin) {
+    Darknet darknet({{"default", {*Prefix::parse("198.18.0.0/24")}}});
+    struct CountingSink : BinSink {
+        size_t calls = 0;
+        void on_rows(const BinRows&, bool) override { ++calls; }
+    };
+    const int64_t kBin = 300'000'000'000LL;
+    for (int64_t ts : {int64_t(0), int64_t(1), kBin - 1, kBin, 5 * kBin + 17, 1'767'225'600'000'000'000 - 1,
+                       1'767'225'600'000'000'000, int64_t(-1), -kBin - 5, std::numeric_limits<int64_t>::max() - kBin,
+                       std::numeric_limits<int64_t>::max() - 1}) {
+        const int64_t end = TelescopeAggregator::five_minute_bin_end_ns(ts);
+        ASSERT_GT(end, ts) << ts;
+        CountingSink sink;
+        TelescopeAggregator agg(darknet, sink);
+        DecodedPacket p;
+        p.status = DecodeStatus::kNotIp;
+        p.ts_ns = ts;
+        agg.process(p);
+        p.ts_ns = end - 1;
+        agg.process(p);
+        EXPECT_EQ(sink.calls, 0u) << "a packet before the bound opened a bin, ts " << ts;
+        if (end == std::numeric_limits<int64_t>::max()) continue;  // the range's last bin
+        p.ts_ns = end;
+        agg.process(p);
+        EXPECT_EQ(sink.calls, 1u) << "the packet at the bound opened no bin, ts " << ts;
+        const int64_t next = TelescopeAggregator::five_minute_bin_end_ns(end);
+        EXPECT_TRUE(next == std::numeric_limits<int64_t>::max() || next - end == kBin) << ts;
+    }
+}
