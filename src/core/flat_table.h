@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/huge_page_allocator.h"
+
 namespace iotwatch {
 
 template <typename Key, typename Value, typename Hash, size_t SlotAlign = 1>
@@ -130,7 +132,7 @@ public:
 
 private:
     [[gnu::noinline]] void grow() {
-        std::vector<Slot> old;
+        std::vector<Slot, HugePageAllocator<Slot>> old;
         old.swap(slots_);
         slots_.assign(old.size() * 2, Slot{empty_, Value{}});
         mask_ = slots_.size() - 1;
@@ -143,7 +145,8 @@ private:
         }
     }
 
-    std::vector<Slot> slots_;
+    // Huge pages: a large table is probed at random (see huge_page_allocator.h).
+    std::vector<Slot, HugePageAllocator<Slot>> slots_;
     size_t max_load_percent_;
     size_t mask_ = 0;
     size_t grow_at_ = 0;  // the size at which an insert grows: (size + 1) * 100 > capacity * max load

@@ -220,3 +220,38 @@ TEST(FlatTable, GrowsAtItsMaxLoadAndKeepsEveryEntry) {
     EXPECT_EQ(three_quarters.capacity(), 1024u);
     EXPECT_EQ(a_half.capacity(), 2048u);
 }
+
+// Large blocks are 2 MB-aligned (a transparent huge page can back them) and usable end to end;
+// small ones are cache-line aligned. A table grown past the threshold keeps every entry, its slot
+// alignment and finds them (the huge-page path is taken: 32768 slots x 128 B = 4 MB).
+TEST(HugePageAllocator, AlignsLargeBlocksToHugePagesAndSmallOnesToCacheLines) {
+    HugePageAllocator<uint64_t> alloc;
+    const size_t big = (3u << 20) / sizeof(uint64_t) + 1;  // just over 3 MB: rounded up to 4 MB
+    ASSERT_TRUE(alloc.huge(big));
+    uint64_t* p = alloc.allocate(big);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % HugePageAllocator<uint64_t>::kHugePage, 0u);
+    for (size_t i = 0; i < big; ++i) p[i] = i;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < big; ++i) sum += p[i];
+    EXPECT_EQ(sum, uint64_t(big) * (big - 1) / 2);
+    alloc.deallocate(p, big);
+    ASSERT_FALSE(alloc.huge(100));
+    uint64_t* q = alloc.allocate(100);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(q) % 64, 0u);
+    alloc.deallocate(q, 100);
+    EXPECT_THROW(alloc.allocate(size_t(-1) / 4), std::bad_array_new_length);
+
+    struct Big {
+        uint64_t v[15] = {};
+    };
+    FlatTable<uint64_t, Big, MixHash, 64> table(~0ULL, 16, MixHash(), 50);
+    for (uint64_t k = 0; k < 10000; ++k) table[k * 7919].v[14] = k;
+    EXPECT_EQ(table.capacity(), 32768u);
+    ASSERT_TRUE(HugePageAllocator<decltype(table)::Slot>::huge(table.capacity()));
+    for (uint64_t k = 0; k < 10000; ++k) {
+        const Big* b = table.find(k * 7919);
+        ASSERT_NE(b, nullptr);
+        EXPECT_EQ(b->v[14], k);
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % 64, 8u);
+    }
+}
