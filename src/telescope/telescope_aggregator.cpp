@@ -858,6 +858,10 @@ void TelescopeAggregator::hand_over_flush() {
     if (started_) sink_.on_rows(rows_, false);
 }
 
+void TelescopeAggregator::prepare_pairs() {
+    if (started_) compact_pairs();
+}
+
 void TelescopeAggregator::prepare_flush_sources() {
     source_rows_.clear();
     if (!started_) return;

@@ -135,8 +135,12 @@ public:
     /// workers' calls still pair up in the RowMerger). Each hand-over reads only its prepared
     /// rows, so it may run on another thread while this one runs the next prepare step or
     /// serialize(), once its own prepare step has returned (nothing else may run meanwhile).
+    /// prepare_pairs() does the first part of prepare_flush_sources() (sorting the day's
+    /// (source, destination) pairs) and may run on one thread while prepare_flush() and then
+    /// hand_over_flush() run on another: it touches only the pair logs, which they do not.
     void prepare_flush();
     void hand_over_flush();
+    void prepare_pairs();
     void prepare_flush_sources();
     void hand_over_flush_sources();
     /// Closes every open bin (final rows) and resets; used at the end of a non-resumable run.
