@@ -491,6 +491,8 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             }
         };
         std::barrier sync(static_cast<std::ptrdiff_t>(n_workers), at_barrier);
+        // Internal errors (not InputError) of each worker, rethrown once all have stopped.
+        std::vector<std::exception_ptr> worker_failures(n_workers);
         background.start();
 
         auto work = [&](unsigned w) {
@@ -560,7 +562,8 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             } catch (const InputError& e) {
                 errors[w] = e.what();
             } catch (...) {
-                if (w == 0 && !failure) failure = std::current_exception();
+                // Any worker's, not only worker 0's: the others' rows would be silently missing.
+                worker_failures[w] = std::current_exception();
                 errors[w] = "internal error";
             }
             wire_bytes[w] = wire;
@@ -574,6 +577,8 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             for (auto& t : threads) t.join();
         }
         if (failure) std::rethrow_exception(failure);
+        for (auto& f : worker_failures)
+            if (f) std::rethrow_exception(f);
         background.stop();
         result.frames += (records[0] - skip) - counted;
         report.frames = records[0] - skip;
