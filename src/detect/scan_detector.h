@@ -122,7 +122,8 @@ private:
     FlatTable<Key, uint32_t, KeyHash> ids_;
     // State of every key seen since the last rebuild (closed ones have live == false). The sets
     // are updated lazily (pending_), hence mutable: the const readers apply what is logged.
-    mutable std::vector<State> states_;
+    // On huge pages (core/huge_page_allocator.h): a probe's state is read at random.
+    mutable std::vector<State, HugePageAllocator<State>> states_;
     // Dense darknets: each probe appends (state index << 32 | dense destination index); the log is
     // radix-sorted and applied at interval ends, before any count is read, and when it reaches
     // kMaxPending. A probe's random access into its key's destination set (a cache and TLB miss
