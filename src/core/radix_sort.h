@@ -53,8 +53,8 @@ T* lsd(T* a, T* b, size_t n, uint64_t varying, Key& key) {
 }
 
 /// The key bits that differ between some elements of `v` (0: all keys equal, nothing to sort).
-template <typename T, typename Key>
-uint64_t varying_bits(const std::vector<T>& v, Key& key) {
+template <typename T, typename A, typename Key>
+uint64_t varying_bits(const std::vector<T, A>& v, Key& key) {
     uint64_t any = 0, all = ~0ULL;
     for (const T& x : v) any |= key(x), all &= key(x);
     return any ^ all;
@@ -62,8 +62,8 @@ uint64_t varying_bits(const std::vector<T>& v, Key& key) {
 
 }  // namespace radix_detail
 
-template <typename T, typename Key>
-void radix_sort(std::vector<T>& v, std::vector<T>& tmp, Key key) {
+template <typename T, typename A, typename Key>
+void radix_sort(std::vector<T, A>& v, std::vector<T, A>& tmp, Key key) {
     using namespace radix_detail;
     if (v.size() < 2) return;
     const uint64_t varying = varying_bits(v, key);

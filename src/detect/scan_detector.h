@@ -129,8 +129,9 @@ private:
     // kMaxPending. A probe's random access into its key's destination set (a cache and TLB miss
     // per probe, 40% of ingest --detect time) becomes a sequential append, and the sets are
     // updated in address order.
-    mutable std::vector<uint64_t> pending_;
-    mutable std::vector<uint64_t> scratch_;
+    // On huge pages too: the sort scatters the log over 2048 buckets at once.
+    mutable std::vector<uint64_t, HugePageAllocator<uint64_t>> pending_;
+    mutable std::vector<uint64_t, HugePageAllocator<uint64_t>> scratch_;
 };
 
 }  // namespace iotwatch

@@ -74,8 +74,8 @@ private:
 };
 
 /// Writes the count, then each key of `v` as KeyDeltaWriter does.
-template <typename T, typename Key>
-void put_key_deltas(ByteWriter& w, const std::vector<T>& v, Key key) {
+template <typename T, typename A, typename Key>
+void put_key_deltas(ByteWriter& w, const std::vector<T, A>& v, Key key) {
     w.put<uint64_t>(v.size());
     KeyDeltaWriter put(w);
     for (const T& x : v) put(key(x));
@@ -137,8 +137,8 @@ void put_dense_pairs(ByteWriter& w, uint64_t total, uint64_t universe, ForEachKe
 }
 
 /// get_key_deltas into a vector, `make(key)` building each element.
-template <typename T, typename Make>
-void get_key_deltas(ByteReader& r, std::vector<T>& v, Make make) {
+template <typename T, typename A, typename Make>
+void get_key_deltas(ByteReader& r, std::vector<T, A>& v, Make make) {
     v.clear();
     get_key_deltas(r, [&](uint64_t k) { v.push_back(make(k)); });
 }
@@ -673,7 +673,7 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
     }
 }
 
-void TelescopeAggregator::dedupe_port_log(std::vector<uint64_t>& log, std::vector<PortPair>& out) {
+void TelescopeAggregator::dedupe_port_log(std::vector<uint64_t, HugePageAllocator<uint64_t>>& log, PortPairs& out) {
     radix_sort(log, scratch_keys_, [](uint64_t k) { return k; });
     out.clear();
     for (size_t i = 0; i < log.size();) {
@@ -684,7 +684,7 @@ void TelescopeAggregator::dedupe_port_log(std::vector<uint64_t>& log, std::vecto
     }
 }
 
-void TelescopeAggregator::dedupe_port_pairs(std::vector<PortPair>& pairs) {
+void TelescopeAggregator::dedupe_port_pairs(PortPairs& pairs) {
     radix_sort(pairs, scratch_pairs_, [](const PortPair& x) { return x.key; });
     size_t w = 0;
     for (size_t i = 0; i < pairs.size(); ++i) {
@@ -696,7 +696,7 @@ void TelescopeAggregator::dedupe_port_pairs(std::vector<PortPair>& pairs) {
     pairs.resize(w);
 }
 
-void TelescopeAggregator::count_port_sources(const std::vector<PortPair>& pairs, Level& level) {
+void TelescopeAggregator::count_port_sources(const PortPairs& pairs, Level& level) {
     for (const PortPair& x : pairs) {
         const uint32_t slot = static_cast<uint32_t>(x.key & 0x1FFFF);
         level.touch_port(slot);
@@ -769,7 +769,7 @@ void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
     if (reset) l.reset_counters();
 }
 
-void TelescopeAggregator::emit_sources(BinRows& out, const std::vector<PortPair>& day_ports) {
+void TelescopeAggregator::emit_sources(BinRows& out, const PortPairs& day_ports) {
     if (sources_.empty()) return;
     struct Top {
         uint64_t packets;
@@ -889,7 +889,7 @@ void TelescopeAggregator::prepare_flush() {
     // included in the hour and the day without closing anything.
     Level five = *levels_[kLevel5m], hour = *levels_[kLevel1h], day = *levels_[kLevelDay];
     // Sorting the 5-min log in place is harmless: it is a multiset, order carries no meaning.
-    std::vector<PortPair> p5;
+    PortPairs p5;
     dedupe_port_log(port_log5_, p5);
     count_port_sources(p5, five);
     // The hour and day logs are merged in place first (as closing them would): it keeps them near
@@ -897,11 +897,11 @@ void TelescopeAggregator::prepare_flush() {
     dedupe_port_pairs(port_log1h_);
     dedupe_port_pairs(port_logday_);
     port_logday_deduped_ = port_logday_.size();
-    std::vector<PortPair> p1 = port_log1h_;
+    PortPairs p1 = port_log1h_;
     p1.insert(p1.end(), p5.begin(), p5.end());
     dedupe_port_pairs(p1);
     count_port_sources(p1, hour);
-    std::vector<PortPair> pd = port_logday_;
+    PortPairs pd = port_logday_;
     pd.insert(pd.end(), p1.begin(), p1.end());
     dedupe_port_pairs(pd);
     count_port_sources(pd, day);

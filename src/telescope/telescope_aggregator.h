@@ -173,6 +173,9 @@ private:
         uint64_t key;
         uint64_t packets;
     };
+    // (source, port) logs run to millions of pairs, radix-sorted at every bin close: on huge
+    // pages, as the sorts scatter over 2048 buckets at once (core/huge_page_allocator.h).
+    using PortPairs = std::vector<PortPair, HugePageAllocator<PortPair>>;
     struct AddressHash {
         uint64_t operator()(const IpAddress& a) const { return a.hash(); }
     };
@@ -199,14 +202,14 @@ private:
     bool advance_slow(int64_t ts_ns);
     void set_open_window();  // open5_*_ns_ from cur5_ (call whenever cur5_ or started_ change)
     void close_level(Level& level, BinRows& out, bool reset);
-    void emit_sources(BinRows& out, const std::vector<PortPair>& day_ports);
+    void emit_sources(BinRows& out, const PortPairs& day_ports);
     /// Sorts the 5-min port log in place and writes its distinct (source, port) pairs with packet
     /// counts to `out`.
-    void dedupe_port_log(std::vector<uint64_t>& log, std::vector<PortPair>& out);
+    void dedupe_port_log(std::vector<uint64_t, HugePageAllocator<uint64_t>>& log, PortPairs& out);
     /// Sorts pairs by key and merges equal keys (summing packets), in place.
-    void dedupe_port_pairs(std::vector<PortPair>& pairs);
+    void dedupe_port_pairs(PortPairs& pairs);
     /// Unique sources per port of a bin from its distinct pairs.
-    static void count_port_sources(const std::vector<PortPair>& pairs, Level& level);
+    static void count_port_sources(const PortPairs& pairs, Level& level);
     /// Closes the port logs up to `levels` (1: 5 min, 2: + hour, 3: + day) into the live levels.
     void close_port_logs(int levels);
     void reset_day();
@@ -230,9 +233,9 @@ private:
     // TCP/UDP packet appends its (source, port) key to the 5-min log; closing a 5-min bin sorts and
     // de-duplicates it into the hour log, closing an hour into the day log (measured: the (source,
     // port) hash table it replaces was 22% of ingest time).
-    std::vector<uint64_t> port_log5_;
-    std::vector<PortPair> port_log1h_;
-    std::vector<PortPair> port_logday_;
+    std::vector<uint64_t, HugePageAllocator<uint64_t>> port_log5_;
+    PortPairs port_log1h_;
+    PortPairs port_logday_;
     size_t port_logday_deduped_ = 0;
     // Distinct destinations per source and day, exactly: every darknet packet appends its
     // (source id, destination) pair to a log, sorted and de-duplicated at checkpoints and day
@@ -243,9 +246,9 @@ private:
     std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
     // Reused buffers of the radix sorts and of the closing 5-min bin's distinct pairs: allocating
     // them per sort mapped fresh pages each time (see radix_sort).
-    std::vector<uint64_t> scratch_keys_;
-    std::vector<PortPair> scratch_pairs_;
-    std::vector<PortPair> five_;
+    std::vector<uint64_t, HugePageAllocator<uint64_t>> scratch_keys_;
+    PortPairs scratch_pairs_;
+    PortPairs five_;
     /// Hands what the detectors emitted since the last close to rows_.
     void take_detections();
 
@@ -264,7 +267,7 @@ private:
     uint32_t partition_count_ = 1;
     BinRows rows_;
     BinRows source_rows_;                     // prepare_flush_sources()'s rows
-    std::vector<PortPair> flush_day_ports_;   // the day's (source, port) pairs, from prepare_flush()
+    PortPairs flush_day_ports_;   // the day's (source, port) pairs, from prepare_flush()
 };
 
 }  // namespace iotwatch
