@@ -9,6 +9,11 @@
 // of 7 alternating runs). Where the kernel has THP disabled, madvise fails and is ignored: the
 // memory is ordinary pages, as before.
 //
+// The cost: the kernel must find a free 2 MB page at the first touch. With THP `defrag` set to
+// `madvise` (Debian's default) it compacts memory for one when none is free, which can stall on a
+// long-running machine whose memory is fragmented. IOTWATCH_HUGE_PAGES=0 in the environment turns
+// the request off (read once); the blocks are then ordinary pages.
+//
 // Blocks of at least kHugeThreshold bytes are 2 MB-aligned (a huge page can only back an aligned
 // 2 MB range) and rounded up to a 2 MB multiple; smaller ones come from operator new (aligned to
 // a cache line, as a table of 64-byte slots needs). madvise is called before the first touch, so
@@ -40,7 +45,7 @@ public:
         if (bytes < kHugeThreshold) return static_cast<T*>(::operator new(bytes, std::align_val_t(kSmallAlign)));
         void* p = std::aligned_alloc(kHugePage, rounded(bytes));
         if (!p) throw std::bad_alloc();
-        ::madvise(p, rounded(bytes), MADV_HUGEPAGE);  // a hint: failure leaves ordinary pages
+        if (huge_pages_wanted()) ::madvise(p, rounded(bytes), MADV_HUGEPAGE);  // a hint: failure leaves ordinary pages
         return static_cast<T*>(p);
     }
     void deallocate(T* p, size_t n) noexcept {
@@ -55,6 +60,15 @@ public:
     template <typename U>
     bool operator==(const HugePageAllocator<U>&) const noexcept {
         return true;
+    }
+
+    /// False when the environment says IOTWATCH_HUGE_PAGES=0.
+    static bool huge_pages_wanted() {
+        static const bool wanted = [] {
+            const char* v = std::getenv("IOTWATCH_HUGE_PAGES");
+            return !(v && v[0] == '0' && v[1] == '\0');
+        }();
+        return wanted;
     }
 
 private:
