@@ -132,7 +132,7 @@ public:
 
 private:
     [[gnu::noinline]] void grow() {
-        std::vector<Slot, HugePageAllocator<Slot>> old;
+        HugePageVector<Slot> old;
         old.swap(slots_);
         slots_.assign(old.size() * 2, Slot{empty_, Value{}});
         mask_ = slots_.size() - 1;
@@ -146,7 +146,7 @@ private:
     }
 
     // Huge pages: a large table is probed at random (see huge_page_allocator.h).
-    std::vector<Slot, HugePageAllocator<Slot>> slots_;
+    HugePageVector<Slot> slots_;
     size_t max_load_percent_;
     size_t mask_ = 0;
     size_t grow_at_ = 0;  // the size at which an insert grows: (size + 1) * 100 > capacity * max load

@@ -173,7 +173,7 @@ void ScanDetector::expire(int64_t now_ns, std::vector<ScanEvent>& out) {
     // (the log is empty here, so renumbering the states is safe).
     if (states_.size() > 4096 && live * 4 < states_.size()) {
         FlatTable<Key, uint32_t, KeyHash> fresh(kNoKey, live * 2 + 16);
-        std::vector<State, HugePageAllocator<State>> kept;
+        HugePageVector<State> kept;
         kept.reserve(live + live / 2);
         for (State& s : states_) {
             if (!s.live) continue;

@@ -123,15 +123,15 @@ private:
     // State of every key seen since the last rebuild (closed ones have live == false). The sets
     // are updated lazily (pending_), hence mutable: the const readers apply what is logged.
     // On huge pages (core/huge_page_allocator.h): a probe's state is read at random.
-    mutable std::vector<State, HugePageAllocator<State>> states_;
+    mutable HugePageVector<State> states_;
     // Dense darknets: each probe appends (state index << 32 | dense destination index); the log is
     // radix-sorted and applied at interval ends, before any count is read, and when it reaches
     // kMaxPending. A probe's random access into its key's destination set (a cache and TLB miss
     // per probe, 40% of ingest --detect time) becomes a sequential append, and the sets are
     // updated in address order.
     // On huge pages too: the sort scatters the log over 2048 buckets at once.
-    mutable std::vector<uint64_t, HugePageAllocator<uint64_t>> pending_;
-    mutable std::vector<uint64_t, HugePageAllocator<uint64_t>> scratch_;
+    mutable HugePageVector<uint64_t> pending_;
+    mutable HugePageVector<uint64_t> scratch_;
 };
 
 }  // namespace iotwatch

@@ -11,6 +11,8 @@
 // partition (TelescopeAggregator::set_partition); RowMerger sums their rows per key. Workers meet at
 // a barrier every kSyncRecords records, where checkpoints and stop requests are handled with every
 // worker at the same record. A checkpoint names its worker count; resume with the same --threads.
+// One more thread writes the rows of the bins the workers close into the store while they read a
+// file (drained before every checkpoint), and a checkpoint uses a second thread too (ingest_job.cpp).
 #pragma once
 #include "detect/detector.h"
 #include <atomic>

@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -162,9 +161,9 @@ private:
             if (entries) HugePageAllocator<Entry>().deallocate(entries, kSlab);
         }
     };
-    std::vector<Slab> slabs_;  // every chunk ever made (owned here)
-    std::vector<Entry*> free_;  // chunks of the slabs not in a group
-    std::vector<Entry> keys_, scratch_;           // one group's entries while it is sorted (reused)
+    std::vector<Slab> slabs_;            // every chunk ever made (owned here)
+    std::vector<Entry*> free_;           // chunks of the slabs not in a group
+    std::vector<Entry> keys_, scratch_;  // one group's entries while it is sorted (reused)
 };
 
 /// Destinations below 2^24 (dense darknet indexes): 4 bytes a pair.

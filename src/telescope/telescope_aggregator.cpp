@@ -673,7 +673,7 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
     }
 }
 
-void TelescopeAggregator::dedupe_port_log(std::vector<uint64_t, HugePageAllocator<uint64_t>>& log, PortPairs& out) {
+void TelescopeAggregator::dedupe_port_log(HugePageVector<uint64_t>& log, PortPairs& out) {
     radix_sort(log, scratch_keys_, [](uint64_t k) { return k; });
     out.clear();
     for (size_t i = 0; i < log.size();) {

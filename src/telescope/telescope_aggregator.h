@@ -175,7 +175,7 @@ private:
     };
     // (source, port) logs run to millions of pairs, radix-sorted at every bin close: on huge
     // pages, as the sorts scatter over 2048 buckets at once (core/huge_page_allocator.h).
-    using PortPairs = std::vector<PortPair, HugePageAllocator<PortPair>>;
+    using PortPairs = HugePageVector<PortPair>;
     struct AddressHash {
         uint64_t operator()(const IpAddress& a) const { return a.hash(); }
     };
@@ -205,7 +205,7 @@ private:
     void emit_sources(BinRows& out, const PortPairs& day_ports);
     /// Sorts the 5-min port log in place and writes its distinct (source, port) pairs with packet
     /// counts to `out`.
-    void dedupe_port_log(std::vector<uint64_t, HugePageAllocator<uint64_t>>& log, PortPairs& out);
+    void dedupe_port_log(HugePageVector<uint64_t>& log, PortPairs& out);
     /// Sorts pairs by key and merges equal keys (summing packets), in place.
     void dedupe_port_pairs(PortPairs& pairs);
     /// Unique sources per port of a bin from its distinct pairs.
@@ -233,7 +233,7 @@ private:
     // TCP/UDP packet appends its (source, port) key to the 5-min log; closing a 5-min bin sorts and
     // de-duplicates it into the hour log, closing an hour into the day log (measured: the (source,
     // port) hash table it replaces was 22% of ingest time).
-    std::vector<uint64_t, HugePageAllocator<uint64_t>> port_log5_;
+    HugePageVector<uint64_t> port_log5_;
     PortPairs port_log1h_;
     PortPairs port_logday_;
     size_t port_logday_deduped_ = 0;
@@ -246,7 +246,7 @@ private:
     std::vector<std::pair<uint32_t, uint64_t>> pairs6_;  // IPv6 destinations: (id, address hash)
     // Reused buffers of the radix sorts and of the closing 5-min bin's distinct pairs: allocating
     // them per sort mapped fresh pages each time (see radix_sort).
-    std::vector<uint64_t, HugePageAllocator<uint64_t>> scratch_keys_;
+    HugePageVector<uint64_t> scratch_keys_;
     PortPairs scratch_pairs_;
     PortPairs five_;
     /// Hands what the detectors emitted since the last close to rows_.
@@ -267,7 +267,7 @@ private:
     uint32_t partition_count_ = 1;
     BinRows rows_;
     BinRows source_rows_;                     // prepare_flush_sources()'s rows
-    PortPairs flush_day_ports_;   // the day's (source, port) pairs, from prepare_flush()
+    PortPairs flush_day_ports_;  // the day's (source, port) pairs, from prepare_flush()
 };
 
 }  // namespace iotwatch
