@@ -261,7 +261,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         w.put_string(pos.input);
         w.put(pos.records);
         w.put<uint32_t>(n_workers);
-        std::vector<std::string> states(aggs.size());
+        std::vector<std::string> states(aggs.size() > 1 ? aggs.size() : 0);  // partitioned workers' parts
         if (aggs.size() == 1) {
             // Two threads (the machine's other core is idle with one worker). The second one
             // computes the open bins' rows and writes them while this one sorts the day's
@@ -327,7 +327,12 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                         aggs[i]->hand_over_flush();
                         aggs[i]->prepare_flush_sources();
                         aggs[i]->hand_over_flush_sources();
-                        states[i] = aggs[i]->serialize();
+                        // As put_string() encodes it, so that the pieces need no joining.
+                        ByteWriter part;
+                        const size_t at = part.begin_length();
+                        aggs[i]->serialize(part);
+                        part.end_length(at);
+                        states[i] = std::move(part.data());
                     } catch (...) {
                         errors[i] = std::current_exception();
                     }
@@ -343,11 +348,12 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             if (write_error) std::rethrow_exception(write_error);
             for (auto& e : errors)
                 if (e) std::rethrow_exception(e);
-            for (const auto& st : states) w.put_string(st);
+            // The workers' parts follow the header as they are (Checkpoint::state_continued).
         }
         Checkpoint cp;
         cp.completed_inputs.assign(completed.begin(), completed.end());
         cp.state = std::move(w.data());
+        cp.state_continued = std::move(states);
         if (options_.stream) options_.stream->before_commit(store_);
         store_.save_checkpoint(cp);
         store_.commit();

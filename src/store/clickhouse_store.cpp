@@ -262,7 +262,10 @@ public:
     void save_checkpoint(const Checkpoint& cp) override {
         std::string inputs;
         for (const auto& i : cp.completed_inputs) inputs += i + "\n";
-        row("checkpoint").i64(1).str(inputs).str(cp.state);
+        if (cp.state_continued.empty())
+            row("checkpoint").i64(1).str(inputs).str(cp.state);
+        else  // one String value: the pieces joined (a copy)
+            row("checkpoint").i64(1).str(inputs).str(cp.joined_state());
         done(true);
     }
     void clear_checkpoint() override {

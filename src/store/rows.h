@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ip_address.h"
@@ -109,6 +110,27 @@ struct SourceDayRow {
 struct Checkpoint {
     std::vector<std::string> completed_inputs;  // identity strings of fully ingested inputs
     std::string state;                          // opaque serialized aggregation state
+    /// More of the state, saved as if appended to `state` in this order (load_checkpoint returns
+    /// the whole in `state`). Partitioned workers each serialize their part on their own thread;
+    /// joining the parts into one string was 0.2 s of a 2-worker final checkpoint on the 20 M-packet
+    /// benchmark (37 MB copied into fresh pages).
+    std::vector<std::string> state_continued;
+
+    /// The pieces of the state in order: `state`, then each of `state_continued`.
+    template <typename F>
+    void for_each_state_piece(F f) const {
+        f(std::string_view(state));
+        for (const std::string& piece : state_continued) f(std::string_view(piece));
+    }
+    /// The state as one string (a copy: for stores that write it as one value).
+    std::string joined_state() const {
+        std::string all;
+        size_t n = 0;
+        for_each_state_piece([&](std::string_view piece) { n += piece.size(); });
+        all.reserve(n);
+        for_each_state_piece([&](std::string_view piece) { all += piece; });
+        return all;
+    }
 };
 
 /// A classifier's verdict on one source in one window (e.g. the SVM DDoS classifier).

@@ -409,9 +409,13 @@ public:
         batch([&] {
             stmt("DELETE FROM checkpoint_part").run();
             Stmt& part = stmt("INSERT INTO checkpoint_part VALUES (?, ?)");
-            const std::string_view state(cp.state);
-            for (size_t at = 0, seq = 0; at < state.size(); at += kPart, ++seq)
-                part.bind(1, static_cast<int64_t>(seq)).bind_blob(2, state.substr(at, kPart)).run();
+            // Each piece of the state in rows of its own (the loader concatenates the rows in seq
+            // order, whatever their sizes).
+            int64_t seq = 0;
+            cp.for_each_state_piece([&](std::string_view piece) {
+                for (size_t at = 0; at < piece.size(); at += kPart)
+                    part.bind(1, seq++).bind_blob(2, piece.substr(at, kPart)).run();
+            });
             stmt("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, x'')").bind(1, inputs).run();
         }, false);
     }

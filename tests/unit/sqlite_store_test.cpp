@@ -238,6 +238,23 @@ TEST(SqliteStore, CheckpointStateInPartsAndTheSchema3Blob) {
         ASSERT_TRUE(back);
         EXPECT_EQ(back->state, "small");
         EXPECT_EQ(back->completed_inputs, std::vector<std::string>{"/b.pcap|20"});
+        // A state in pieces (partitioned workers' parts) loads as their concatenation, pieces of
+        // any size, an empty one included; a smaller state saved after it leaves no stale part.
+        Checkpoint pieces{{"/c.pcap|30"}, "head", {big, "", std::string(1, '\0'), big.substr(7, (1 << 20) + 1)}};
+        s->begin();
+        s->save_checkpoint(pieces);
+        s->commit();
+        back = s->load_checkpoint();
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->state, "head" + big + std::string(1, '\0') + big.substr(7, (1 << 20) + 1));
+        EXPECT_TRUE(back->state_continued.empty());
+        EXPECT_EQ(back->state, pieces.joined_state());
+        s->begin();
+        s->save_checkpoint({{"/d.pcap|40"}, "x", {"y"}});
+        s->commit();
+        back = s->load_checkpoint();
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->state, "xy");
         s->clear_checkpoint();
     }
     sqlite3* raw = nullptr;
