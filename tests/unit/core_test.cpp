@@ -154,6 +154,20 @@ TEST(BitStream, RoundTripsAndFailsOnDamage) {
     }
     const std::string blob = w.data();
     {
+        // put_rice() writes both parts at once when they fit: the same bits as unary then k bits.
+        ByteWriter fast, slow;
+        BitWriter f(fast), s(slow);
+        for (const Item& it : items) {
+            if (it.kind != 3) continue;
+            f.put_rice(it.v, it.k);
+            s.put_unary(it.v >> it.k);
+            if (it.k) s.put(it.v, it.k);
+        }
+        f.finish();
+        s.finish();
+        EXPECT_EQ(fast.data(), slow.data());
+    }
+    {
         ByteReader r(blob, "test");
         BitReader bits(r, r.get_bytes(blob.size()), blob.size());
         for (const Item& it : items) {
