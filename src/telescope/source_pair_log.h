@@ -40,7 +40,9 @@ public:
 
     /// Appends the pair (source `id`, `destination` < kDestinationLimit: a dense darknet index or
     /// an IPv4 address).
-    void add(uint32_t id, uint32_t destination) {
+    /// Inlined into the telescope's per-packet loop: as a call, its register saves and restores
+    /// were ~20 of its ~33 instructions a packet (cachegrind, a generated 2 M-packet day).
+    [[gnu::always_inline]] void add(uint32_t id, uint32_t destination) {
         const size_t g = id >> kGroupBits;
         if (g >= groups_.size()) [[unlikely]]
             add_groups(g + 1);

@@ -535,9 +535,8 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     s.bytes += bytes;
     // Sensors past the 16th share the last bit (documented in SourceDayRow).
     s.sensors |= static_cast<uint16_t>(1u << (match->sensor < 15 ? match->sensor : 15));
-    if (const uint8_t fp = fingerprint_bits(p)) {
-        for (int f = 0; f < kFingerprintCount; ++f) s.fingerprints[f] += (fp >> f) & 1;
-    }
+    // The set bits only (usually one, Mirai's): ~14 -> ~5 instructions a packet.
+    for (uint32_t fp = fingerprint_bits(p); fp != 0; fp &= fp - 1) ++s.fingerprints[__builtin_ctz(fp)];
     if (!(s.classes_day & bit)) {
         s.classes_day |= bit;
         ++ld.src_uniq[cls];
