@@ -128,6 +128,7 @@ bool CaptureFileReader::next_pcapng(RawPacket& out) {
         size_t avail = bytes_->need(12);
         if (avail < 12) return end_of_input(avail, at, "pcapng block header", 12);
         const uint8_t* b = bytes_->data();
+        prefetch_ahead(b);
         if (raw32(b) == kShbType) {
             if (!read_section_header(at)) return false;
             continue;

@@ -38,6 +38,7 @@ private:
         size_t avail = bytes_->need(16);
         if (avail < 16) return end_of_input(avail, at, "record header", 16);
         const uint8_t* h = bytes_->data();
+        prefetch_ahead(h);
         const uint32_t sec = rd32(h), frac = rd32(h + 4), incl = rd32(h + 8), orig = rd32(h + 12);
         if (incl > max_caplen_) bad_record(at, "record caplen " + std::to_string(incl) + " exceeds " + std::to_string(max_caplen_));
         avail = bytes_->need(16 + size_t(incl));
@@ -59,6 +60,13 @@ private:
     bool end_of_input(size_t avail, uint64_t at, const char* what, size_t wanted);
     [[noreturn]] void bad_record(uint64_t at, const std::string& why) const;
 
+    /// Asks for the bytes a page ahead of `at` (records are read in order): the hardware
+    /// prefetcher stops at each 4 kB page, so every page's first records missed the cache (and,
+    /// on a virtual machine, waited for the page's translation). Reading and decoding the
+    /// 20 M-packet benchmark with a darknet that matches nothing: 1.33 -> 1.17 s (medians of 10
+    /// alternating runs; 2 kB ahead 1.24 s, 8 kB 1.23 s, 16 kB 1.35 s). A prefetch past the end
+    /// of the mapping is harmless (it never faults).
+    static void prefetch_ahead(const uint8_t* at) { __builtin_prefetch(at + 4096); }
     uint32_t rd32(const uint8_t* p) const {
         uint32_t v;
         __builtin_memcpy(&v, p, 4);
