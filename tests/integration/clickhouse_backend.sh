@@ -72,9 +72,11 @@ for l in sys.stdin:
 scenario() {  # scenario DB OUTDIR: every command of the scenario, outputs into OUTDIR
   local db=$1 out=$2
   mkdir -p "$out"
-  # Two runs (one capture each) so the second resumes from the first's checkpoint.
-  "$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --checkpoint-interval 0.2 --db "$db" caps/a.pcap
-  "$IOTWATCH" ingest --quiet --detect --darknet 198.18.0.0/16 --checkpoint-interval 0.2 --db "$db" caps/a.pcap caps/b.pcap
+  # Two runs (one capture each) so the second resumes from the first's checkpoint. Two workers:
+  # their checkpoint state is saved in pieces (Checkpoint::state_continued: SQLite rows per piece,
+  # ClickHouse one joined value) and must restore. (One worker: clickhouse_kill_slow.sh.)
+  "$IOTWATCH" ingest --quiet --detect --threads 2 --darknet 198.18.0.0/16 --checkpoint-interval 0.2 --db "$db" caps/a.pcap
+  "$IOTWATCH" ingest --quiet --detect --threads 2 --darknet 198.18.0.0/16 --checkpoint-interval 0.2 --db "$db" caps/a.pcap caps/b.pcap
   for v in summary classes ports sources countries asns series scans dos labels infected; do
     "$IOTWATCH" report --json --view "$v" --db "$db" $GEO > "$out/report-$v.json"
   done
