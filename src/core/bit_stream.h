@@ -41,7 +41,7 @@ public:
     /// Rice code of `v` with parameter `k` (< 32): v >> k in unary, then its low k bits.
     void put_rice(uint64_t v, int k) {
         const uint64_t q = v >> k;
-        if (q + 1 + static_cast<uint64_t>(k) <= 32) {  // the usual case: both parts in one put()
+        if (q < 32 && q + 1 + static_cast<uint64_t>(k) <= 32) {  // usual case: one put(); q < 32 stops q + 1 wrapping
             put(((uint64_t(1) << q) - 1) | (v & ((uint64_t(1) << k) - 1)) << (q + 1), static_cast<int>(q) + 1 + k);
             return;
         }

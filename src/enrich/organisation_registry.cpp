@@ -97,7 +97,7 @@ OrganisationRegistry OrganisationRegistry::parse(const std::string& text, const 
                 if (!a) problems.push_back(where + ".asns must be an array of integers");
                 else
                     for (auto& e : *a) {
-                        auto v = e.value<int64_t>();
+                        auto v = e.value_exact<int64_t>();
                         if (!v || *v <= 0 || *v > 4294967295LL)
                             problems.push_back(where + ".asns holds a value that is not an ASN (1..4294967295)");
                         else o.asns.push_back(static_cast<uint32_t>(*v));

@@ -31,7 +31,7 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
         auto integer = [&](const char* key, auto& out, int64_t min) {
             auto node = (*t)[key];
             if (!node) return;
-            auto v = node.value<int64_t>();
+            auto v = node.value_exact<int64_t>();
             if (!v || *v < min)
                 throw ConfigError(path + ": detect." + key + " must be an integer >= " + std::to_string(min));
             out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
@@ -92,7 +92,7 @@ TelescopeConfig TelescopeConfig::load(const std::string& path) {
             for (const auto& candidate : keys)
                 if (k.str() == candidate.name) key = &candidate;
             if (!key) throw ConfigError(path + ": unknown key retention." + std::string(k.str()));
-            auto days = v.value<int64_t>();
+            auto days = v.value_exact<int64_t>();
             if (!days || *days < 0 || *days > 36500)
                 throw ConfigError(path + ": retention." + std::string(k.str()) + " must be a number of days (0..36500)");
             *key->out = *days;

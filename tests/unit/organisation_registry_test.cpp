@@ -85,6 +85,9 @@ TEST(OrganisationRegistry, RejectsBadFilesWithTheField) {
               std::string::npos);
     EXPECT_NE(error_of("[[organisation]]\nid = \"x\"\nname = \"x\"\n").find("claims no address space"), std::string::npos);
     EXPECT_NE(error_of("[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [0]\n").find("not an ASN"), std::string::npos);
+    // A float where an integer belongs is refused, not cast (a fuzzer found toml++'s cast of 745e88 is UB).
+    EXPECT_NE(error_of("[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [745e88]\n").find("not an ASN"), std::string::npos);
+    EXPECT_NE(error_of("[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [64500.0]\n").find("not an ASN"), std::string::npos);
     EXPECT_NE(error_of("[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [1]\nformats = [\"pdf\"]\n").find("unknown format"),
               std::string::npos);
     EXPECT_NE(error_of("[[organisation]]\nid = \"x\"\nname = \"x\"\nasns = [1]\ncolour = 1\n").find("unknown key 'colour'"),

@@ -87,4 +87,6 @@ TEST(TelescopeConfig, DetectThresholdsAreConfigurableAndChecked) {
     EXPECT_NE(error_of("[detect]\nscan_min_destinatons = 5\n").find("unknown key detect.scan_min_destinatons"),
               std::string::npos);
     EXPECT_NE(error_of("[detect]\ndos_window_s = 65\n").find("multiple"), std::string::npos);
+    EXPECT_NE(error_of("[detect]\nscan_min_destinations = 1e300\n").find("detect.scan_min_destinations"), std::string::npos);
+    EXPECT_NE(error_of("[detect]\ndos_expiry_s = 60.0\n").find("detect.dos_expiry_s"), std::string::npos);
 }
