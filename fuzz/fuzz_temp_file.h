@@ -9,12 +9,20 @@
 #include <cstdlib>
 #include <string>
 
+/// The one temporary file of this process; removed at exit so runs leave nothing in /tmp.
+inline std::string& fuzz_input_path() {
+    static std::string path;
+    return path;
+}
+
 /// The path holding `data`, or "" when it could not be written (the input is then skipped).
 inline std::string write_fuzz_input(const char* target, const uint8_t* data, size_t size) {
     static const std::string path = [&] {
         std::string name = std::string("/tmp/iotwatch-fuzz-") + target + "-XXXXXX";
         const int fd = mkstemp(name.data());
         if (fd >= 0) close(fd);
+        fuzz_input_path() = name;
+        std::atexit([] { unlink(fuzz_input_path().c_str()); });
         return name;
     }();
     std::FILE* f = std::fopen(path.c_str(), "wb");
