@@ -34,7 +34,7 @@ fuzz-build: deps
 	cmake --build $(FUZZBUILD) -j $(JOBS)
 
 # Every test: unit + integration (Release); unit and fast integration tests again under ASan+UBSan
-# (the slow kill -9 test only in Release); each fuzzer for FUZZ_SECONDS.
+# (the slow kill -9 test only in Release); each fuzzer for FUZZ_SECONDS, as many at once as cores.
 test: build web asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
