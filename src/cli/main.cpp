@@ -9,20 +9,25 @@
 #include "core/error.h"
 
 #ifdef IOTWATCH_JEMALLOC
-// jemalloc reads this at start-up (MALLOC_CONF in the environment still overrides it). The ingest's
-// logs and sort buffers are hundreds of MB that are filled, freed and refilled: freed pages are
-// kept for 30 s instead of returned at once, so that refilling them is no page fault. (With
-// 4 kB pages and immediate return, faults were an eighth of a 20 M-packet ingest on this virtual
-// machine, 215 k of them.) Transparent huge pages ("thp:always") were on as well until the
-// fifteenth session: they cut the faults to 28 k, but a fresh 2 MB page costs this machine
-// ~0.4 GB/s to fault in against ~2 GB/s for 4 kB pages, and perf put 12-17% of an ingest's
-// samples on zeroing them (1.3 s of system time in one run, 0.6 s without). Without them, A/B on
-// the 20 M-packet benchmark, alternating: 1 worker, end to end, medians 3.82 -> 3.45, 3.68 ->
-// 3.39 s; 2 workers 3.57 -> 3.34 s; --detect within noise (2 workers 6.26 -> 6.13, 1 worker 7.39
-// -> 7.41 s).
+// jemalloc reads this at start-up (MALLOC_CONF in the environment overrides it: MALLOC_CONF=thp:default
+// gives back the kernel's choice). The ingest's logs, sort buffers and checkpoint buffers are
+// hundreds of MB that are filled, freed and refilled: freed pages are kept for 30 s instead of
+// returned at once, so that refilling them is no page fault (with 4 kB pages and immediate return,
+// faults were an eighth of a 20 M-packet ingest on this virtual machine, 215 k of them).
+// Transparent huge pages for all of jemalloc's memory ("thp:always"): history, since this choice
+// depends on the machine. On, then off in the fifteenth session (that machine faulted a fresh 2 MB
+// page in at ~0.4 GB/s against ~2 GB/s for 4 kB pages: 1 worker 3.82 -> 3.45 s without), and on
+// again in the twentieth: by then the large tables read at random had huge pages of their own
+// (core/huge_page_allocator.h), and what still faulted 4 kB pages was the checkpoint's buffers
+// (the serialized state, the day's source rows, the bins' rows: ~30 k faults), each fault an exit
+// to the hypervisor here (perf: 4.6% of a 1-worker ingest's samples in the fault's return path).
+// With thp:always, A/B alternating on the 20 M-packet benchmark: page faults 55 k -> 28 k, system
+// time 0.76 -> 0.51-0.56 s; 1 worker, medians of 7, 3.77 -> 3.53 s; 2 workers, medians of 5,
+// 4.35 -> 4.02 s; --detect 1 worker 7.64 -> 7.40 s (4). Peak memory +25 MB for the ingest (1.5 GB
+// of it the mapped capture), +12 MB for a `report` (48 -> 60 MB).
 extern "C" {
 extern const char* malloc_conf;
-const char* malloc_conf = "dirty_decay_ms:30000,muzzy_decay_ms:30000";
+const char* malloc_conf = "thp:always,dirty_decay_ms:30000,muzzy_decay_ms:30000";
 }
 #endif
 
