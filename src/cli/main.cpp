@@ -21,8 +21,8 @@
 // (core/huge_page_allocator.h), and what still faulted 4 kB pages was the checkpoint's buffers
 // (the serialized state, the day's source rows, the bins' rows: ~30 k faults), each fault an exit
 // to the hypervisor here (perf: 4.6% of a 1-worker ingest's samples in the fault's return path).
-// With thp:always, A/B alternating on the 20 M-packet benchmark: page faults 55 k -> 28 k, system
-// time 0.76 -> 0.51-0.56 s; 1 worker, medians of 7, 3.77 -> 3.53 s; 2 workers, medians of 5,
+// With thp:always, A/B alternating on the 20 M-packet benchmark: page faults 55 k -> 28 k (system
+// time varied either way from run to run); 1 worker, medians of 7, 3.77 -> 3.53 s; 2 workers, medians of 5,
 // 4.35 -> 4.02 s; --detect 1 worker 7.64 -> 7.40 s (4). Peak memory +25 MB for the ingest (1.5 GB
 // of it the mapped capture), +12 MB for a `report` (48 -> 60 MB).
 extern "C" {
