@@ -49,7 +49,7 @@ row "tcpdump -r FILE -w /dev/null" "$tcpd"
 row "iotwatch ingest, 1 worker (end to end)" "$ing1"
 row "iotwatch ingest, 2 workers (end to end)" "$ing2"
 row "iotwatch ingest --detect, 2 workers" "$ingd"
-row "iotwatch ingest --detect, 1 worker" "$ingd1"
+row "iotwatch ingest --detect, 1 worker (+ detector thread)" "$ingd1"
 # Detection overhead (detection issue: <= 1.25x the time of ingest alone), from the figures above.
 ratio() { awk -v name="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%s: %.2fx time (target <= 1.25x)\n", name, d / p }'; }
 ratio "detection overhead (--detect vs plain, 2 workers)" "$ingd" "$ing2"

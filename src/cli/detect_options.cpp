@@ -9,9 +9,23 @@ void add_detect_options(ArgParser& args) {
               "                            classify sources with the SVM; see report --view scans|dos|labels|infected");
     args.option("detectors", "LIST", "comma-separated detector modules instead of all (scan, backscatter, svm-ddos); implies --detect");
     args.option("model", "FILE", "SVM model from `iotwatch train` (its FILE.scale beside it): adds the svm-ddos detector");
+    args.option("detector-thread", "auto|on|off",
+                "with one worker, run the detectors on a thread of their own (auto: when there is a second core)");
 }
 
 void apply_detect_options(const ArgParser& args, const TelescopeConfig& cfg, IngestOptions& opts) {
+    if (args.has("detector-thread")) {
+        const std::string mode = args.get("detector-thread");
+        using Mode = IngestOptions::DetectorThreadMode;
+        if (mode == "auto")
+            opts.detector_thread = Mode::kAuto;
+        else if (mode == "on")
+            opts.detector_thread = Mode::kOn;
+        else if (mode == "off")
+            opts.detector_thread = Mode::kOff;
+        else
+            throw ConfigError("--detector-thread: expected auto, on or off, not '" + mode + "'");
+    }
     opts.detector_config.scan = cfg.scan;
     opts.detector_config.dos = cfg.dos;
     opts.detector_config.svm_model = args.get("model");

@@ -224,8 +224,15 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
     for (unsigned i = 0; i < n_workers; ++i) {
         aggs.push_back(std::make_unique<TelescopeAggregator>(darknet_, merger.worker_sink(i)));
         aggs.back()->set_partition(i, n_workers);
-        if (!options_.detectors.empty())
+        if (!options_.detectors.empty()) {
             aggs.back()->set_detectors(make_detectors(options_.detectors, darknet_, options_.detector_config));
+            using Mode = IngestOptions::DetectorThreadMode;
+            // One worker leaves a core idle: the detectors take it (they cost more than the
+            // counting on the benchmark). Several workers already use the cores.
+            if (n_workers == 1 && (options_.detector_thread == Mode::kOn ||
+                                   (options_.detector_thread == Mode::kAuto && std::thread::hardware_concurrency() >= 2)))
+                aggs.back()->run_detectors_on_thread();
+        }
     }
 
     store_.begin();

@@ -48,6 +48,10 @@ struct IngestOptions {
     /// Detector modules to run (detect/detector.h registry names); empty: none.
     std::vector<std::string> detectors;
     DetectorConfig detector_config;      // thresholds (config [detect]) and the SVM model
+    /// With one worker, run the detectors on a thread of their own (DetectorThread): kAuto when
+    /// the machine has a second core. Results are the same either way.
+    enum class DetectorThreadMode { kAuto, kOn, kOff };
+    DetectorThreadMode detector_thread = DetectorThreadMode::kAuto;
 };
 
 /// Records between worker barriers (checkpoint/stop/progress points).

@@ -380,6 +380,7 @@ void TelescopeAggregator::set_open_window() {
 }
 
 void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> detectors) {
+    detector_thread_.reset();
     detectors_ = std::move(detectors);
     source_detectors_.clear();
     keyed_detectors_.clear();
@@ -395,6 +396,18 @@ void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> d
         case Detector::Scope::kAllPackets: global_detectors_.push_back(d.get()); break;
         }
     }
+}
+
+void TelescopeAggregator::run_detectors_on_thread() {
+    if (detectors_.empty() || partition_count_ != 1 || detector_thread_) return;
+    detector_thread_ = std::make_unique<DetectorThread>(source_detectors_, keyed_detectors_, global_detectors_,
+                                                        hinted_detector_);
+}
+
+void TelescopeAggregator::sync_detectors() {
+    if (!detector_thread_) return;
+    detector_thread_->drain();
+    detector_thread_->take_output(pending_);
 }
 
 void TelescopeAggregator::enable_detection(ScanThresholds scans, BackscatterThresholds attacks) {
@@ -441,8 +454,13 @@ bool TelescopeAggregator::advance_slow(int64_t ts_ns) {
         emit_sources(rows_, port_logday_);
         reset_day();
     }
-    for (auto& d : detectors_)
-        if (runs_here(*d)) d->end_interval(s * kNanosPerSecond, pending_);
+    if (detector_thread_) {
+        detector_thread_->end_interval(s * kNanosPerSecond);
+        detector_thread_->take_output(pending_);  // what it has passed on so far
+    } else {
+        for (auto& d : detectors_)
+            if (runs_here(*d)) d->end_interval(s * kNanosPerSecond, pending_);
+    }
     take_detections();
     start_bins(s);
     sink_.on_rows(rows_, true);
@@ -462,6 +480,7 @@ inline uint64_t source_hash(const IpAddress& src, uint64_t address_hash) {
 void TelescopeAggregator::process(const DecodedPacket& p) {
     const uint64_t h = p.src.hash();
     process(p, owns_hash(h), source_hash(p.src, h));
+    if (detector_thread_) detector_thread_->publish();
 }
 
 void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t src_hash) {
@@ -492,11 +511,13 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     }
     const PacketClass cls = classify_packet(p);
     const uint16_t bit = static_cast<uint16_t>(1u << cls);
-    if (partition_index_ == 0)
-        for (Detector* d : global_detectors_) d->observe(p, match->dense_index, pending_);
-    for (Detector* d : keyed_detectors_) {
-        IpAddress key;
-        if (d->partition_key(p, key) && owns_address(key)) d->observe(p, match->dense_index, pending_);
+    if (!detector_thread_) {
+        if (partition_index_ == 0)
+            for (Detector* d : global_detectors_) d->observe(p, match->dense_index, pending_);
+        for (Detector* d : keyed_detectors_) {
+            IpAddress key;
+            if (d->partition_key(p, key) && owns_address(key)) d->observe(p, match->dense_index, pending_);
+        }
     }
     if (!owner) return;
     l5.any = true;
@@ -523,11 +544,15 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
         ++ld.src_uniq[kClassCount];
     }
     const uint32_t source_id = s.id;
-    for (Detector* d : source_detectors_) {
-        if (d == hinted_detector_)
-            d->observe_hinted(p, match->dense_index, s.detector_hint, pending_);
-        else
-            d->observe(p, match->dense_index, pending_);
+    if (detector_thread_) {
+        detector_thread_->observe(p, match->dense_index, source_id);  // all of them, in this order there
+    } else {
+        for (Detector* d : source_detectors_) {
+            if (d == hinted_detector_)
+                d->observe_hinted(p, match->dense_index, s.detector_hint, pending_);
+            else
+                d->observe(p, match->dense_index, pending_);
+        }
     }
     if (p.ts_ns < s.first_ns) s.first_ns = p.ts_ns;
     if (p.ts_ns > s.last_ns) s.last_ns = p.ts_ns;
@@ -616,7 +641,8 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
     // Each source address is hashed once: for its owner, the prefetch and the lookup (hashing it
     // for each was ~45 instructions a packet, a twentieth of the loop's).
     constexpr size_t kAhead = 8;
-    const bool detect = !source_detectors_.empty() || !global_detectors_.empty();
+    // The detector thread prefetches for itself.
+    const bool detect = !detector_thread_ && (!source_detectors_.empty() || !global_detectors_.empty());
     uint64_t hash[kMaxBatch];
     if (!detect && partition_count_ == 1) {  // the plain path, kept minimal (measured)
         for (size_t start = 0; start < n; start += kMaxBatch) {
@@ -632,6 +658,7 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
                 process(q[i], true, hash[i]);
             }
         }
+        if (detector_thread_) detector_thread_->publish();
         return;
     }
     // Ownership once per packet (it was hashed for each hint and again in process(): a tenth of
@@ -937,6 +964,7 @@ void TelescopeAggregator::prepare_flush() {
     close_level(day, rows_, false);
     flush_day_ports_ = std::move(pd);  // for prepare_flush_sources()
     // Events that already ended are final: hand them over now (open ones stay in the state).
+    sync_detectors();
     take_detections();
     // Open events that qualify as they stand are stored too, like the open bins: without them a
     // capture shorter than the idle timeouts reports no scan and no attack at all. Their final
@@ -954,6 +982,7 @@ void TelescopeAggregator::close_all() {
     for (auto& l : levels_) close_level(*l, rows_, true);
     emit_sources(rows_, port_logday_);
     reset_day();
+    sync_detectors();
     for (auto& d : detectors_)
         if (runs_here(*d)) d->finish(pending_);
     take_detections();
@@ -1077,6 +1106,7 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
         w.put(h);
     }
     // Open detector state (events that ended were handed over by flush_open before a checkpoint).
+    if (detector_thread_) detector_thread_->drain();
     w.put<uint32_t>(static_cast<uint32_t>(detectors_.size()));
     for (const auto& d : detectors_) {
         w.put_string(std::string(d->name()));
@@ -1236,6 +1266,7 @@ void TelescopeAggregator::restore(const std::string& blob) {
     if (n_detectors != detectors_.size())
         throw ConfigError("the checkpoint was made with " + std::to_string(n_detectors) + " detector(s), this run has " +
                           configured() + "; resume with the same --detect/--detectors/--model or --reset");
+    sync_detectors();
     for (auto& d : detectors_) {
         const std::string name = r.get_string();
         if (name != d->name())
@@ -1243,6 +1274,7 @@ void TelescopeAggregator::restore(const std::string& blob) {
                               std::string(d->name()) + "'; resume with the same options or --reset");
         d->restore(r);
     }
+    if (detector_thread_) detector_thread_->clear_hints();
     pending_.clear_detections();
     if (!r.at_end()) r.fail("trailing bytes after the snapshot");
 }

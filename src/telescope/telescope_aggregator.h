@@ -26,6 +26,7 @@
 #include "capture/decoded_packet.h"
 #include "core/flat_table.h"
 #include "detect/detector.h"
+#include "detect/detector_thread.h"
 #include "store/rows.h"
 #include "telescope/darknet.h"
 #include "telescope/source_pair_log.h"
@@ -115,6 +116,12 @@ public:
     /// worker's own keys, and all-packet detectors run on worker 0 only. Every worker must be
     /// given the same detector list.
     void set_detectors(std::vector<std::unique_ptr<Detector>> detectors);
+    /// Runs the detectors given by set_detectors() on a thread of their own (DetectorThread)
+    /// instead of in this worker's per-packet path; results are identical. Unpartitioned workers
+    /// only (ignored otherwise); call after set_detectors() and before the first packet. For a
+    /// machine with a core to spare: the ingest job turns it on with one worker.
+    void run_detectors_on_thread();
+    bool detectors_on_thread() const { return detector_thread_ != nullptr; }
     /// The scan-event and backscatter detectors with these thresholds (what --detect turns on
     /// without a model).
     void enable_detection(ScanThresholds scans = {}, BackscatterThresholds attacks = {});
@@ -261,6 +268,13 @@ private:
     bool runs_here(const Detector& d) const {
         return partition_index_ == 0 || d.scope() != Detector::Scope::kAllPackets;
     }
+    // With run_detectors_on_thread(): the thread the detectors run on (declared after detectors_,
+    // so it stops before they go). Every direct use of the detectors waits for it first
+    // (sync_detectors()); const members may drain it too: that only completes queued work.
+    std::unique_ptr<DetectorThread> detector_thread_;
+    /// Waits until the detector thread has processed every queued packet and takes its output
+    /// into pending_; the detectors may then be called directly. No-op without the thread.
+    void sync_detectors();
     DetectionOutput pending_;                           // emitted, not yet handed to the sink
     uint64_t packets_seen_ = 0;
     uint32_t partition_index_ = 0;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ingest --detect with two workers stores exactly what one worker stores: every table, scan events
+# ingest --detect with two workers, and with one worker whose detectors run on a thread of their
+# own, stores exactly what one worker stores with its detectors inline: every table, scan events
 # and DoS attacks included (the workers split sources for the counts and the scan detector, and
 # victims for the backscatter detector; the unit test PartitionedDetectionFindsTheSameAttacksAndScans
 # covers victims whose backscatter comes from many sources). The capture is given in two runs, so
@@ -21,13 +22,25 @@ mid = offs[len(offs) // 2]
 open("a.pcap", "wb").write(data[:mid])
 open("b.pcap", "wb").write(data[:24] + data[mid:])
 PY
-for t in 1 2; do
-  "$IOTWATCH" ingest --quiet --detect --threads $t --darknet 198.18.0.0/16 --db t$t.db a.pcap
-  "$IOTWATCH" ingest --quiet --detect --threads $t --darknet 198.18.0.0/16 --db t$t.db b.pcap
-  dump_tables t$t.db > rows$t.txt
-done
+# "1" runs its detectors in the worker's path, "1t" on a thread of their own (DetectorThread),
+# "1tc" too, checkpointing every 10 ms (each checkpoint drains the detector thread mid-file).
+run() {  # run NAME ARGS...
+  local name=$1; shift
+  "$IOTWATCH" ingest --quiet --detect "$@" --darknet 198.18.0.0/16 --db t$name.db a.pcap
+  "$IOTWATCH" ingest --quiet --detect "$@" --darknet 198.18.0.0/16 --db t$name.db b.pcap
+  dump_tables t$name.db > rows$name.txt
+}
+run 1 --threads 1 --detector-thread off
+run 1t --threads 1 --detector-thread on
+run 1tc --threads 1 --detector-thread on --checkpoint-interval 0.01
+run 2 --threads 2
 dos=$(grep -c '^dos_attack ' rows1.txt || true)
 scans=$(grep -c '^scan_event ' rows1.txt || true)
 [ "$dos" -gt 0 ] && [ "$scans" -gt 0 ] || fail "the capture should have DoS attacks and scans (dos $dos, scans $scans)"
 cmp -s rows1.txt rows2.txt || fail "two workers differ from one: $(diff rows1.txt rows2.txt | head -5)"
-pass "two workers store what one stores ($(wc -l < rows1.txt) rows, $dos DoS attacks, $scans scan events)"
+cmp -s rows1.txt rows1t.txt || fail "detectors on their own thread differ: $(diff rows1.txt rows1t.txt | head -5)"
+cmp -s rows1.txt rows1tc.txt || fail "detector thread with checkpoints differs: $(diff rows1.txt rows1tc.txt | head -5)"
+"$IOTWATCH" ingest --quiet --detect --detector-thread sometimes --darknet 198.18.0.0/16 --db bad.db a.pcap 2> bad.err &&
+  fail "--detector-thread sometimes was accepted"
+grep -q -- "--detector-thread: expected auto, on or off" bad.err || fail "unclear error: $(cat bad.err)"
+pass "two workers, and detectors on their own thread (with checkpoints every 10 ms), store what one worker stores ($(wc -l < rows1.txt) rows, $dos DoS attacks, $scans scan events)"

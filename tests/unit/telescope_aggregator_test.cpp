@@ -535,15 +535,37 @@ TEST(TelescopeAggregator, PartitionedDetectionFindsTheSameAttacksAndScans) {
             pkts.push_back(tcp(ts, scanner, dst, rng() % 10 ? 23 : 2323, kTcpSyn));
         }
     }
-    auto detections = [&](unsigned workers) {
+    // `on_thread`: one worker whose detectors run on their own thread (DetectorThread); with
+    // `restart` it checkpoints half way (flush, serialize) and a new one restores and goes on.
+    auto detections = [&](unsigned workers, bool on_thread = false, bool restart = false) {
         RecordingSink sink;
-        {
+        if (restart) {
+            const size_t half = pkts.size() / 2;
+            std::string blob;
+            {
+                TelescopeAggregator a(dn, sink);
+                a.enable_detection();
+                if (on_thread) a.run_detectors_on_thread();
+                EXPECT_EQ(a.detectors_on_thread(), on_thread);
+                a.process_batch(pkts.data(), half);
+                a.flush_open();  // as a checkpoint does: hands over what ended, and open events
+                blob = a.serialize();
+            }
+            TelescopeAggregator b(dn, sink);
+            b.enable_detection();
+            if (on_thread) b.run_detectors_on_thread();
+            b.restore(blob);
+            for (size_t i = half; i < pkts.size(); ++i) b.process(pkts[i]);  // the one-packet path too
+            b.close_all();
+        } else {
             RowMerger merger(sink, workers);
             std::vector<std::unique_ptr<TelescopeAggregator>> aggs;
             for (unsigned w = 0; w < workers; ++w) {
                 aggs.push_back(std::make_unique<TelescopeAggregator>(dn, merger.worker_sink(w)));
                 if (workers > 1) aggs.back()->set_partition(w, workers);
                 aggs.back()->enable_detection();
+                if (on_thread) aggs.back()->run_detectors_on_thread();
+                EXPECT_EQ(aggs.back()->detectors_on_thread(), on_thread && workers == 1);
             }
             for (auto& a : aggs) a->process_batch(pkts.data(), pkts.size());
             for (auto& a : aggs) a->close_all();
@@ -566,6 +588,13 @@ TEST(TelescopeAggregator, PartitionedDetectionFindsTheSameAttacksAndScans) {
     EXPECT_EQ(std::count_if(one.begin(), one.end(), [](const std::string& s) { return s.rfind("dos 20.0.0.", 0) == 0; }), 5);
     EXPECT_EQ(std::count_if(one.begin(), one.end(), [](const std::string& s) { return s.rfind("scan 30.0.", 0) == 0; }), 8);
     EXPECT_EQ(one, two);
+    EXPECT_EQ(one, detections(1, true));
+    // Across a checkpoint (whose open events are handed over too, so compared with each other).
+    const auto restarted = detections(1, false, true);
+    EXPECT_GT(restarted.size(), one.size());
+    EXPECT_EQ(restarted, detections(1, true, true));
+    // A partitioned worker ignores the request: its detectors stay in its own path.
+    EXPECT_EQ(one, detections(2, true));
 }
 
 // The grouped pair logs (4- and 8-byte entries) against a std::set: groups of 256 ids, several

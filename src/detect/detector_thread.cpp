@@ -1,0 +1,229 @@
+#include "detect/detector_thread.h"
+
+#include <algorithm>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define IOTWATCH_PAUSE() _mm_pause()
+#else
+#define IOTWATCH_PAUSE() ((void)0)
+#endif
+
+namespace iotwatch {
+namespace {
+
+// Polls before sleeping on a condition variable (each a few tens of ns): a worker publishes a
+// batch every few microseconds, and a futex wait and wake per batch would cost more than the
+// polling.
+constexpr int kSpins = 2000;
+// Prefetch distances in entries, as the aggregator's inline path uses (Detector::prefetch).
+constexpr uint64_t kStage0Ahead = 16;
+constexpr uint64_t kStage1Ahead = 8;
+// The entries themselves, written by the other core, are fetched further ahead still.
+constexpr uint64_t kEntryAhead = 32;
+
+void move_append(DetectionOutput& from, DetectionOutput& to) {
+    auto move_into = [](auto& a, auto& b) {
+        b.insert(b.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
+        a.clear();
+    };
+    move_into(from.scans, to.scans);
+    move_into(from.attacks, to.attacks);
+    move_into(from.labels, to.labels);
+}
+
+}  // namespace
+
+DetectorThread::DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed,
+                               std::vector<Detector*> global, Detector* hinted)
+    : source_(std::move(source)), keyed_(std::move(keyed)), global_(std::move(global)), hinted_(hinted),
+      ring_(kCapacity) {
+    thread_ = std::thread([this] { run(); });
+}
+
+DetectorThread::~DetectorThread() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_.store(true);
+        wake_thread_.notify_one();
+    }
+    thread_.join();
+}
+
+void DetectorThread::publish() {
+    if (published_plain_ == tail_) return;
+    published_plain_ = tail_;
+    published_.store(tail_, std::memory_order_seq_cst);
+    // Paired with run()'s store of thread_sleeping_ before it rechecks published_: one of the two
+    // sides sees the other's store, so a wake-up is never lost.
+    if (thread_sleeping_.load(std::memory_order_seq_cst)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        wake_thread_.notify_one();
+    }
+}
+
+void DetectorThread::end_interval(int64_t now_ns) {
+    Entry& e = slot();
+    std::memcpy(e.packet, &now_ns, sizeof now_ns);
+    e.kind = Kind::kEndInterval;
+    ++tail_;
+    publish();
+}
+
+void DetectorThread::wait_for_room(uint64_t slots) {
+    publish();  // the thread may be waiting for exactly these
+    for (int i = 0; i < kSpins; ++i) {
+        cached_head_ = head_.load(std::memory_order_acquire);
+        if (tail_ + slots - cached_head_ <= kCapacity) return;
+        IOTWATCH_PAUSE();
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    producer_sleeping_.store(true, std::memory_order_seq_cst);
+    wake_producer_.wait(lock, [&] { return tail_ + slots - head_.load(std::memory_order_seq_cst) <= kCapacity; });
+    producer_sleeping_.store(false, std::memory_order_relaxed);
+    cached_head_ = head_.load(std::memory_order_acquire);
+}
+
+void DetectorThread::drain() {
+    Entry& e = slot();
+    e.kind = Kind::kSync;
+    ++tail_;
+    publish();
+    bool done = false;
+    for (int i = 0; i < kSpins && !done; ++i) {
+        done = head_.load(std::memory_order_acquire) == tail_;
+        if (!done) IOTWATCH_PAUSE();
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!done) {
+        producer_sleeping_.store(true, std::memory_order_seq_cst);
+        wake_producer_.wait(lock, [&] { return head_.load(std::memory_order_seq_cst) == tail_; });
+        producer_sleeping_.store(false, std::memory_order_relaxed);
+    }
+    cached_head_ = tail_;
+    if (error_) std::rethrow_exception(error_);
+}
+
+void DetectorThread::take_output(DetectionOutput& out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    move_append(ready_, out);
+}
+
+void DetectorThread::clear_hints() { hints_.clear(); }
+
+void DetectorThread::pass_on(DetectionOutput& out) {
+    if (out.detections_empty()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    move_append(out, ready_);
+}
+
+DecodedPacket DetectorThread::unpack(uint64_t index) const {
+    const Entry& e = ring_[index & (kCapacity - 1)];
+    DecodedPacket p;
+    std::memcpy(static_cast<void*>(&p), e.packet, kPacketPrefix);
+    if (e.kind == Kind::kObserveQuoted)
+        std::memcpy(static_cast<void*>(&p.quoted), ring_[(index + 1) & (kCapacity - 1)].packet, sizeof(QuotedHeader));
+    p.l4_offset = e.l4_offset;
+    p.l3_offset = e.l3_offset;
+    return p;
+}
+
+void DetectorThread::prefetch(uint64_t index, int stage) const {
+    const Entry& e = ring_[index & (kCapacity - 1)];
+    if (e.kind != Kind::kObserve && e.kind != Kind::kObserveQuoted) return;
+    const DecodedPacket p = unpack(index);
+    for (const Detector* d : source_) {
+        if (d != hinted_) {
+            d->prefetch(p, stage);
+        } else if (e.source_id < hints_.size()) {
+            if (stage == 0)
+                __builtin_prefetch(&hints_[e.source_id]);
+            else
+                d->prefetch_hinted(p, hints_[e.source_id]);
+        } else if (stage == 1) {
+            d->prefetch_hinted(p, 0);
+        }
+    }
+    for (const Detector* d : global_) d->prefetch(p, stage);
+}
+
+// The calls TelescopeAggregator::process() makes for an unpartitioned worker, in its order.
+void DetectorThread::process(uint64_t index, DetectionOutput& out) {
+    const Entry& e = ring_[index & (kCapacity - 1)];
+    if (e.kind == Kind::kEndInterval) {
+        int64_t now_ns;
+        std::memcpy(&now_ns, e.packet, sizeof now_ns);
+        for (Detector* d : global_) d->end_interval(now_ns, out);
+        for (Detector* d : keyed_) d->end_interval(now_ns, out);
+        for (Detector* d : source_) d->end_interval(now_ns, out);
+        return;
+    }
+    if (e.kind != Kind::kObserve && e.kind != Kind::kObserveQuoted) return;
+    const DecodedPacket p = unpack(index);
+    for (Detector* d : global_) d->observe(p, e.dense_index, out);
+    for (Detector* d : keyed_) {
+        IpAddress key;
+        if (d->partition_key(p, key)) d->observe(p, e.dense_index, out);
+    }
+    for (Detector* d : source_) {
+        if (d == hinted_) {
+            if (e.source_id >= hints_.size()) hints_.resize(std::max<size_t>(size_t(e.source_id) + 1, hints_.size() * 2), 0);
+            d->observe_hinted(p, e.dense_index, hints_[e.source_id], out);
+        } else {
+            d->observe(p, e.dense_index, out);
+        }
+    }
+}
+
+void DetectorThread::run() {
+    constexpr uint64_t kMask = kCapacity - 1;
+    DetectionOutput out;
+    uint64_t head = 0, pf0 = 0, pf1 = 0;
+    bool failed = false;
+    for (;;) {
+        uint64_t avail = published_.load(std::memory_order_acquire);
+        for (int i = 0; i < kSpins && avail == head; ++i) {
+            IOTWATCH_PAUSE();
+            avail = published_.load(std::memory_order_acquire);
+        }
+        if (avail == head) {
+            std::unique_lock<std::mutex> lock(mu_);
+            thread_sleeping_.store(true, std::memory_order_seq_cst);
+            wake_thread_.wait(lock, [&] {
+                return published_.load(std::memory_order_seq_cst) != head || stop_.load(std::memory_order_relaxed);
+            });
+            thread_sleeping_.store(false, std::memory_order_relaxed);
+            if (published_.load(std::memory_order_acquire) == head) return;  // stopped, nothing left
+            continue;
+        }
+        while (head < avail) {
+            // Room is handed back in steps, not per entry (head_ is a line the producer reads).
+            const uint64_t end = std::min(avail, head + 64);
+            for (; head < end; ++head) {
+                if (head + kEntryAhead < avail) {
+                    const char* next = reinterpret_cast<const char*>(&ring_[(head + kEntryAhead) & kMask]);
+                    for (size_t line = 0; line < sizeof(Entry); line += 64) __builtin_prefetch(next + line);
+                }
+                for (; pf0 < std::min(avail, head + kStage0Ahead); ++pf0) prefetch(pf0, 0);
+                for (; pf1 < std::min(avail, head + kStage1Ahead); ++pf1) prefetch(pf1, 1);
+                const Kind kind = ring_[head & kMask].kind;
+                try {
+                    if (!failed) process(head, out);
+                    // What ended by an interval's end is passed on then; a sync passes on the rest.
+                    if (kind == Kind::kEndInterval || kind == Kind::kSync) pass_on(out);
+                } catch (...) {
+                    std::lock_guard<std::mutex> lock(mu_);
+                    if (!error_) error_ = std::current_exception();
+                    failed = true;
+                }
+            }
+            head_.store(head, std::memory_order_seq_cst);
+            if (producer_sleeping_.load(std::memory_order_seq_cst)) {
+                std::lock_guard<std::mutex> lock(mu_);
+                wake_producer_.notify_one();
+            }
+        }
+    }
+}
+
+}  // namespace iotwatch
