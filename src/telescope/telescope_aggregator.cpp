@@ -161,8 +161,9 @@ namespace {
 /// and of their union to uniq[kClassCount].
 /// Built twice, chosen at load time: with the POPCNT instruction, and for the baseline x86-64 that
 /// Debian targets, whose popcount is a library call (2% of an ingest's instructions in cachegrind,
-/// a generated 2 M-packet day: every bin close counts a bitmap per class).
-#if defined(__x86_64__) && !defined(__POPCNT__) && !defined(__clang__)
+/// a generated 2 M-packet day: every bin close counts a bitmap per class). Not under
+/// ThreadSanitizer: the ifunc resolver would run, instrumented, before its runtime starts.
+#if defined(__x86_64__) && !defined(__POPCNT__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 [[gnu::target_clones("popcnt", "default")]]
 #endif
 void count_dense_destinations(const uint64_t* bits, size_t words, uint64_t* uniq) {
