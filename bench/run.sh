@@ -42,8 +42,8 @@ rm -f "$dir/bench.db"*
 summary=$("$bin" ingest --json --progress --darknet 198.18.0.0/16 --db "$dir/bench.db" "$cap" 2>/dev/null)
 rm -f "$dir/bench.db"*
 
-printf '%-44s %14s %10s\n' "telescope ingest, $n packets ($(du -h "$cap" | cut -f1))" "packets/s" "vs bare"
-row() { awk -v name="$1" -v n="$n" -v t="$2" -v b="$bare" 'BEGIN { printf "%-44s %14.0f %9.2fx\n", name, n / (t / 1e9), b / t }'; }
+printf '%-54s %14s %10s\n' "telescope ingest, $n packets ($(du -h "$cap" | cut -f1))" "packets/s" "vs bare"
+row() { awk -v name="$1" -v n="$n" -v t="$2" -v b="$bare" 'BEGIN { printf "%-54s %14.0f %9.2fx\n", name, n / (t / 1e9), b / t }'; }
 row "bare libpcap pcap_next_ex loop (baseline)" "$bare"
 row "tcpdump -r FILE -w /dev/null" "$tcpd"
 row "iotwatch ingest, 1 worker (end to end)" "$ing1"
