@@ -1,6 +1,7 @@
 #include "detect/detector_thread.h"
 
 #include <algorithm>
+#include <bit>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -35,9 +36,9 @@ void move_append(DetectionOutput& from, DetectionOutput& to) {
 }  // namespace
 
 DetectorThread::DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed,
-                               std::vector<Detector*> global, Detector* hinted)
+                               std::vector<Detector*> global, Detector* hinted, uint64_t capacity)
     : source_(std::move(source)), keyed_(std::move(keyed)), global_(std::move(global)), hinted_(hinted),
-      ring_(kCapacity) {
+      capacity_(std::bit_ceil(std::max<uint64_t>(capacity, 64))), mask_(capacity_ - 1), ring_(capacity_) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -74,12 +75,12 @@ void DetectorThread::wait_for_room(uint64_t slots) {
     publish();  // the thread may be waiting for exactly these
     for (int i = 0; i < kSpins; ++i) {
         cached_head_ = head_.load(std::memory_order_acquire);
-        if (tail_ + slots - cached_head_ <= kCapacity) return;
+        if (tail_ + slots - cached_head_ <= capacity_) return;
         IOTWATCH_PAUSE();
     }
     std::unique_lock<std::mutex> lock(mu_);
     producer_sleeping_.store(true, std::memory_order_seq_cst);
-    wake_producer_.wait(lock, [&] { return tail_ + slots - head_.load(std::memory_order_seq_cst) <= kCapacity; });
+    wake_producer_.wait(lock, [&] { return tail_ + slots - head_.load(std::memory_order_seq_cst) <= capacity_; });
     producer_sleeping_.store(false, std::memory_order_relaxed);
     cached_head_ = head_.load(std::memory_order_acquire);
 }
@@ -118,18 +119,18 @@ void DetectorThread::pass_on(DetectionOutput& out) {
 }
 
 DecodedPacket DetectorThread::unpack(uint64_t index) const {
-    const Entry& e = ring_[index & (kCapacity - 1)];
+    const Entry& e = ring_[index & mask_];
     DecodedPacket p;
     std::memcpy(static_cast<void*>(&p), e.packet, kPacketPrefix);
     if (e.kind == Kind::kObserveQuoted)
-        std::memcpy(static_cast<void*>(&p.quoted), ring_[(index + 1) & (kCapacity - 1)].packet, sizeof(QuotedHeader));
+        std::memcpy(static_cast<void*>(&p.quoted), ring_[(index + 1) & mask_].packet, sizeof(QuotedHeader));
     p.l4_offset = e.l4_offset;
     p.l3_offset = e.l3_offset;
     return p;
 }
 
 void DetectorThread::prefetch(uint64_t index, int stage) const {
-    const Entry& e = ring_[index & (kCapacity - 1)];
+    const Entry& e = ring_[index & mask_];
     if (e.kind != Kind::kObserve && e.kind != Kind::kObserveQuoted) return;
     const DecodedPacket p = unpack(index);
     for (const Detector* d : source_) {
@@ -149,7 +150,7 @@ void DetectorThread::prefetch(uint64_t index, int stage) const {
 
 // The calls TelescopeAggregator::process() makes for an unpartitioned worker, in its order.
 void DetectorThread::process(uint64_t index, DetectionOutput& out) {
-    const Entry& e = ring_[index & (kCapacity - 1)];
+    const Entry& e = ring_[index & mask_];
     if (e.kind == Kind::kEndInterval) {
         int64_t now_ns;
         std::memcpy(&now_ns, e.packet, sizeof now_ns);
@@ -176,7 +177,7 @@ void DetectorThread::process(uint64_t index, DetectionOutput& out) {
 }
 
 void DetectorThread::run() {
-    constexpr uint64_t kMask = kCapacity - 1;
+    const uint64_t kMask = mask_;
     DetectionOutput out;
     uint64_t head = 0, pf0 = 0, pf1 = 0;
     bool failed = false;

@@ -78,9 +78,10 @@ TEST(DetectorThread, DetectorsSeeTheWorkersCallsInOrder) {
     RecordingDetector inline_detector, threaded;
     DetectionOutput inline_out, thread_out;
     {
-        DetectorThread thread({&threaded}, {}, {}, &threaded);
+        DetectorThread thread({&threaded}, {}, {}, &threaded, 1024);
         std::vector<uint64_t> hints(64, 0);
-        // 200 k packets: the 32 k-entry ring wraps many times; a drain now and then.
+        // 200 k packets: the 1 k-entry ring wraps ~220 times (the producer waits for room); a
+        // drain now and then.
         for (int i = 0; i < 200000; ++i) {
             const DecodedPacket p = packet(i);
             inline_detector.observe_hinted(p, uint64_t(i) * 3, hints[i % 64], inline_out);
@@ -103,7 +104,7 @@ TEST(DetectorThread, DetectorsSeeTheWorkersCallsInOrder) {
 
 TEST(DetectorThread, PublishesBatchesAndSleepsBetweenThem) {
     RecordingDetector threaded;
-    DetectorThread thread({&threaded}, {}, {}, &threaded);
+    DetectorThread thread({&threaded}, {}, {}, &threaded);  // the default ring
     for (int round = 0; round < 50; ++round) {
         for (int i = 0; i < 10; ++i) thread.observe(packet(round * 10 + i), 0, 0);
         thread.publish();
