@@ -38,6 +38,7 @@ void move_append(DetectionOutput& from, DetectionOutput& to) {
 DetectorThread::DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed,
                                std::vector<Detector*> global, Detector* hinted, uint64_t capacity)
     : source_(std::move(source)), keyed_(std::move(keyed)), global_(std::move(global)), hinted_(hinted),
+      packet_at_stage0_(!global_.empty() || std::any_of(source_.begin(), source_.end(), [&](Detector* d) { return d != hinted_; })),
       capacity_(std::bit_ceil(std::max<uint64_t>(capacity, 64))), mask_(capacity_ - 1), ring_(capacity_) {
     thread_ = std::thread([this] { run(); });
 }
@@ -132,6 +133,10 @@ DecodedPacket DetectorThread::unpack(uint64_t index) const {
 void DetectorThread::prefetch(uint64_t index, int stage) const {
     const Entry& e = ring_[index & mask_];
     if (e.kind != Kind::kObserve && e.kind != Kind::kObserveQuoted) return;
+    if (stage == 0 && !packet_at_stage0_) {  // only the hint word's line: no packet to rebuild
+        if (hinted_ && e.source_id < hints_.size()) __builtin_prefetch(&hints_[e.source_id]);
+        return;
+    }
     const DecodedPacket p = unpack(index);
     for (const Detector* d : source_) {
         if (d != hinted_) {

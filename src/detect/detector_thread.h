@@ -127,6 +127,7 @@ private:
 
     std::vector<Detector*> source_, keyed_, global_;
     Detector* hinted_;
+    bool packet_at_stage0_;  // a detector's stage-0 prefetch reads the packet (not only the hinted one)
     uint64_t capacity_, mask_;
     HugePageVector<Entry> ring_;
     // Producer side.
