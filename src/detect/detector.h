@@ -16,6 +16,7 @@
 // detector may keep a hint word in each source's record (uses_source_hint()).
 // Modules are listed in one registry, detector_modules().
 #pragma once
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,16 @@ struct DetectionOutput {
         scans.clear();
         attacks.clear();
         labels.clear();
+    }
+    /// Appends everything `from` holds, in order, and leaves it empty.
+    void take_detections_from(DetectionOutput& from) {
+        auto move_into = [](auto& a, auto& b) {
+            b.insert(b.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
+            a.clear();
+        };
+        move_into(from.scans, scans);
+        move_into(from.attacks, attacks);
+        move_into(from.labels, labels);
     }
 };
 

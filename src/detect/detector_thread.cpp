@@ -23,16 +23,6 @@ constexpr uint64_t kStage1Ahead = 8;
 // The entries themselves, written by the other core, are fetched further ahead still.
 constexpr uint64_t kEntryAhead = 32;
 
-void move_append(DetectionOutput& from, DetectionOutput& to) {
-    auto move_into = [](auto& a, auto& b) {
-        b.insert(b.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
-        a.clear();
-    };
-    move_into(from.scans, to.scans);
-    move_into(from.attacks, to.attacks);
-    move_into(from.labels, to.labels);
-}
-
 }  // namespace
 
 DetectorThread::DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed,
@@ -108,7 +98,7 @@ void DetectorThread::drain() {
 
 void DetectorThread::take_output(DetectionOutput& out) {
     std::lock_guard<std::mutex> lock(mu_);
-    move_append(ready_, out);
+    out.take_detections_from(ready_);
 }
 
 void DetectorThread::clear_hints() { hints_.clear(); }
@@ -116,7 +106,7 @@ void DetectorThread::clear_hints() { hints_.clear(); }
 void DetectorThread::pass_on(DetectionOutput& out) {
     if (out.detections_empty()) return;
     std::lock_guard<std::mutex> lock(mu_);
-    move_append(out, ready_);
+    ready_.take_detections_from(out);
 }
 
 DecodedPacket DetectorThread::unpack(uint64_t index) const {

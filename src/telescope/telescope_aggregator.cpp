@@ -418,15 +418,7 @@ void TelescopeAggregator::enable_detection(ScanThresholds scans, BackscatterThre
     set_detectors(make_detectors({"scan", "backscatter"}, darknet_, config));
 }
 
-void TelescopeAggregator::take_detections() {
-    auto move_into = [](auto& from, auto& to) {
-        to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
-        from.clear();
-    };
-    move_into(pending_.scans, rows_.scans);
-    move_into(pending_.attacks, rows_.attacks);
-    move_into(pending_.labels, rows_.labels);
-}
+void TelescopeAggregator::take_detections() { rows_.take_detections_from(pending_); }
 
 void TelescopeAggregator::set_partition(uint32_t index, uint32_t count) {
     partition_index_ = index;
