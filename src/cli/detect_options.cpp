@@ -10,7 +10,8 @@ void add_detect_options(ArgParser& args) {
     args.option("detectors", "LIST", "comma-separated detector modules instead of all (scan, backscatter, svm-ddos); implies --detect");
     args.option("model", "FILE", "SVM model from `iotwatch train` (its FILE.scale beside it): adds the svm-ddos detector");
     args.option("detector-thread", "auto|on|off",
-                "with one worker, run the detectors on a thread of their own (auto: when there is a second core)");
+                "with one worker, run the detectors on a thread of their own (auto: when there is a second core;\n"
+                "                            ignored with several workers, whose detectors stay in their own path)");
 }
 
 void apply_detect_options(const ArgParser& args, const TelescopeConfig& cfg, IngestOptions& opts) {

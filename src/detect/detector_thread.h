@@ -88,8 +88,8 @@ private:
     enum class Kind : uint8_t { kObserve, kObserveQuoted, kQuote, kEndInterval, kSync };
     // A packet as two cache lines, not the three of a DecodedPacket: its fields up to the quoted
     // header, copied as they are, and the quoted header (ICMP errors only) in a slot of its own
-    // that follows. The thread rebuilds the DecodedPacket. (With whole DecodedPackets the
-    // worker's copies cost a third more.)
+    // that follows. The thread rebuilds the DecodedPacket. A third fewer bytes to copy and read
+    // than whole DecodedPackets (192-byte entries), though the wall time measured no different.
     static constexpr size_t kPacketPrefix = offsetof(DecodedPacket, quoted);
     static_assert(std::is_trivially_copyable_v<DecodedPacket> && offsetof(DecodedPacket, has_quoted) < kPacketPrefix &&
                   offsetof(DecodedPacket, l4_offset) >= kPacketPrefix + sizeof(QuotedHeader) &&

@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <stdexcept>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/byte_buffer.h"
@@ -22,6 +22,7 @@ class RecordingDetector final : public Detector {
 public:
     std::vector<std::string> calls;
     uint64_t hint_mismatches = 0;
+    uint64_t hint_hits = 0;  // calls handed a hint word set by an earlier call
     int64_t throw_at = -1;
     std::string_view name() const override { return "recording"; }
     Scope scope() const override { return Scope::kPerSource; }
@@ -29,7 +30,7 @@ public:
     void observe(const DecodedPacket& p, uint64_t dense, DetectionOutput&) override { record(p, dense); }
     void observe_hinted(const DecodedPacket& p, uint64_t dense, uint64_t& hint, DetectionOutput&) override {
         if (p.ts_ns == throw_at) throw std::runtime_error("detector failed");
-        if (hint != 0 && hint != expected_hint(p)) ++hint_mismatches;
+        if (hint != 0) ++(hint != expected_hint(p) ? hint_mismatches : hint_hits);
         hint = static_cast<uint64_t>(p.ts_ns);
         record(p, dense);
     }
@@ -98,6 +99,7 @@ TEST(DetectorThread, DetectorsSeeTheWorkersCallsInOrder) {
     ASSERT_EQ(threaded.calls.size(), inline_detector.calls.size());
     EXPECT_EQ(threaded.calls, inline_detector.calls);
     EXPECT_EQ(threaded.hint_mismatches, 0u);
+    EXPECT_EQ(threaded.hint_hits, 200000u - 64u);  // every call but each source's first kept its word
     EXPECT_EQ(thread_out.labels.size(), 40u);  // one per interval end, all handed over
     EXPECT_NE(threaded.calls[7].find("quoted 5.6.7.1 80"), std::string::npos) << threaded.calls[7];
 }
