@@ -4,7 +4,7 @@
 # -w /dev/null, and `iotwatch ingest` doing everything (decode, classify, bins, ports, sources,
 # SQLite writes), with and without --detect, and prints packets/s and the ratio to the bare loop,
 # the detection overhead (time with --detect / time without, same run), plus per-source state size.
-# Each figure is the best of REPEAT runs. Not a test: nothing here asserts a time.
+# Each figure is the best of REPEAT interleaved rounds. Not a test: nothing here asserts a time.
 set -euo pipefail
 build=${1:-build}
 packets=${BENCH_PACKETS:-20000000}
@@ -20,24 +20,38 @@ fi
 cat "$cap" > /dev/null  # page cache
 n=$("$build/bench/bench_pcap_loop" "$cap" | cut -d' ' -f1)
 
-best() {  # best wall seconds of $repeat runs of "$@"
-  local b=""
-  for _ in $(seq "$repeat"); do
-    local t0 t1 s
-    t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
-    s=$((t1 - t0))
-    if [ -z "$b" ] || [ "$s" -lt "$b" ]; then b=$s; fi
-  done
-  echo "$b"
+# The machine's speed can drift by a third from one minute to the next (a shared virtual machine),
+# so the configurations are run in rounds, one run of each per round, and each figure is the best
+# of its REPEAT runs: every ratio compares runs made in the same minutes, not a baseline measured
+# before a slow (or fast) phase. Each round's own ratios are printed too, to show the spread.
+wall() {  # wall nanoseconds of one run of "$@"
+  local t0 t1
+  t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+  echo $((t1 - t0))
 }
 ingest() { rm -f "$dir/bench.db"*; "$bin" ingest --quiet --darknet 198.18.0.0/16 --db "$dir/bench.db" "$@" "$cap"; }
-
-bare=$(best "$build/bench/bench_pcap_loop" "$cap")
-tcpd=$(best tcpdump -r "$cap" -w /dev/null)
-ing1=$(best ingest --threads 1)
-ing2=$(best ingest --threads 2)
-ingd=$(best ingest --threads 2 --detect)
-ingd1=$(best ingest --threads 1 --detect)
+configs=(bare tcpd ing1 ing2 ingd ingd1)
+run_config() {
+  case $1 in
+    bare) "$build/bench/bench_pcap_loop" "$cap" ;;
+    tcpd) tcpdump -r "$cap" -w /dev/null ;;
+    ing1) ingest --threads 1 ;;
+    ing2) ingest --threads 2 ;;
+    ingd) ingest --threads 2 --detect ;;
+    ingd1) ingest --threads 1 --detect ;;
+  esac
+}
+declare -A best rounds
+for r in $(seq "$repeat"); do
+  declare -A this
+  for c in "${configs[@]}"; do
+    this[$c]=$(wall run_config "$c")
+    if [ -z "${best[$c]:-}" ] || [ "${this[$c]}" -lt "${best[$c]}" ]; then best[$c]=${this[$c]}; fi
+  done
+  rounds[$r]=$(awk -v b="${this[bare]}" -v i1="${this[ing1]}" -v i2="${this[ing2]}" -v d2="${this[ingd]}" -v d1="${this[ingd1]}" \
+    'BEGIN { printf "1 worker %.2fx, 2 workers %.2fx; overhead 1 worker %.2fx, 2 workers %.2fx", b / i1, b / i2, d1 / i1, d2 / i2 }')
+done
+bare=${best[bare]} tcpd=${best[tcpd]} ing1=${best[ing1]} ing2=${best[ing2]} ingd=${best[ingd]} ingd1=${best[ingd1]}
 rm -f "$dir/bench.db"*
 summary=$("$bin" ingest --json --progress --darknet 198.18.0.0/16 --db "$dir/bench.db" "$cap" 2>/dev/null)
 rm -f "$dir/bench.db"*
@@ -54,6 +68,7 @@ row "iotwatch ingest --detect, 1 worker (+ detector thread)" "$ingd1"
 ratio() { awk -v name="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%s: %.2fx time (target <= 1.25x)\n", name, d / p }'; }
 ratio "detection overhead (--detect vs plain, 2 workers)" "$ingd" "$ing2"
 ratio "detection overhead (--detect vs plain, 1 worker)" "$ingd1" "$ing1"
+for r in $(seq "$repeat"); do echo "round $r alone: ${rounds[$r]}"; done
 echo "$summary" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
