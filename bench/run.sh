@@ -24,9 +24,11 @@ n=$("$build/bench/bench_pcap_loop" "$cap" | cut -d' ' -f1)
 # so the configurations are run in rounds, one run of each per round, and each figure is the best
 # of its REPEAT runs: every ratio compares runs made in the same minutes, not a baseline measured
 # before a slow (or fast) phase. Each round's own ratios are printed too, to show the spread.
-wall() {  # wall nanoseconds of one run of "$@"
+wall() {  # wall nanoseconds of one run of "$@"; a failed run stops the benchmark (no figure for it)
   local t0 t1
-  t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+  t0=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; return 1; }
+  t1=$(date +%s%N)
   echo $((t1 - t0))
 }
 ingest() { rm -f "$dir/bench.db"*; "$bin" ingest --quiet --darknet 198.18.0.0/16 --db "$dir/bench.db" "$@" "$cap"; }
@@ -41,9 +43,8 @@ run_config() {
     ingd1) ingest --threads 1 --detect ;;
   esac
 }
-declare -A best rounds
+declare -A best rounds this
 for r in $(seq "$repeat"); do
-  declare -A this
   for c in "${configs[@]}"; do
     this[$c]=$(wall run_config "$c")
     if [ -z "${best[$c]:-}" ] || [ "${this[$c]}" -lt "${best[$c]}" ]; then best[$c]=${this[$c]}; fi
