@@ -49,8 +49,11 @@ public:
     void compact(uint64_t universe) {
         if (bitmap_ || v_.size() == n_) return;
         const auto mid = v_.begin() + static_cast<std::ptrdiff_t>(n_);
-        std::sort(mid, v_.end());
-        std::inplace_merge(v_.begin(), mid, v_.end());
+        // The scan detector appends each interval's destinations of a key in ascending order, so
+        // the tail is often sorted already, and often entirely above the prefix: both checks are
+        // one pass over what the sort and the merge would read anyway.
+        if (!std::is_sorted(mid, v_.end())) std::sort(mid, v_.end());
+        if (n_ > 0 && *(mid - 1) >= *mid) std::inplace_merge(v_.begin(), mid, v_.end());
         v_.erase(std::unique(v_.begin(), v_.end()), v_.end());
         n_ = v_.size();
         if (universe > 0 && n_ * 64 >= universe) to_bitmap(universe);

@@ -170,18 +170,20 @@ void ScanDetector::expire(int64_t now_ns, std::vector<ScanEvent>& out) {
             ++live;
     }
     // Closed states are kept for their key's return; rebuild when most of them are dead weight
-    // (the log is empty here, so renumbering the states is safe).
+    // (the log is empty here, so renumbering the states is safe). In place: the live states move
+    // to the front of the same block and the key table is refilled in its own slots. Rebuilding
+    // into fresh ones mapped and zeroed new pages at every rebuild and again as they grew back
+    // (with the copies, ~4% of the CPU time of `ingest --detect` on the 20 M-packet benchmark).
     if (states_.size() > 4096 && live * 4 < states_.size()) {
-        FlatTable<Key, uint32_t, KeyHash> fresh(kNoKey, live * 2 + 16);
-        HugePageVector<State> kept;
-        kept.reserve(live + live / 2);
-        for (State& s : states_) {
-            if (!s.live) continue;
-            fresh[s.key] = static_cast<uint32_t>(kept.size());
-            kept.push_back(std::move(s));
+        ids_.clear();
+        size_t kept = 0;
+        for (size_t i = 0; i < states_.size(); ++i) {
+            if (!states_[i].live) continue;
+            if (kept != i) states_[kept] = std::move(states_[i]);
+            ids_[states_[kept].key] = static_cast<uint32_t>(kept);
+            ++kept;
         }
-        ids_ = std::move(fresh);
-        states_ = std::move(kept);
+        states_.resize(kept);
     }
 }
 

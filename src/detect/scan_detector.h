@@ -84,14 +84,15 @@ private:
         }
     };
     // Two cache lines exactly (prefetch() fetches both).
+    // `live` and `last_ns` are in the first line: expire()'s sweep over every state reads only those.
     struct alignas(64) State {
         Key key{};
+        bool live = false;
+        uint32_t pending = 0;  // entries of pending_ not yet in `destinations`
         int64_t start_ns = 0, last_ns = 0;
         uint64_t packets = 0;
         uint64_t fp[kFingerprintCount] = {};
         DestinationRuns destinations;
-        uint32_t pending = 0;  // entries of pending_ not yet in `destinations`
-        bool live = false;
     };
     static_assert(sizeof(State) == 128, "a scan state is two cache lines");
     static constexpr Key kNoKey{~0ULL, ~0ULL, ~0u};

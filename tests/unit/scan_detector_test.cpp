@@ -186,6 +186,11 @@ TEST(DestinationRuns, CountsLikeASetAcrossCompactionsBitmapsAndCheckpoints) {
             std::vector<uint64_t> v(1 + rng() % 40);
             for (auto& x : v) x = universe ? rng() % (burst < 200 ? 3000 : universe) : (uint64_t(rng()) << 32 | rng());
             if (burst % 2) std::sort(v.begin(), v.end());
+            // Every fourth burst ascends from above everything added so far (a tail that needs
+            // neither the sort nor the merge), unless that would leave the darknet.
+            const uint64_t top = want.empty() ? 0 : *want.rbegin() + 1;
+            if (burst % 4 == 3 && (!universe || top + 40 * v.size() < universe))
+                for (size_t i = 0; i < v.size(); ++i) v[i] = top + i * (1 + rng() % 40);
             for (uint64_t x : v) {
                 runs.add(x, universe);
                 want.insert(x);
@@ -251,6 +256,33 @@ TEST(ScanDetector, RestoreRefusesReversedOrOutOfRangeTimes) {
         ScanDetector back(dn);
         EXPECT_THROW(back.restore(r), InputError);
     }
+}
+
+// expire() rebuilds its tables in place when most states are closed: a scan that lives through
+// the rebuild keeps its packets, start and exact destination set (its state moved to the front).
+TEST(ScanDetector, ScanLivingThroughATableRebuildKeepsItsCounts) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});
+    ScanDetector det(dn);
+    std::vector<ScanEvent> out;
+    int64_t t = kT0;
+    // 5000 single-probe sources first, so the long scan's state is not the first.
+    for (uint32_t s = 0; s < 5000; ++s, t += kNanosPerSecond / 100) det.observe(syn(t, 0x0A000000 + s, 0xC6120000 + s, 23), s, out);
+    const int64_t scan_start = t;
+    const uint32_t scanner = 0x0B000001;
+    for (uint32_t d = 0; d < 60; ++d, t += 8 * kNanosPerSecond) det.observe(syn(t, scanner, 0xC6120000 + d, 23), d, out);
+    // 500 s after the last single probe, 480 s idle timeout: the 5000 close, the scan does not.
+    t = scan_start + 500 * kNanosPerSecond;
+    det.observe(syn(t, scanner, 0xC6120000 + 60, 23), 60, out);
+    det.expire(t, out);
+    EXPECT_TRUE(out.empty());  // single probes never qualify
+    // Destinations 40..99 (20 seen before the rebuild, 39 after it plus 60 itself).
+    for (uint32_t d = 40; d < 100; ++d, t += kNanosPerSecond / 10) det.observe(syn(t, scanner, 0xC6120000 + d, 23), d, out);
+    det.finish(out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].src, IpAddress::v4(scanner));
+    EXPECT_EQ(out[0].start_ns, scan_start);
+    EXPECT_EQ(out[0].packets, 121u);
+    EXPECT_EQ(out[0].destinations, 100u);
 }
 
 // The source hint word (Detector::uses_source_hint) only saves lookups: a detector fed stale,
