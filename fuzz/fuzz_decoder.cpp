@@ -20,8 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // peek_source() must accept exactly the frames decode_packet() decodes, with the same source
     // (partitioned workers skip other workers' packets on its word).
     IpAddress src;
-    const bool peeked = peek_source(link, frame.data(), uint32_t(frame.size()), src);
+    uint8_t proto = 0;
+    const bool peeked = peek_source(link, frame.data(), uint32_t(frame.size()), src, proto);
     const bool decoded = p.status == DecodeStatus::kOk || p.status == DecodeStatus::kTruncatedL4;
     if (peeked != decoded || (peeked && !(src == p.src))) __builtin_trap();
+    // A TCP or UDP protocol byte is the decoded transport (workers skip other workers' packets on it).
+    if (peeked && (proto == kProtoTcp || proto == kProtoUdp) && proto != p.protocol) __builtin_trap();
     return 0;
 }

@@ -99,5 +99,9 @@ void decode_packet(uint16_t linktype, const uint8_t* data, uint32_t caplen, uint
 /// another status (then `src` is unchanged). Partitioned workers use it to skip, undecoded, the
 /// packets of sources another worker owns. Never reads outside [data, data+caplen).
 bool peek_source(uint16_t linktype, const uint8_t* data, uint32_t caplen, IpAddress& src);
+/// The same, with the IP header's protocol byte: IPv4's protocol, IPv6's first next header (an
+/// extension header's number when one follows). When it is TCP or UDP, decode_packet()'s
+/// `protocol` is the same.
+bool peek_source(uint16_t linktype, const uint8_t* data, uint32_t caplen, IpAddress& src, uint8_t& ip_protocol);
 
 }  // namespace iotwatch

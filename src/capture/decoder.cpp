@@ -244,6 +244,11 @@ void decode_packet(uint16_t linktype, const uint8_t* d, uint32_t caplen, uint32_
 }
 
 bool peek_source(uint16_t linktype, const uint8_t* d, uint32_t caplen, IpAddress& src) {
+    uint8_t ip_protocol;
+    return peek_source(linktype, d, caplen, src, ip_protocol);
+}
+
+bool peek_source(uint16_t linktype, const uint8_t* d, uint32_t caplen, IpAddress& src, uint8_t& ip_protocol) {
     // The checks decode_packet() makes before it sets the addresses; past them it reports only
     // kOk or kTruncatedL4.
     uint32_t off = 0;
@@ -255,10 +260,12 @@ bool peek_source(uint16_t linktype, const uint8_t* d, uint32_t caplen, IpAddress
     if (ethertype == kEtherIpv4) {
         if (len < 20 || (ip[0] >> 4) != 4 || (ip[0] & 0x0F) < 5) return false;
         src = IpAddress::v4_bytes(ip + 12);
+        ip_protocol = ip[9];
         return true;
     }
     if (len < 40 || (ip[0] >> 4) != 6) return false;
     src = IpAddress::v6(ip + 8);
+    ip_protocol = ip[6];  // the first next header: an extension header's number when there is one
     return true;
 }
 

@@ -67,6 +67,12 @@ public:
     /// kPerKey detectors: the address the detector's state for `p` is keyed by, or false when `p`
     /// is of no interest to it. Default: none.
     virtual bool partition_key(const DecodedPacket& p, IpAddress& key) const { return false; }
+    /// kPerKey detectors: true when partition_key() gives no key but the packet's source for
+    /// every packet whose IP protocol (after an IPv4 header, or IPv6's first next-header value)
+    /// is `ip_protocol`. A partitioned worker then need not decode such packets of other
+    /// workers' sources: none of them can be keyed to an address it owns. Default: false (the
+    /// worker decodes every packet).
+    virtual bool keyed_by_source(uint8_t ip_protocol) const { return false; }
     /// Optional hint, called for a packet some packets before observe() gets it: `stage` 0 about
     /// 16 packets ahead (touch the state slot), stage 1 about 8 ahead (touch what the slot points
     /// to, the slot itself now being in cache). Must not change state. Default: nothing. (Per-key

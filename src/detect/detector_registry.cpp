@@ -43,6 +43,11 @@ public:
     std::string_view name() const override { return "backscatter"; }
     Scope scope() const override { return Scope::kPerKey; }
     bool partition_key(const DecodedPacket& p, IpAddress& victim) const override { return backscatter_victim(p, victim); }
+    // TCP and UDP backscatter is keyed by its source (the victim answering); ICMP errors by the
+    // destination they quote, which may be any worker's.
+    bool keyed_by_source(uint8_t ip_protocol) const override {
+        return ip_protocol == kProtoTcp || ip_protocol == kProtoUdp;
+    }
     void observe(const DecodedPacket& p, uint64_t dense, DetectionOutput& out) override {
         impl_.observe(p, dense, out.attacks);
     }

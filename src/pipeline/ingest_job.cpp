@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <array>
 #include <barrier>
 #include <chrono>
 #include <condition_variable>
@@ -518,10 +519,16 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                 uint64_t n = 0;
                 while (n < skip && src->next(raw)) ++n;  // resume inside a partly ingested input
                 std::vector<DecodedPacket> batch(kBatch);
-                // Partitioned without detectors, a worker does not decode the packets of other
-                // workers' sources: it needs only the timestamps of those that open a later bin
-                // than the packets it was given (kForeign entries), and skips the rest.
-                const bool skip_foreign = n_workers > 1 && options_.detectors.empty();
+                // A partitioned worker does not decode the packets of other workers' sources that
+                // its detectors cannot key to its own addresses (all of them without detectors;
+                // with the backscatter detector, all but ICMP): it needs only the timestamps of
+                // those that open a later bin than the packets it was given (kForeign entries),
+                // and skips the rest.
+                const bool skip_foreign = n_workers > 1;
+                // Per IP protocol byte, whether such a packet may be skipped (asked once, here).
+                std::array<bool, 256> skippable{};
+                for (unsigned proto = 0; proto < 256; ++proto)
+                    skippable[proto] = aggs[w]->foreign_skippable(static_cast<uint8_t>(proto));
                 int64_t given_bin_end = std::numeric_limits<int64_t>::min();
                 uint64_t since_sync = 0;
                 bool more = true;
@@ -539,8 +546,9 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                             wire += raw.wirelen;
                             DecodedPacket& out = batch[filled];
                             IpAddress source;
-                            if (skip_foreign && peek_source(raw.linktype, raw.data, raw.caplen, source) &&
-                                !aggs[w]->owns_address(source)) {
+                            uint8_t ip_protocol = 0;
+                            if (skip_foreign && peek_source(raw.linktype, raw.data, raw.caplen, source, ip_protocol) &&
+                                skippable[ip_protocol] && !aggs[w]->owns_address(source)) {
                                 if (raw.ts_ns < given_bin_end) {
                                     ++skipped;
                                     continue;

@@ -109,6 +109,17 @@ public:
     /// True when this worker owns address `a` (sources, and the keys of kPerKey detectors);
     /// always when unpartitioned.
     bool owns_address(const IpAddress& a) const { return partition_count_ == 1 || owns_hash(a.hash()); }
+    /// True when a packet of another worker's source whose IP protocol (peek_source()) is
+    /// `ip_protocol` changes nothing here but the bins its timestamp may open: this worker runs
+    /// no all-packet detector and every per-key detector keys such packets by their source
+    /// (Detector::keyed_by_source). Its reader may then hand it over as a kForeign entry,
+    /// undecoded. Always true without detectors.
+    bool foreign_skippable(uint8_t ip_protocol) const {
+        if (partition_index_ == 0 && !global_detectors_.empty()) return false;
+        for (const Detector* d : keyed_detectors_)
+            if (!d->keyed_by_source(ip_protocol)) return false;
+        return true;
+    }
 
     /// Runs `detectors` on the darknet packets (detect/detector.h). What they emit is handed to the
     /// sink with the rows of the next bin close (or flush). Call before the first packet. In

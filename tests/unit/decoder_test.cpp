@@ -184,6 +184,7 @@ TEST(Decoder, PeekSourceAgreesWithDecodeOnEveryFrameAndLength) {
     Bytes v6 = ipv6(kV6a, kV6b, 44, Bytes{6, 0, 0, 0, 0, 0, 0, 1});  // fragment header, then TCP
     Bytes v6tcp = tcp(1, 2, 3, 0x12);
     v6.insert(v6.end(), v6tcp.begin(), v6tcp.end());
+    const Bytes v6_direct = ipv6(kV6a, kV6b, 6, v6tcp);  // TCP as the first next header
     Bytes bad_version = v4, short_ihl = v4, v6_as_v4 = v6;
     bad_version[0] = 0x55;
     short_ihl[0] = 0x44;
@@ -214,13 +215,15 @@ TEST(Decoder, PeekSourceAgreesWithDecodeOnEveryFrameAndLength) {
                           {kLinkIpv4, v4},
                           {kLinkIpv4, v6_as_v4},
                           {kLinkIpv6, v6},
+                          {kLinkIpv6, v6_direct},
+                          {kLinkEthernet, ethernet(v6_direct, 0x86DD)},
                           {kLinkIpv6, v4},
                           {kLinkNull, with({2, 0, 0, 0}, v4)},
                           {kLinkNull, with({0, 0, 0, 30}, v6)},
                           {kLinkLoop, with({0, 0, 0, 2}, v4)},
                           {12, v4},
                           {147, v4}};
-    size_t accepted = 0, refused = 0;
+    size_t accepted = 0, refused = 0, transport_checked = 0;
     for (const auto& c : cases) {
         for (uint32_t n = 0; n <= c.frame.size(); ++n) {
             Bytes part(c.frame.begin(), c.frame.begin() + n);  // exact size: ASan catches overreads
@@ -230,6 +233,15 @@ TEST(Decoder, PeekSourceAgreesWithDecodeOnEveryFrameAndLength) {
             const bool peeked = peek_source(c.link, part.data(), n, src);
             const bool decoded = p.status == DecodeStatus::kOk || p.status == DecodeStatus::kTruncatedL4;
             ASSERT_EQ(peeked, decoded) << "link " << c.link << " length " << n << " status " << int(p.status);
+            // The protocol byte: when it says TCP or UDP, that is the decoded transport (workers
+            // skip other workers' TCP/UDP packets on it when their detectors key by source).
+            IpAddress src2;
+            uint8_t proto = 0;
+            ASSERT_EQ(peek_source(c.link, part.data(), n, src2, proto), peeked);
+            if (peeked && (proto == kProtoTcp || proto == kProtoUdp)) {
+                EXPECT_EQ(proto, p.protocol) << "link " << c.link << " length " << n;
+                ++transport_checked;
+            }
             if (peeked) {
                 EXPECT_EQ(src, p.src) << "link " << c.link << " length " << n;
                 ++accepted;
@@ -241,4 +253,5 @@ TEST(Decoder, PeekSourceAgreesWithDecodeOnEveryFrameAndLength) {
     }
     EXPECT_GT(accepted, 200u);
     EXPECT_GT(refused, 200u);
+    EXPECT_GT(transport_checked, 100u);
 }
