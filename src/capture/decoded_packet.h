@@ -95,13 +95,12 @@ void decode_packet(uint16_t linktype, const uint8_t* data, uint32_t caplen, uint
                    DecodedPacket& out);
 
 /// The source address of a frame that decode_packet() would decode with status kOk or
-/// kTruncatedL4, read without decoding the rest; false exactly when decode_packet() would report
-/// another status (then `src` is unchanged). Partitioned workers use it to skip, undecoded, the
-/// packets of sources another worker owns. Never reads outside [data, data+caplen).
-bool peek_source(uint16_t linktype, const uint8_t* data, uint32_t caplen, IpAddress& src);
-/// The same, with the IP header's protocol byte: IPv4's protocol, IPv6's first next header (an
-/// extension header's number when one follows). When it is TCP or UDP, decode_packet()'s
-/// `protocol` is the same.
+/// kTruncatedL4, and its IP header's protocol byte (IPv4's protocol, IPv6's first next header: an
+/// extension header's number when one follows; when it is TCP or UDP, decode_packet()'s
+/// `protocol` is the same), read without decoding the rest; false exactly when decode_packet()
+/// would report another status (then `src` and `ip_protocol` are unchanged). Partitioned workers
+/// use it to skip, undecoded, the packets of sources another worker owns. Never reads outside
+/// [data, data+caplen).
 bool peek_source(uint16_t linktype, const uint8_t* data, uint32_t caplen, IpAddress& src, uint8_t& ip_protocol);
 
 }  // namespace iotwatch

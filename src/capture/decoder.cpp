@@ -243,11 +243,6 @@ void decode_packet(uint16_t linktype, const uint8_t* d, uint32_t caplen, uint32_
     transport(next, ip + pos, len - pos, declared, out);
 }
 
-bool peek_source(uint16_t linktype, const uint8_t* d, uint32_t caplen, IpAddress& src) {
-    uint8_t ip_protocol;
-    return peek_source(linktype, d, caplen, src, ip_protocol);
-}
-
 bool peek_source(uint16_t linktype, const uint8_t* d, uint32_t caplen, IpAddress& src, uint8_t& ip_protocol) {
     // The checks decode_packet() makes before it sets the addresses; past them it reports only
     // kOk or kTruncatedL4.

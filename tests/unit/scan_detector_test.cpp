@@ -275,7 +275,7 @@ TEST(ScanDetector, ScanLivingThroughATableRebuildKeepsItsCounts) {
     det.observe(syn(t, scanner, 0xC6120000 + 60, 23), 60, out);
     det.expire(t, out);
     EXPECT_TRUE(out.empty());  // single probes never qualify
-    // Destinations 40..99 (20 seen before the rebuild, 39 after it plus 60 itself).
+    // Destinations 40..99: 40..60 already counted, 61..99 new; 0..99 distinct in all.
     for (uint32_t d = 40; d < 100; ++d, t += kNanosPerSecond / 10) det.observe(syn(t, scanner, 0xC6120000 + d, 23), d, out);
     det.finish(out);
     ASSERT_EQ(out.size(), 1u);
