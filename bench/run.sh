@@ -2,7 +2,8 @@
 # Telescope ingest benchmark (issue 2). On one generated capture (page-cached, default 20 M packets)
 # it measures, in the same run: a bare libpcap pcap_next_ex loop (the baseline), tcpdump -r FILE
 # -w /dev/null, and `iotwatch ingest` doing everything (decode, classify, bins, ports, sources,
-# SQLite writes), with and without --detect, and prints packets/s and the ratio to the bare loop,
+# SQLite writes), without detectors, with --detect (scan events, backscatter) and with every detector
+# (--detect --model: also the SVM, on a model trained here), and prints packets/s and the ratio to the bare loop,
 # the detection overhead (time with --detect / time without, same run), plus per-source state size.
 # Each figure is the best of REPEAT interleaved rounds. Not a test: nothing here asserts a time.
 set -euo pipefail
@@ -18,6 +19,15 @@ if [ ! -s "$cap" ]; then
   "$bin" gen --seed 1 --packets "$packets" --darknet 198.18.0.0/16 -o "$cap"
 fi
 cat "$cap" > /dev/null  # page cache
+# A model for the SVM detector (svm-ddos), trained as tests/integration/svm_classifier.sh does on a
+# small generated day of another seed, so that a row runs every detector: --detect --model.
+model="$dir/bench-svm.model"
+if [ ! -s "$model" ] || [ ! -s "$model.scale" ]; then
+  "$bin" gen --seed 5 --packets 300000 --darknet 198.18.0.0/16 -o "$dir/svm-train.pcap" --truth "$dir/svm-train.json" 2>/dev/null
+  python3 -c "import json,sys; print('\n'.join(v['victim'] for v in json.load(open(sys.argv[1]))['dos_victims']))" \
+    "$dir/svm-train.json" > "$dir/svm-train.labels"
+  "$bin" train --darknet 198.18.0.0/16 --labels "$dir/svm-train.labels" --model "$model" "$dir/svm-train.pcap" >/dev/null
+fi
 n=$("$build/bench/bench_pcap_loop" "$cap" | cut -d' ' -f1)
 
 # The machine's speed can drift by a third from one minute to the next (a shared virtual machine),
@@ -32,7 +42,7 @@ wall() {  # wall nanoseconds of one run of "$@"; a failed run stops the benchmar
   echo $((t1 - t0))
 }
 ingest() { rm -f "$dir/bench.db"*; "$bin" ingest --quiet --darknet 198.18.0.0/16 --db "$dir/bench.db" "$@" "$cap"; }
-configs=(bare tcpd ing1 ing2 ingd ingd1)
+configs=(bare tcpd ing1 ing2 ingd ingd1 ingm ingm1)
 run_config() {
   case $1 in
     bare) "$build/bench/bench_pcap_loop" "$cap" ;;
@@ -41,6 +51,8 @@ run_config() {
     ing2) ingest --threads 2 ;;
     ingd) ingest --threads 2 --detect ;;
     ingd1) ingest --threads 1 --detect ;;
+    ingm) ingest --threads 2 --detect --model "$model" ;;
+    ingm1) ingest --threads 1 --detect --model "$model" ;;
   esac
 }
 declare -A best rounds this
@@ -50,9 +62,11 @@ for r in $(seq "$repeat"); do
     if [ -z "${best[$c]:-}" ] || [ "${this[$c]}" -lt "${best[$c]}" ]; then best[$c]=${this[$c]}; fi
   done
   rounds[$r]=$(awk -v b="${this[bare]}" -v i1="${this[ing1]}" -v i2="${this[ing2]}" -v d2="${this[ingd]}" -v d1="${this[ingd1]}" \
-    'BEGIN { printf "1 worker %.2fx, 2 workers %.2fx; overhead 1 worker %.2fx, 2 workers %.2fx", b / i1, b / i2, d1 / i1, d2 / i2 }')
+    -v m2="${this[ingm]}" -v m1="${this[ingm1]}" \
+    'BEGIN { printf "1 worker %.2fx, 2 workers %.2fx; overhead 1 worker %.2fx, 2 workers %.2fx; with the SVM 1 worker %.2fx, 2 workers %.2fx", b / i1, b / i2, d1 / i1, d2 / i2, m1 / i1, m2 / i2 }')
 done
 bare=${best[bare]} tcpd=${best[tcpd]} ing1=${best[ing1]} ing2=${best[ing2]} ingd=${best[ingd]} ingd1=${best[ingd1]}
+ingm=${best[ingm]} ingm1=${best[ingm1]}
 rm -f "$dir/bench.db"*
 summary=$("$bin" ingest --json --progress --darknet 198.18.0.0/16 --db "$dir/bench.db" "$cap" 2>/dev/null)
 rm -f "$dir/bench.db"*
@@ -65,10 +79,14 @@ row "iotwatch ingest, 1 worker (end to end)" "$ing1"
 row "iotwatch ingest, 2 workers (end to end)" "$ing2"
 row "iotwatch ingest --detect, 2 workers" "$ingd"
 row "iotwatch ingest --detect, 1 worker (+ detector thread)" "$ingd1"
+row "iotwatch ingest --detect --model (all detectors), 2 workers" "$ingm"
+row "iotwatch ingest --detect --model (all detectors), 1 worker" "$ingm1"
 # Detection overhead (detection issue: <= 1.25x the time of ingest alone), from the figures above.
 ratio() { awk -v name="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%s: %.2fx time (target <= 1.25x)\n", name, d / p }'; }
 ratio "detection overhead (--detect vs plain, 2 workers)" "$ingd" "$ing2"
 ratio "detection overhead (--detect vs plain, 1 worker)" "$ingd1" "$ing1"
+ratio "all detectors overhead (--detect --model vs plain, 2 workers)" "$ingm" "$ing2"
+ratio "all detectors overhead (--detect --model vs plain, 1 worker)" "$ingm1" "$ing1"
 for r in $(seq "$repeat"); do echo "round $r alone: ${rounds[$r]}"; done
 echo "$summary" | python3 -c '
 import json, sys

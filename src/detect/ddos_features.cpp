@@ -1,9 +1,11 @@
 #include "detect/ddos_features.h"
 
 #include <algorithm>
+#include <bitset>
 #include <cmath>
 
 #include "core/byte_buffer.h"
+#include "core/radix_sort.h"
 #include "core/timestamp.h"
 
 namespace iotwatch {
@@ -21,16 +23,6 @@ Stats stats(const std::vector<double>& v) {
     s.sd = std::sqrt(s.sd / double(v.size()));
     return s;
 }
-/// Counts per key as doubles (the "packets per X" distributions).
-template <typename K>
-std::vector<double> per_key(const std::vector<K>& keys) {
-    std::map<K, double> m;
-    for (const K& k : keys) m[k] += 1;
-    std::vector<double> out;
-    for (auto& [k, n] : m) out.push_back(n);
-    return out;
-}
-
 }  // namespace
 
 const char* DdosFeatureExtractor::feature_name(size_t i) {
@@ -42,15 +34,34 @@ const char* DdosFeatureExtractor::feature_name(size_t i) {
     return i < kDdosFeatureCount ? kNames[i] : "?";
 }
 
-void DdosFeatureExtractor::add(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out) {
-    const int64_t w = bin_start_seconds(p.ts_ns, window_s_);
-    if (window_start_ == INT64_MIN) window_start_ = w;
-    if (w > window_start_) {
-        emit(out);
-        window_start_ = w;
+DdosFeatureExtractor::DdosFeatureExtractor(int64_t window_s, uint64_t min_packets)
+    : window_s_(window_s), min_packets_(min_packets), index_(kNoAddress, 1024) {}
+
+uint32_t DdosFeatureExtractor::no_address_index() {
+    if (no_address_index_ < 0) {
+        no_address_index_ = static_cast<int64_t>(sources_.size());
+        sources_.push_back(kNoAddress);
     }
-    by_source_[p.src].push_back({p.ts_ns, p.dst.is_v4() ? p.dst.v4_value() : uint32_t(p.dst.hash()), p.sport, p.dport,
-                                 uint16_t(std::min<uint32_t>(p.payload_len, 65535)), p.protocol});
+    return static_cast<uint32_t>(no_address_index_);
+}
+
+void DdosFeatureExtractor::open_window(int64_t start_s) {
+    window_start_ = start_s;
+    // Saturating: a window at the end of the timestamp range stays open for every later packet.
+    window_end_ns_ = start_s == INT64_MIN                               ? INT64_MIN
+                     : start_s > (INT64_MAX / 1000000000 - window_s_) ? INT64_MAX
+                                                                        : (start_s + window_s_) * 1000000000;
+}
+
+void DdosFeatureExtractor::add_opening(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out) {
+    const int64_t w = bin_start_seconds(p.ts_ns, window_s_);
+    if (window_start_ == INT64_MIN) {
+        open_window(w);
+    } else if (w > window_start_) {
+        emit(out);
+        open_window(w);
+    }
+    append(source_index(p.src), packet_of(p));
 }
 
 void DdosFeatureExtractor::finish(const std::function<void(const SourceWindow&)>& out) { emit(out); }
@@ -58,65 +69,145 @@ void DdosFeatureExtractor::finish(const std::function<void(const SourceWindow&)>
 void DdosFeatureExtractor::expire(int64_t now_ns, const std::function<void(const SourceWindow&)>& out) {
     if (window_start_ == INT64_MIN || bin_start_seconds(now_ns, window_s_) <= window_start_) return;
     emit(out);
-    window_start_ = INT64_MIN;
+    open_window(INT64_MIN);
 }
 
-void DdosFeatureExtractor::serialize(ByteWriter& w) const {
-    w.put(window_start_);
-    w.put<uint64_t>(by_source_.size());
-    for (const auto& [src, pkts] : by_source_) {
-        w.put(src.hi());
-        w.put(src.lo());
-        w.put_vector(pkts);
+template <typename F>
+void DdosFeatureExtractor::for_each_source(uint64_t min_packets, F&& f) const {
+    // Counting sort by source index: stable, so each source's packets stay in arrival order. Only
+    // the sources with at least min_packets packets are grouped (in a window of the benchmark
+    // most have fewer and are not emitted).
+    constexpr uint32_t kSkipped = UINT32_MAX;
+    const size_t k = sources_.size();
+    group_count_.assign(k, 0);
+    for (uint32_t s : packet_source_) ++group_count_[s];
+    group_cursor_.resize(k);
+    std::vector<std::pair<IpAddress, uint32_t>> order;  // (address, index) of the grouped sources
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < k; ++i) {
+        if (group_count_[i] >= min_packets) {
+            group_cursor_[i] = total;
+            total += group_count_[i];
+            order.emplace_back(sources_[i], i);
+        } else {
+            group_cursor_[i] = kSkipped;
+        }
+    }
+    grouped_.resize(total);
+    for (size_t i = 0; i < packets_.size(); ++i) {
+        uint32_t& cursor = group_cursor_[packet_source_[i]];
+        if (cursor != kSkipped) grouped_[cursor++] = packets_[i];
+    }
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [address, i] : order) {
+        const Pkt* end = grouped_.data() + group_cursor_[i];  // each cursor ended past its group
+        f(address, end - group_count_[i], end);
     }
 }
 
+void DdosFeatureExtractor::clear_window() {
+    index_.clear();
+    no_address_index_ = -1;
+    sources_.clear();
+    packets_.clear();
+    packet_source_.clear();
+}
+
+void DdosFeatureExtractor::serialize(ByteWriter& w) const {
+    // As the first version wrote it (a std::map of per-source vectors): checkpoints carry over.
+    w.put(window_start_);
+    w.put<uint64_t>(sources_.size());
+    for_each_source(1, [&](const IpAddress& src, const Pkt* first, const Pkt* last) {
+        w.put(src.hi());
+        w.put(src.lo());
+        w.put<uint64_t>(static_cast<uint64_t>(last - first));
+        for (const Pkt* p = first; p != last; ++p) w.put(*p);
+    });
+}
+
 void DdosFeatureExtractor::restore(ByteReader& r) {
-    by_source_.clear();
-    window_start_ = r.get<int64_t>();
+    clear_window();
+    open_window(r.get<int64_t>());
     const uint64_t n = r.get<uint64_t>();
     for (uint64_t i = 0; i < n; ++i) {
         const uint64_t hi = r.get<uint64_t>(), lo = r.get<uint64_t>();
-        auto pkts = r.get_vector<Pkt>();
+        const auto pkts = r.get_vector<Pkt>();
         if (pkts.empty()) r.fail("feature window holds a source without packets");
-        by_source_[IpAddress::from_halves(hi, lo)] = std::move(pkts);
+        const IpAddress src = IpAddress::from_halves(hi, lo);
+        const size_t before = sources_.size();
+        const uint32_t s = source_index(src);
+        if (sources_.size() == before) r.fail("feature window holds a source twice");
+        for (const Pkt& p : pkts) append(s, p);
     }
 }
 
 void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& out) {
-    for (auto& [src, pkts] : by_source_) {
-        if (pkts.size() < min_packets_) continue;
-        std::sort(pkts.begin(), pkts.end(), [](const Pkt& a, const Pkt& b) { return a.ts_ns < b.ts_ns; });
+    // Scratch of one source's computation, reused across sources.
+    std::vector<Pkt> by_time;
+    std::vector<uint32_t> keys, key_scratch;
+    std::vector<double> counts, gaps;
+    for_each_source(std::max<uint64_t>(min_packets_, 1), [&](const IpAddress& src, const Pkt* first, const Pkt* last) {
+        const size_t n = static_cast<size_t>(last - first);
+        // In time order (arrival order unless the capture was out of order).
+        if (!std::is_sorted(first, last, [](const Pkt& a, const Pkt& b) { return a.ts_ns < b.ts_ns; })) {
+            by_time.assign(first, last);
+            std::stable_sort(by_time.begin(), by_time.end(), [](const Pkt& a, const Pkt& b) { return a.ts_ns < b.ts_ns; });
+            first = by_time.data();
+            last = first + n;
+        }
+        // Mean and sd as stats() computes them (same operations in the same order).
+        auto stats_of = [](size_t count, auto value) {
+            Stats s;
+            if (count == 0) return s;
+            for (size_t i = 0; i < count; ++i) s.mean += value(i);
+            s.mean /= double(count);
+            for (size_t i = 0; i < count; ++i) s.sd += (value(i) - s.mean) * (value(i) - s.mean);
+            s.sd = std::sqrt(s.sd / double(count));
+            return s;
+        };
+        const Stats si = stats_of(n - 1, [&](size_t i) { return double(first[i + 1].ts_ns - first[i].ts_ns) / 1e9; });
+        const Stats spl = stats_of(n, [&](size_t i) { return double(first[i].payload); });
+        // Packets per key, in key order (as a std::map counted them), from the sorted keys.
+        auto per_key = [&](auto key) {
+            keys.clear();
+            for (const Pkt* p = first; p != last; ++p) keys.push_back(key(*p));
+            // Large research scanners send tens of thousands of packets a window: three
+            // comparison sorts of theirs were most of the SVM detector's time.
+            if (keys.size() >= 512)
+                radix_sort(keys, key_scratch, [](uint32_t k) { return uint64_t(k); });
+            else
+                std::sort(keys.begin(), keys.end());
+            counts.clear();
+            for (size_t i = 0; i < keys.size();) {
+                size_t j = i + 1;
+                while (j < keys.size() && keys[j] == keys[i]) ++j;
+                counts.push_back(double(j - i));
+                i = j;
+            }
+            return stats(counts);
+        };
+        const Stats sps = per_key([](const Pkt& p) { return uint32_t(p.sport); });
+        const double sport_count = double(counts.size());
+        const Stats spp = per_key([](const Pkt& p) { return uint32_t(p.dport); });
+        const double dport_count = double(counts.size());
+        const Stats spd = per_key([](const Pkt& p) { return p.dst; });  // keys: the sorted destinations
+        const double dst_count = double(counts.size());
+        gaps.clear();
+        for (size_t i = 1; i < keys.size(); ++i)
+            if (keys[i] != keys[i - 1]) gaps.push_back(double(keys[i] - keys[i - 1]));
+        const Stats sg = stats(gaps);
+        std::bitset<256> protos;
+        for (const Pkt* p = first; p != last; ++p) protos.set(p->proto);
+
         SourceWindow sw;
         sw.src = src;
         sw.window_start_s = window_start_;
-        auto& f = sw.features;
-        std::vector<double> ipt, payload;
-        std::vector<uint16_t> sports, dports;
-        std::vector<uint32_t> dsts;
-        std::vector<uint8_t> protos;
-        for (size_t i = 0; i < pkts.size(); ++i) {
-            if (i) ipt.push_back(double(pkts[i].ts_ns - pkts[i - 1].ts_ns) / 1e9);
-            payload.push_back(pkts[i].payload);
-            sports.push_back(pkts[i].sport);
-            dports.push_back(pkts[i].dport);
-            dsts.push_back(pkts[i].dst);
-            protos.push_back(pkts[i].proto);
-        }
-        const auto ps = per_key(sports), pd = per_key(dsts), pp = per_key(dports), pr = per_key(protos);
-        std::vector<uint32_t> udst = dsts;
-        std::sort(udst.begin(), udst.end());
-        udst.erase(std::unique(udst.begin(), udst.end()), udst.end());
-        std::vector<double> gaps;
-        for (size_t i = 1; i < udst.size(); ++i) gaps.push_back(double(udst[i] - udst[i - 1]));
-        const Stats si = stats(ipt), sps = stats(ps), spd = stats(pd), spp = stats(pp), spl = stats(payload),
-                    sg = stats(gaps);
-        f = {double(pkts.size()), si.mean,  si.sd,      double(ps.size()), sps.mean, sps.sd,
-             double(pd.size()),   spd.mean, spd.sd,     double(pp.size()), spp.mean, spp.sd,
-             double(pr.size()),   spl.mean, spl.sd,     sg.mean,           sg.sd};
+        sw.features = {double(n),   si.mean,  si.sd,     sport_count,           sps.mean, sps.sd,
+                       dst_count,   spd.mean, spd.sd,    dport_count,           spp.mean, spp.sd,
+                       double(protos.count()), spl.mean, spl.sd, sg.mean,       sg.sd};
         out(sw);
-    }
-    by_source_.clear();
+    });
+    clear_window();
 }
 
 }  // namespace iotwatch

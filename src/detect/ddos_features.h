@@ -8,10 +8,10 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <vector>
 
 #include "capture/decoded_packet.h"
+#include "core/flat_table.h"
 
 namespace iotwatch {
 
@@ -26,14 +26,27 @@ struct SourceWindow {
 };
 
 /// Collects darknet packets per source for fixed windows and emits feature vectors when a window
-/// ends. Holds the window's packets (24 bytes each): meant for training and offline
-/// classification runs, not for the always-on ingest path.
+/// ends, sources in address order. Holds the open window's packets (24 bytes each, plus 4 for the
+/// source's index): the features are exact, and the per-key distributions, the inter-packet times
+/// and the destination gaps need them all.
+///
+/// Per packet it is one lookup in a flat table (source -> index) and two appends; at the window's
+/// end a counting sort by source index groups each source's packets (in arrival order) and each
+/// source's keys are sorted once. The first version kept a std::map of per-source vectors and
+/// counted keys in std::maps: on the 20 M-packet benchmark the SVM detector made the detector
+/// thread the bottleneck of `ingest --detect --model` (15.6 s against 3.9 s without the model).
 class DdosFeatureExtractor {
 public:
-    explicit DdosFeatureExtractor(int64_t window_s = 600, uint64_t min_packets = 5)
-        : window_s_(window_s), min_packets_(min_packets) {}
+    explicit DdosFeatureExtractor(int64_t window_s = 600, uint64_t min_packets = 5);
     /// Adds a darknet packet; calls `out` for every source of a window that ended before it.
-    void add(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out);
+    void add(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out) {
+        if (p.ts_ns < window_end_ns_) [[likely]]  // the open window (or an earlier, late packet)
+            append(source_index(p.src), packet_of(p));
+        else
+            add_opening(p, out);
+    }
+    /// Prefetches the table slot of `src` (call a few packets before add()).
+    void prefetch(const IpAddress& src) const { index_.prefetch(src); }
     /// Emits the open window.
     void finish(const std::function<void(const SourceWindow&)>& out);
     /// Emits the open window when `now_ns` lies past its end (interval boundaries in the pipeline).
@@ -52,12 +65,58 @@ private:
         uint16_t payload;
         uint8_t proto;
     };
+    struct AddressHash {
+        uint64_t operator()(const IpAddress& a) const { return a.hash(); }
+    };
+    /// The table's empty-slot key; this one address gets its index outside the table.
+    static constexpr IpAddress kNoAddress = IpAddress::from_halves(~0ULL, ~0ULL);
+
+    static Pkt packet_of(const DecodedPacket& p) {
+        return {p.ts_ns, p.dst.is_v4() ? p.dst.v4_value() : uint32_t(p.dst.hash()), p.sport, p.dport,
+                uint16_t(p.payload_len < 65535 ? p.payload_len : 65535), p.protocol};
+    }
+    uint32_t source_index(const IpAddress& src) {
+        if (src == kNoAddress) [[unlikely]]
+            return no_address_index();
+        bool inserted = false;
+        uint32_t& index = index_.find_or_insert(src, inserted);
+        if (inserted) [[unlikely]] {
+            index = static_cast<uint32_t>(sources_.size());
+            sources_.push_back(src);
+        }
+        return index;
+    }
+    uint32_t no_address_index();
+    void append(uint32_t source, const Pkt& pkt) {
+        packets_.push_back(pkt);
+        packet_source_.push_back(source);
+    }
+    /// add() for a packet past the open window (or the first): emits the window and opens its own.
+    void add_opening(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out);
+    /// Sets window_start_ and window_end_ns_ (INT64_MIN: no window open).
+    void open_window(int64_t start_s);
+    /// The open window's packets grouped by source, sources in address order: calls
+    /// f(address, first, last) with the packets, in arrival order, of each source that sent at
+    /// least `min_packets` (>= 1).
+    template <typename F>
+    void for_each_source(uint64_t min_packets, F&& f) const;
     void emit(const std::function<void(const SourceWindow&)>& out);
+    void clear_window();
 
     int64_t window_s_;
     uint64_t min_packets_;
     int64_t window_start_ = INT64_MIN;
-    std::map<IpAddress, std::vector<Pkt>> by_source_;
+    int64_t window_end_ns_ = INT64_MIN;  // first timestamp past the open window; INT64_MIN: none open
+    FlatTable<IpAddress, uint32_t, AddressHash> index_;  // source -> index into sources_
+    int64_t no_address_index_ = -1;                      // kNoAddress's index, if it sent
+    std::vector<IpAddress> sources_;                     // by index
+    std::vector<Pkt> packets_;                           // the window's, in arrival order
+    std::vector<uint32_t> packet_source_;                // packets_[i]'s source index
+    // Reused by for_each_source(): packets grouped by source, each source's packet count and
+    // its cursor into grouped_.
+    mutable std::vector<Pkt> grouped_;
+    mutable std::vector<uint32_t> group_count_;
+    mutable std::vector<uint32_t> group_cursor_;
 };
 
 }  // namespace iotwatch

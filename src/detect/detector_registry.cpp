@@ -63,7 +63,7 @@ private:
 
 /// Furutani et al.'s SVM over the 17 per-source features of each window: a source whose window
 /// the model classifies as DDoS backscatter gets a SourceLabel. Per-source scope: the features of
-/// a source need only that source's packets. Holds the open window's packets (24 bytes each).
+/// a source need only that source's packets. Holds the open window's packets (28 bytes each).
 class SvmDdosModule final : public Detector {
 public:
     SvmDdosModule(const Darknet&, const DetectorConfig& c) : extractor_(c.svm_window_s), model_path_(c.svm_model) {
@@ -73,6 +73,9 @@ public:
     Scope scope() const override { return Scope::kPerSource; }
     void observe(const DecodedPacket& p, uint64_t, DetectionOutput& out) override {
         extractor_.add(p, [&](const SourceWindow& w) { classify(w, out); });
+    }
+    void prefetch(const DecodedPacket& p, int stage) const override {
+        if (stage == 1) extractor_.prefetch(p.src);
     }
     void end_interval(int64_t now_ns, DetectionOutput& out) override {
         extractor_.expire(now_ns, [&](const SourceWindow& w) { classify(w, out); });

@@ -1,5 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "core/byte_buffer.h"
+#include "core/error.h"
 #include "detect/ddos_features.h"
 
 using namespace iotwatch;
@@ -44,4 +51,137 @@ TEST(DdosFeatures, SeventeenFeaturesOfOneWindow) {
     EXPECT_DOUBLE_EQ(f[15], 5.0);              // destination gaps 4, 6
     EXPECT_DOUBLE_EQ(f[16], 1.0);
     EXPECT_STREQ(DdosFeatureExtractor::feature_name(16), "dst_gap_sd");
+}
+
+namespace {
+
+DecodedPacket random_packet(std::mt19937_64& rng, int64_t window_start_s) {
+    DecodedPacket p;
+    // 40 sources, a few of them busy; timestamps somewhat out of order; repeated keys.
+    const uint32_t source = (rng() % 4 == 0) ? uint32_t(rng() % 3) : uint32_t(rng() % 40);
+    p.src = IpAddress::v4(0x0A000000u + source * 7919u);
+    p.ts_ns = window_start_s * 1000000000LL + int64_t(rng() % 600000) * 1000000LL;
+    p.dst = IpAddress::v4(0xC6120000u + uint32_t(rng() % 300));
+    p.sport = uint16_t(1024 + rng() % 20);
+    p.dport = uint16_t(rng() % 3 == 0 ? 23 : rng() % 50);
+    p.protocol = rng() % 5 == 0 ? 17 : 6;
+    p.payload_len = uint32_t(rng() % 3 == 0 ? 0 : rng() % 1500);
+    return p;
+}
+
+/// The features as the first, plain implementation computed them (std::map per source and per
+/// key, packets sorted by time): the reference the flat-table version must match.
+std::map<IpAddress, DdosFeatureVector> reference_features(const std::vector<DecodedPacket>& pkts, size_t min_packets) {
+    std::map<IpAddress, std::vector<DecodedPacket>> by_source;
+    for (const auto& p : pkts) by_source[p.src].push_back(p);
+    auto stats = [](const std::vector<double>& v) {
+        double mean = 0, sd = 0;
+        if (v.empty()) return std::pair{0.0, 0.0};
+        for (double x : v) mean += x;
+        mean /= double(v.size());
+        for (double x : v) sd += (x - mean) * (x - mean);
+        return std::pair{mean, std::sqrt(sd / double(v.size()))};
+    };
+    auto per_key = [](auto key, const std::vector<DecodedPacket>& v) {
+        std::map<uint32_t, double> m;
+        for (const auto& p : v) m[key(p)] += 1;
+        std::vector<double> out;
+        for (auto& [k, n] : m) out.push_back(n);
+        return out;
+    };
+    std::map<IpAddress, DdosFeatureVector> out;
+    for (auto& [src, v] : by_source) {
+        if (v.size() < min_packets) continue;
+        std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; });
+        std::vector<double> ipt, payload;
+        for (size_t i = 0; i < v.size(); ++i) {
+            if (i) ipt.push_back(double(v[i].ts_ns - v[i - 1].ts_ns) / 1e9);
+            payload.push_back(double(v[i].payload_len));
+        }
+        const auto ps = per_key([](const DecodedPacket& p) { return uint32_t(p.sport); }, v);
+        const auto pd = per_key([](const DecodedPacket& p) { return p.dst.v4_value(); }, v);
+        const auto pp = per_key([](const DecodedPacket& p) { return uint32_t(p.dport); }, v);
+        const auto pr = per_key([](const DecodedPacket& p) { return uint32_t(p.protocol); }, v);
+        std::set<uint32_t> dsts;
+        for (const auto& p : v) dsts.insert(p.dst.v4_value());
+        std::vector<double> gaps;
+        for (auto it = dsts.begin(); it != dsts.end() && std::next(it) != dsts.end(); ++it)
+            gaps.push_back(double(*std::next(it) - *it));
+        const auto si = stats(ipt), sps = stats(ps), spd = stats(pd), spp = stats(pp), spl = stats(payload), sg = stats(gaps);
+        out[src] = {double(v.size()), si.first,  si.second, double(ps.size()), sps.first, sps.second,
+                    double(pd.size()), spd.first, spd.second, double(pp.size()), spp.first, spp.second,
+                    double(pr.size()), spl.first, spl.second, sg.first,          sg.second};
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(DdosFeatures, MatchTheStraightforwardComputationOnRandomWindows) {
+    std::mt19937_64 rng(7);
+    DdosFeatureExtractor fx(600, 5);
+    std::vector<SourceWindow> out;
+    auto keep = [&](const SourceWindow& w) { out.push_back(w); };
+    for (int64_t window : {0, 600, 1800}) {
+        std::vector<DecodedPacket> pkts;
+        for (int i = 0; i < 3000; ++i) pkts.push_back(random_packet(rng, window));
+        out.clear();
+        for (const auto& p : pkts) fx.add(p, keep);
+        fx.finish(keep);
+        const auto want = reference_features(pkts, 5);
+        ASSERT_EQ(out.size(), want.size());
+        auto it = want.begin();
+        for (const auto& w : out) {  // emitted in address order, as the map iterates
+            EXPECT_EQ(w.src, it->first);
+            EXPECT_EQ(w.window_start_s, window);
+            for (size_t f = 0; f < kDdosFeatureCount; ++f)
+                EXPECT_NEAR(w.features[f], it->second[f], 1e-9 * std::max(1.0, std::abs(it->second[f])))
+                    << DdosFeatureExtractor::feature_name(f) << " of " << w.src.to_string();
+            ++it;
+        }
+    }
+}
+
+TEST(DdosFeatures, CheckpointInsideAWindowChangesNothing) {
+    std::mt19937_64 rng(11);
+    std::vector<DecodedPacket> pkts;
+    for (int i = 0; i < 2000; ++i) pkts.push_back(random_packet(rng, 0));
+    for (int i = 0; i < 2000; ++i) pkts.push_back(random_packet(rng, 600));
+    auto run = [&](size_t cut) {
+        std::vector<SourceWindow> out;
+        auto keep = [&](const SourceWindow& w) { out.push_back(w); };
+        DdosFeatureExtractor first(600, 5);
+        for (size_t i = 0; i < cut; ++i) first.add(pkts[i], keep);
+        ByteWriter w;
+        first.serialize(w);
+        DdosFeatureExtractor second(600, 5);
+        ByteReader r(w.data(), "test state");
+        second.restore(r);
+        for (size_t i = cut; i < pkts.size(); ++i) second.add(pkts[i], keep);
+        second.finish(keep);
+        return out;
+    };
+    const auto whole = run(0);
+    ASSERT_GT(whole.size(), 10u);
+    for (size_t cut : {size_t(1), size_t(999), size_t(2000), size_t(3500)}) {
+        const auto resumed = run(cut);
+        ASSERT_EQ(resumed.size(), whole.size()) << "cut at " << cut;
+        for (size_t i = 0; i < whole.size(); ++i) {
+            EXPECT_EQ(resumed[i].src, whole[i].src);
+            EXPECT_EQ(resumed[i].window_start_s, whole[i].window_start_s);
+            EXPECT_EQ(resumed[i].features, whole[i].features) << "cut at " << cut << ", window " << i;
+        }
+    }
+}
+
+TEST(DdosFeatures, DamagedCheckpointIsRefused) {
+    DdosFeatureExtractor fx(600, 1);
+    ByteWriter w;
+    w.put<int64_t>(0);
+    w.put<uint64_t>(1);  // one source ...
+    w.put<uint64_t>(0);
+    w.put<uint64_t>(0x0A000001);
+    w.put<uint64_t>(0);  // ... without packets
+    ByteReader r(w.data(), "test state");
+    EXPECT_THROW(fx.restore(r), InputError);
 }
