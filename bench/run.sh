@@ -79,8 +79,8 @@ row "iotwatch ingest, 1 worker (end to end)" "$ing1"
 row "iotwatch ingest, 2 workers (end to end)" "$ing2"
 row "iotwatch ingest --detect, 2 workers" "$ingd"
 row "iotwatch ingest --detect, 1 worker (+ detector thread)" "$ingd1"
-row "iotwatch ingest --detect --model (all detectors), 2 workers" "$ingm"
-row "iotwatch ingest --detect --model (all detectors), 1 worker" "$ingm1"
+row "iotwatch ingest, every detector (+ SVM), 2 workers" "$ingm"
+row "iotwatch ingest, every detector (+ SVM), 1 worker" "$ingm1"
 # Detection overhead (detection issue: <= 1.25x the time of ingest alone), from the figures above.
 ratio() { awk -v name="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%s: %.2fx time (target <= 1.25x)\n", name, d / p }'; }
 ratio "detection overhead (--detect vs plain, 2 workers)" "$ingd" "$ing2"
