@@ -1,11 +1,15 @@
 // libFuzzer target: TelescopeAggregator::restore() on arbitrary bytes (a checkpoint read back from
 // a damaged database). It must throw InputError/ConfigError or restore a state that then works.
+// The same bytes go to the SVM detector's feature window (DdosFeatureExtractor::restore), which
+// the aggregators here do not run (it needs a model file).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "core/byte_buffer.h"
 #include "core/error.h"
+#include "detect/ddos_features.h"
 #include "telescope/telescope_aggregator.h"
 
 namespace {
@@ -46,6 +50,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         p.dst = IpAddress::v4(0xC6120001);
         agg->process(p);
         agg->flush_open();
+    }
+    try {
+        DdosFeatureExtractor features(600, 1);
+        ByteReader r(blob, "fuzz input");
+        features.restore(r);
+        DecodedPacket p;
+        p.ts_ns = 1767225600LL * 1000000000LL;
+        p.src = IpAddress::v4(0x01020304);
+        p.dst = IpAddress::v4(0xC6120001);
+        uint64_t emitted = 0;
+        features.add(p, [&](const SourceWindow&) { ++emitted; });
+        features.finish([&](const SourceWindow&) { ++emitted; });
+    } catch (const InputError&) {
     }
     return 0;
 }

@@ -185,3 +185,25 @@ TEST(DdosFeatures, DamagedCheckpointIsRefused) {
     ByteReader r(w.data(), "test state");
     EXPECT_THROW(fx.restore(r), InputError);
 }
+
+TEST(DdosFeatures, TheAllOnesAddressIsASourceLikeAnyOther) {
+    // The flat table reserves ffff:...:ffff as its empty key; that source is kept apart.
+    DdosFeatureExtractor fx(600, 2);
+    std::vector<SourceWindow> out;
+    auto keep = [&](const SourceWindow& w) { out.push_back(w); };
+    for (uint64_t hi : {~0ULL, 0x20010db800000000ULL})
+        for (int i = 0; i < 3; ++i) {
+            DecodedPacket p;
+            p.ts_ns = int64_t(i) * 1000000000LL;
+            p.src = IpAddress::from_halves(hi, ~0ULL);
+            p.dst = IpAddress::v4(0xC6120001u + uint32_t(i));
+            p.protocol = 6;
+            fx.add(p, keep);
+        }
+    fx.finish(keep);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[1].src, IpAddress::from_halves(~0ULL, ~0ULL));  // address order: 2001:db8:: first
+    EXPECT_EQ(out[0].features[0], 3);
+    EXPECT_EQ(out[1].features[0], 3);
+    EXPECT_EQ(out[1].features[6], 3);  // three destinations
+}
