@@ -68,6 +68,15 @@ Dataset read_dataset(const std::vector<std::string>& captures, const Darknet& da
     return d;
 }
 
+/// --window, checked here so that the error names the option.
+int64_t window_from(const ArgParser& args) {
+    const long long w = args.get_int("window", 600);
+    if (w < 1 || w > DdosFeatureExtractor::kMaxWindowSeconds)
+        throw ConfigError("--window: must be 1 to " + std::to_string(DdosFeatureExtractor::kMaxWindowSeconds) +
+                          " seconds, not " + std::to_string(w));
+    return w;
+}
+
 Darknet darknet_from(const ArgParser& args) {
     TelescopeConfig cfg;
     if (args.has("config")) cfg = TelescopeConfig::load(args.get("config"));
@@ -99,7 +108,7 @@ int cmd_train(int argc, char** argv) {
         throw ConfigError("train needs --labels FILE, --model OUT and at least one CAPTURE");
     const Darknet darknet = darknet_from(args);
     const auto labels = read_labels(args.get("labels"));
-    Dataset d = read_dataset(args.positional(), darknet, args.get_int("window", 600));
+    Dataset d = read_dataset(args.positional(), darknet, window_from(args));
     std::vector<DdosFeatureVector> x;
     std::vector<bool> y;
     for (const auto& w : d.windows) {
@@ -128,7 +137,7 @@ int cmd_classify(int argc, char** argv) {
     const Darknet darknet = darknet_from(args);
     SvmClassifier svm;
     svm.load(args.get("model"));
-    Dataset d = read_dataset(args.positional(), darknet, args.get_int("window", 600));
+    Dataset d = read_dataset(args.positional(), darknet, window_from(args));
     const bool labelled = args.has("labels");
     const auto labels = labelled ? read_labels(args.get("labels")) : std::set<IpAddress>{};
     Scores svm_scores, rule_scores;

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <bitset>
 #include <cmath>
+#include <string>
 
 #include "core/byte_buffer.h"
+#include "core/error.h"
 #include "core/radix_sort.h"
 #include "core/timestamp.h"
 
@@ -35,7 +37,11 @@ const char* DdosFeatureExtractor::feature_name(size_t i) {
 }
 
 DdosFeatureExtractor::DdosFeatureExtractor(int64_t window_s, uint64_t min_packets)
-    : window_s_(window_s), min_packets_(min_packets), index_(kNoAddress, 1024) {}
+    : window_s_(window_s), min_packets_(min_packets), index_(kNoAddress, 1024) {
+    if (window_s < 1 || window_s > kMaxWindowSeconds)
+        throw ConfigError("the feature window must be 1 to " + std::to_string(kMaxWindowSeconds) + " seconds, not " +
+                          std::to_string(window_s));
+}
 
 uint32_t DdosFeatureExtractor::no_address_index() {
     if (no_address_index_ < 0) {
@@ -47,10 +53,16 @@ uint32_t DdosFeatureExtractor::no_address_index() {
 
 void DdosFeatureExtractor::open_window(int64_t start_s) {
     window_start_ = start_s;
-    // Saturating: a window at the end of the timestamp range stays open for every later packet.
-    window_end_ns_ = start_s == INT64_MIN                               ? INT64_MIN
-                     : start_s > (INT64_MAX / 1000000000 - window_s_) ? INT64_MAX
-                                                                        : (start_s + window_s_) * 1000000000;
+    // In range, the window's end in nanoseconds. Beyond it (a restored state may say anything):
+    // a window past the timestamp range stays open for every later packet, and one that ended
+    // before it makes every packet open a window (as when none is open).
+    constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000;
+    if (start_s == INT64_MIN || start_s + window_s_ < -kMaxSeconds)  // window_s_ is at most a week
+        window_end_ns_ = INT64_MIN;
+    else if (start_s > kMaxSeconds - window_s_)
+        window_end_ns_ = INT64_MAX;
+    else
+        window_end_ns_ = (start_s + window_s_) * 1000000000;
 }
 
 void DdosFeatureExtractor::add_opening(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out) {
@@ -144,7 +156,7 @@ void DdosFeatureExtractor::restore(ByteReader& r) {
 void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& out) {
     // Scratch of one source's computation, reused across sources.
     std::vector<Pkt> by_time;
-    std::vector<uint32_t> keys, key_scratch;
+    std::vector<uint32_t> sports, dports, dsts, key_scratch;
     std::vector<double> counts, gaps;
     for_each_source(std::max<uint64_t>(min_packets_, 1), [&](const IpAddress& src, const Pkt* first, const Pkt* last) {
         const size_t n = static_cast<size_t>(last - first);
@@ -167,10 +179,19 @@ void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& 
         };
         const Stats si = stats_of(n - 1, [&](size_t i) { return double(first[i + 1].ts_ns - first[i].ts_ns) / 1e9; });
         const Stats spl = stats_of(n, [&](size_t i) { return double(first[i].payload); });
-        // Packets per key, in key order (as a std::map counted them), from the sorted keys.
-        auto per_key = [&](auto key) {
-            keys.clear();
-            for (const Pkt* p = first; p != last; ++p) keys.push_back(key(*p));
+        // The keys in one pass over the packets, then packets per key in key order (as a
+        // std::map counted them), from each sorted key array.
+        sports.clear();
+        dports.clear();
+        dsts.clear();
+        std::bitset<256> protos;
+        for (const Pkt* p = first; p != last; ++p) {
+            sports.push_back(p->sport);
+            dports.push_back(p->dport);
+            dsts.push_back(p->dst);
+            protos.set(p->proto);
+        }
+        auto per_key = [&](std::vector<uint32_t>& keys) {
             // Large research scanners send tens of thousands of packets a window: three
             // comparison sorts of theirs were most of the SVM detector's time.
             if (keys.size() >= 512)
@@ -186,18 +207,16 @@ void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& 
             }
             return stats(counts);
         };
-        const Stats sps = per_key([](const Pkt& p) { return uint32_t(p.sport); });
+        const Stats sps = per_key(sports);
         const double sport_count = double(counts.size());
-        const Stats spp = per_key([](const Pkt& p) { return uint32_t(p.dport); });
+        const Stats spp = per_key(dports);
         const double dport_count = double(counts.size());
-        const Stats spd = per_key([](const Pkt& p) { return p.dst; });  // keys: the sorted destinations
+        const Stats spd = per_key(dsts);  // dsts: now sorted
         const double dst_count = double(counts.size());
         gaps.clear();
-        for (size_t i = 1; i < keys.size(); ++i)
-            if (keys[i] != keys[i - 1]) gaps.push_back(double(keys[i] - keys[i - 1]));
+        for (size_t i = 1; i < dsts.size(); ++i)
+            if (dsts[i] != dsts[i - 1]) gaps.push_back(double(dsts[i] - dsts[i - 1]));
         const Stats sg = stats(gaps);
-        std::bitset<256> protos;
-        for (const Pkt* p = first; p != last; ++p) protos.set(p->proto);
 
         SourceWindow sw;
         sw.src = src;

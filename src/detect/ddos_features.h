@@ -38,9 +38,14 @@ struct SourceWindow {
 /// 6.6 s with this one: README, Speed).
 class DdosFeatureExtractor {
 public:
+    /// The longest window (a week); a window must be at least a second. Throws ConfigError otherwise.
+    static constexpr int64_t kMaxWindowSeconds = 7 * 86400;
     explicit DdosFeatureExtractor(int64_t window_s = 600, uint64_t min_packets = 5);
-    /// Adds a darknet packet; calls `out` for every source of a window that ended before it.
-    void add(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out) {
+    /// Adds a darknet packet; calls `out` (void(const SourceWindow&)) for every source of a window
+    /// that ended before it. A template so that a per-packet caller builds no std::function
+    /// unless the packet opens a window.
+    template <typename Out>
+    void add(const DecodedPacket& p, Out&& out) {
         if (p.ts_ns < window_end_ns_) [[likely]]  // the open window (or an earlier, late packet)
             append(source_index(p.src), packet_of(p));
         else

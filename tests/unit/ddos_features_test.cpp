@@ -207,3 +207,28 @@ TEST(DdosFeatures, TheAllOnesAddressIsASourceLikeAnyOther) {
     EXPECT_EQ(out[1].features[0], 3);
     EXPECT_EQ(out[1].features[6], 3);  // three destinations
 }
+
+TEST(DdosFeatures, RestoredWindowsAtTheEndsOfTheTimestampRangeWork) {
+    // A checkpoint may hold any window start (found by the checkpoint fuzzer: the window's end in
+    // nanoseconds overflowed). Far past: every packet opens a new window; far future: the window
+    // stays open.
+    for (int64_t start : {INT64_MIN + 1, -(INT64_MAX / 1000000000) - 10, INT64_MAX / 1000000000 - 10, INT64_MAX}) {
+        ByteWriter w;
+        w.put<int64_t>(start);
+        w.put<uint64_t>(0);
+        DdosFeatureExtractor fx(600, 1);
+        ByteReader r(w.data(), "test state");
+        fx.restore(r);
+        std::vector<SourceWindow> out;
+        DecodedPacket p;
+        p.ts_ns = 1767225600LL * 1000000000LL;
+        p.src = IpAddress::v4(0x01020304);
+        p.dst = IpAddress::v4(0xC6120001);
+        fx.add(p, [&](const SourceWindow& sw) { out.push_back(sw); });
+        fx.finish([&](const SourceWindow& sw) { out.push_back(sw); });
+        ASSERT_EQ(out.size(), 1u) << start;
+        EXPECT_EQ(out[0].window_start_s, start < 0 ? 1767225600 : start) << start;
+    }
+    EXPECT_THROW(DdosFeatureExtractor(0), ConfigError);
+    EXPECT_THROW(DdosFeatureExtractor(DdosFeatureExtractor::kMaxWindowSeconds + 1), ConfigError);
+}
