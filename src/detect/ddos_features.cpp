@@ -56,11 +56,12 @@ void DdosFeatureExtractor::open_window(int64_t start_s) {
     // In range, the window's end in nanoseconds. Beyond it (a restored state may say anything):
     // a window past the timestamp range stays open for every later packet, and one that ended
     // before it makes every packet open a window (as when none is open).
+    // (No sum with start_s before it is known to be in range: that sum overflowed too.)
     constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000;
-    if (start_s == INT64_MIN || start_s + window_s_ < -kMaxSeconds)  // window_s_ is at most a week
-        window_end_ns_ = INT64_MIN;
-    else if (start_s > kMaxSeconds - window_s_)
+    if (start_s > kMaxSeconds - window_s_)
         window_end_ns_ = INT64_MAX;
+    else if (start_s < -kMaxSeconds - window_s_)  // also INT64_MIN, no window
+        window_end_ns_ = INT64_MIN;
     else
         window_end_ns_ = (start_s + window_s_) * 1000000000;
 }
