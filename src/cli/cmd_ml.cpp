@@ -71,7 +71,7 @@ Dataset read_dataset(const std::vector<std::string>& captures, const Darknet& da
 /// --window, checked here so that the error names the option.
 int64_t window_from(const ArgParser& args) {
     const long long w = args.get_int("window", 600);
-    if (w < 1 || w > DdosFeatureExtractor::kMaxWindowSeconds)
+    if (!DdosFeatureExtractor::window_in_range(w))
         throw ConfigError("--window: must be 1 to " + std::to_string(DdosFeatureExtractor::kMaxWindowSeconds) +
                           " seconds, not " + std::to_string(w));
     return w;

@@ -38,7 +38,7 @@ const char* DdosFeatureExtractor::feature_name(size_t i) {
 
 DdosFeatureExtractor::DdosFeatureExtractor(int64_t window_s, uint64_t min_packets)
     : window_s_(window_s), min_packets_(min_packets), index_(kNoAddress, 1024) {
-    if (window_s < 1 || window_s > kMaxWindowSeconds)
+    if (!window_in_range(window_s))
         throw ConfigError("the feature window must be 1 to " + std::to_string(kMaxWindowSeconds) + " seconds, not " +
                           std::to_string(window_s));
 }

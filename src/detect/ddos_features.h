@@ -38,8 +38,10 @@ struct SourceWindow {
 /// 6.6 s with this one: README, Speed).
 class DdosFeatureExtractor {
 public:
-    /// The longest window (a week); a window must be at least a second. Throws ConfigError otherwise.
+    /// The longest window (a week); a window must be at least a second. The constructor throws
+    /// ConfigError for any other.
     static constexpr int64_t kMaxWindowSeconds = 7 * 86400;
+    static constexpr bool window_in_range(int64_t window_s) { return window_s >= 1 && window_s <= kMaxWindowSeconds; }
     explicit DdosFeatureExtractor(int64_t window_s = 600, uint64_t min_packets = 5);
     /// Adds a darknet packet; calls `out` (void(const SourceWindow&)) for every source of a window
     /// that ended before it. A template so that a per-packet caller builds no std::function

@@ -25,11 +25,12 @@ PY
 "$IOTWATCH" report --db p.db --view labels --jsonl | python3 -c "import json,sys; print('\n'.join(sorted({json.loads(l)['source'] for l in sys.stdin})))" > pipeline.txt
 [ -s pipeline.txt ] && cmp -s offline.txt pipeline.txt || fail "pipeline SVM labels differ from classify: $(diff offline.txt pipeline.txt | head)"
 sort d6.labels | cmp -s - pipeline.txt || echo "note: SVM sources differ from the generator's victims: $(sort d6.labels | diff - pipeline.txt | head -3)"
-# A model file that is not one is a clear error, not a crash.
+# A feature window of 0 s is a clear error naming --window (it used to divide by zero).
 set +e
 "$IOTWATCH" train --darknet 198.18.0.0/16 --labels d5.labels --model w.svm --window 0 d5.pcap 2> err.txt; rc=$?
 set -e
 [ $rc -eq 2 ] && grep -q -- "--window" err.txt || fail "--window 0: rc $rc, $(cat err.txt)"
+# A model file that is not one is a clear error, not a crash.
 echo "garbage" > bad.svm; echo "0 1" > bad.svm.scale
 set +e
 "$IOTWATCH" classify --darknet 198.18.0.0/16 --model bad.svm d6.pcap 2> err.txt; rc=$?
