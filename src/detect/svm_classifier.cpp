@@ -20,8 +20,8 @@ SvmClassifier::~SvmClassifier() {
     if (model_) svm_free_and_destroy_model(&model_);
 }
 
-std::vector<double> SvmClassifier::scaled(const DdosFeatureVector& x) const {
-    std::vector<double> out(kDdosFeatureCount);
+SvmClassifier::Scaled SvmClassifier::scaled(const DdosFeatureVector& x) const {
+    Scaled out;
     for (size_t i = 0; i < kDdosFeatureCount; ++i) {
         const double span = max_[i] - min_[i];
         out[i] = span > 0 ? (shape(x[i]) - min_[i]) / span : 0;
@@ -46,7 +46,7 @@ void SvmClassifier::train(const std::vector<DdosFeatureVector>& x, const std::ve
     std::vector<svm_node*> rows(x.size());
     std::vector<double> labels(x.size());
     for (size_t r = 0; r < x.size(); ++r) {
-        auto s = scaled(x[r]);
+        const Scaled s = scaled(x[r]);
         svm_node* row = &support_nodes_[r * (kDdosFeatureCount + 1)];
         for (size_t i = 0; i < kDdosFeatureCount; ++i) row[i] = svm_node{int(i + 1), s[i]};
         row[kDdosFeatureCount] = svm_node{-1, 0};
@@ -69,11 +69,39 @@ void SvmClassifier::train(const std::vector<DdosFeatureVector>& x, const std::ve
     svm_set_print_string_function(quiet);
     if (model_) svm_free_and_destroy_model(&model_);
     model_ = svm_train(&prob, &param);  // its support vectors point into support_nodes_
+    build_dense();
+}
+
+void SvmClassifier::build_dense() {
+    dense_ = DenseRbf{};
+    if (!model_ || model_->param.svm_type != C_SVC || model_->param.kernel_type != RBF || model_->nr_class != 2 ||
+        model_->l <= 0)
+        return;
+    const size_t l = size_t(model_->l);
+    dense_.sv.assign(l * kDdosFeatureCount, 0.0);
+    for (size_t k = 0; k < l; ++k) {
+        int last = 0;
+        for (const svm_node* n = model_->SV[k]; n->index != -1; ++n) {
+            // Indexes 1..17, ascending (libsvm's merge in k_function needs that order too); a
+            // missing one is 0 (libsvm adds x^2 for it, as (x - 0)^2 here).
+            if (n->index <= last || n->index > int(kDdosFeatureCount)) return;
+            dense_.sv[k * kDdosFeatureCount + size_t(n->index - 1)] = n->value;
+            last = n->index;
+        }
+    }
+    dense_.coef.assign(model_->sv_coef[0], model_->sv_coef[0] + l);
+    dense_.gamma = model_->param.gamma;
+    dense_.rho = model_->rho[0];
+    // libsvm's value is positive toward its first label; orient it so positive means DDoS (> 0).
+    int labels[2] = {0, 0};
+    svm_get_labels(model_, labels);
+    dense_.sign = labels[0] > 0 ? 1 : -1;
+    dense_.usable = true;
 }
 
 bool SvmClassifier::predict(const DdosFeatureVector& x) const {
     if (!model_) throw ConfigError("no SVM model loaded");
-    auto s = scaled(x);
+    const Scaled s = scaled(x);
     svm_node nodes[kDdosFeatureCount + 1];
     for (size_t i = 0; i < kDdosFeatureCount; ++i) nodes[i] = svm_node{int(i + 1), s[i]};
     nodes[kDdosFeatureCount] = svm_node{-1, 0};
@@ -81,8 +109,27 @@ bool SvmClassifier::predict(const DdosFeatureVector& x) const {
 }
 
 double SvmClassifier::decision_value(const DdosFeatureVector& x) const {
+    if (!dense_.usable) return decision_value_libsvm(x);
+    const Scaled s = scaled(x);
+    // svm_predict_values() for two classes: sum over the support vectors of coef * K(x, sv),
+    // minus rho, with K = exp(-gamma * |x - sv|^2) as libsvm's k_function() sums it.
+    const size_t l = dense_.coef.size();
+    double sum = 0;
+    for (size_t k = 0; k < l; ++k) {
+        const double* v = &dense_.sv[k * kDdosFeatureCount];
+        double d2 = 0;
+        for (size_t i = 0; i < kDdosFeatureCount; ++i) {
+            const double d = s[i] - v[i];
+            d2 += d * d;
+        }
+        sum += dense_.coef[k] * std::exp(-dense_.gamma * d2);
+    }
+    return dense_.sign * (sum - dense_.rho);
+}
+
+double SvmClassifier::decision_value_libsvm(const DdosFeatureVector& x) const {
     if (!model_) throw ConfigError("no SVM model loaded");
-    auto s = scaled(x);
+    const Scaled s = scaled(x);
     svm_node nodes[kDdosFeatureCount + 1];
     for (size_t i = 0; i < kDdosFeatureCount; ++i) nodes[i] = svm_node{int(i + 1), s[i]};
     nodes[kDdosFeatureCount] = svm_node{-1, 0};
@@ -114,6 +161,7 @@ void SvmClassifier::load(const std::string& path) {
     if (!m) throw InputError(path, UINT64_MAX, "not a libsvm model");
     if (model_) svm_free_and_destroy_model(&model_);
     model_ = m;
+    build_dense();
 }
 
 }  // namespace iotwatch

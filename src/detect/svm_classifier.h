@@ -1,6 +1,7 @@
 // SvmClassifier: libsvm C-SVC (RBF kernel) over min-max scaled DdosFeatures, as in Furutani et al.
 // Model files: libsvm's own format at PATH, the feature scaling at PATH.scale (17 lines "min max").
 #pragma once
+#include <array>
 #include <string>
 #include <vector>
 
@@ -39,14 +40,32 @@ public:
     void train(const std::vector<DdosFeatureVector>& x, const std::vector<bool>& y, double c = 10.0, double gamma = 0.5);
     bool predict(const DdosFeatureVector& x) const;
     /// The decision value (positive: DDoS); its magnitude is the distance from the boundary.
+    /// Computed from a dense copy of the model (see DenseRbf), bit for bit what libsvm's
+    /// svm_predict_values() gives; decision_value_libsvm() is libsvm's own call, for tests.
     double decision_value(const DdosFeatureVector& x) const;
+    double decision_value_libsvm(const DdosFeatureVector& x) const;
     /// Throws StoreError / InputError naming the file on failure.
     void save(const std::string& path) const;
     void load(const std::string& path);
 
 private:
-    std::vector<double> scaled(const DdosFeatureVector& x) const;
+    using Scaled = std::array<double, kDdosFeatureCount>;
+    Scaled scaled(const DdosFeatureVector& x) const;
+    /// The model as flat arrays, for a two-class RBF C-SVC over the 17 features (what train()
+    /// makes). Why: the pipeline classifies every (source, window) of the day (733 k on the
+    /// 20 M-packet benchmark) on the detector thread, and libsvm's svm_predict_values() allocates
+    /// two arrays per call and walks linked index:value nodes per support vector. The same sums
+    /// in the same order (feature 1 to 17 per support vector, support vectors in model order) on
+    /// contiguous doubles give the same bits. Other models (loaded from elsewhere) go to libsvm.
+    struct DenseRbf {
+        bool usable = false;
+        double gamma = 0, rho = 0, sign = 1;
+        std::vector<double> sv;    // support vector k's features at [k * 17, k * 17 + 17)
+        std::vector<double> coef;  // support vector k's coefficient
+    };
+    void build_dense();
     svm_model* model_ = nullptr;
+    DenseRbf dense_;
     std::vector<double> min_, max_;
     std::vector<::svm_node> support_nodes_;  // storage the trained model points into
 };
