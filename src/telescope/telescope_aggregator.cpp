@@ -381,6 +381,7 @@ void TelescopeAggregator::set_open_window() {
 }
 
 void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> detectors) {
+    side_thread_.reset();
     detector_thread_.reset();
     detectors_ = std::move(detectors);
     source_detectors_.clear();
@@ -401,14 +402,30 @@ void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> d
 
 void TelescopeAggregator::run_detectors_on_thread() {
     if (detectors_.empty() || partition_count_ != 1 || detector_thread_) return;
-    detector_thread_ = std::make_unique<DetectorThread>(source_detectors_, keyed_detectors_, global_detectors_,
+    // The hinted per-source detector (the scan detector), the per-key and all-packet ones on one
+    // thread; the other per-source ones (the SVM's feature windows) on a second, when there are
+    // both: see side_thread_.
+    std::vector<Detector*> main_source, side_source;
+    for (Detector* d : source_detectors_) (d == hinted_detector_ ? main_source : side_source).push_back(d);
+    const bool split = !side_source.empty() && (!main_source.empty() || !keyed_detectors_.empty() ||
+                                                !global_detectors_.empty());
+    if (!split) {
+        detector_thread_ = std::make_unique<DetectorThread>(source_detectors_, keyed_detectors_, global_detectors_,
+                                                            hinted_detector_);
+        return;
+    }
+    detector_thread_ = std::make_unique<DetectorThread>(main_source, keyed_detectors_, global_detectors_,
                                                         hinted_detector_);
+    side_thread_ = std::make_unique<DetectorThread>(side_source, std::vector<Detector*>{}, std::vector<Detector*>{},
+                                                    nullptr);
 }
 
 void TelescopeAggregator::sync_detectors() {
     if (!detector_thread_) return;
     detector_thread_->drain();
+    if (side_thread_) side_thread_->drain();
     detector_thread_->take_output(pending_);
+    if (side_thread_) side_thread_->take_output(pending_);
 }
 
 void TelescopeAggregator::enable_detection(ScanThresholds scans, BackscatterThresholds attacks) {
@@ -449,7 +466,9 @@ bool TelescopeAggregator::advance_slow(int64_t ts_ns) {
     }
     if (detector_thread_) {
         detector_thread_->end_interval(s * kNanosPerSecond);
+        if (side_thread_) side_thread_->end_interval(s * kNanosPerSecond);
         detector_thread_->take_output(pending_);  // what it has passed on so far
+        if (side_thread_) side_thread_->take_output(pending_);
     } else {
         for (auto& d : detectors_)
             if (runs_here(*d)) d->end_interval(s * kNanosPerSecond, pending_);
@@ -474,6 +493,7 @@ void TelescopeAggregator::process(const DecodedPacket& p) {
     const uint64_t h = p.src.hash();
     process(p, owns_hash(h), source_hash(p.src, h));
     if (detector_thread_) detector_thread_->publish();
+    if (side_thread_) side_thread_->publish();
 }
 
 void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t src_hash) {
@@ -539,6 +559,7 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     const uint32_t source_id = s.id;
     if (detector_thread_) {
         detector_thread_->observe(p, match->dense_index, source_id);  // all of them, in this order there
+        if (side_thread_) side_thread_->observe(p, match->dense_index, source_id);
     } else {
         for (Detector* d : source_detectors_) {
             if (d == hinted_detector_)
@@ -652,6 +673,7 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
             }
         }
         if (detector_thread_) detector_thread_->publish();
+        if (side_thread_) side_thread_->publish();
         return;
     }
     // Ownership once per packet (it was hashed for each hint and again in process(): a tenth of
@@ -1100,6 +1122,7 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
     }
     // Open detector state (events that ended were handed over by flush_open before a checkpoint).
     if (detector_thread_) detector_thread_->drain();
+    if (side_thread_) side_thread_->drain();
     w.put<uint32_t>(static_cast<uint32_t>(detectors_.size()));
     for (const auto& d : detectors_) {
         w.put_string(std::string(d->name()));

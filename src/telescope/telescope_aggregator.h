@@ -283,6 +283,9 @@ private:
     // so it stops before they go). Every direct use of the detectors waits for it first
     // (sync_detectors()); const members may drain it too: that only completes queued work.
     std::unique_ptr<DetectorThread> detector_thread_;
+    // A second detector thread (with its own copy of every darknet packet) for the per-source
+    // detectors other than the hinted one, when there are others: the SVM's feature windows.
+    std::unique_ptr<DetectorThread> side_thread_;
     /// Waits until the detector thread has processed every queued packet and takes its output
     /// into pending_; the detectors may then be called directly. No-op without the thread.
     void sync_detectors();
