@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "ipfix_stream.h"
+#include "bench_usage.h"
 
 int main(int argc, char** argv) {
+    handle_usage(argc, argv, "bench_flow_replay --to 127.0.0.1:PORT [--to ...] [--rate FLOWS/S] [--seconds S]", true);
     double rate = 100000, seconds = 5;
     std::vector<sockaddr_in> to;
     for (int i = 1; i + 1 < argc; i += 2) {

@@ -15,6 +15,7 @@
 #include "flows/flow_collector.h"
 #include "ipfix_stream.h"
 #include "store/store.h"
+#include "bench_usage.h"
 
 namespace {
 
@@ -46,6 +47,7 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 }  // namespace
 
 int main(int argc, char** argv) {
+    handle_usage(argc, argv, "bench_flows [MESSAGES]");
     const size_t messages = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 40000;
     const auto stream = build_stream(messages);
     const iotwatch::IpAddress exporter = iotwatch::IpAddress::v4(0x7F000001);

@@ -16,9 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench_usage.h"
+
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
+    handle_usage(argc, argv, "bench_http_fixed_rate HOST PORT PATH RATE SECONDS [TOKEN] [CONNECTIONS]");
     if (argc < 6) {
         std::fprintf(stderr, "usage: bench_http_fixed_rate HOST PORT PATH RATE SECONDS [TOKEN] [CONNECTIONS]\n");
         return 2;

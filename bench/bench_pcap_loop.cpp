@@ -5,7 +5,10 @@
 #include <chrono>
 #include <cstdio>
 
+#include "bench_usage.h"
+
 int main(int argc, char** argv) {
+    handle_usage(argc, argv, "bench_pcap_loop CAPTURE");
     if (argc != 2) {
         std::fprintf(stderr, "usage: bench_pcap_loop CAPTURE\n");
         return 2;

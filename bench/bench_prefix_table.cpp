@@ -19,6 +19,7 @@
 #include "core/ip_address.h"
 #include "core/prefix.h"
 #include "enrich/prefix_table.h"
+#include "bench_usage.h"
 
 using namespace iotwatch;
 
@@ -106,6 +107,7 @@ double best_seconds(F&& pass) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    handle_usage(argc, argv, "bench_prefix_table [PREFIXES] [LOOKUPS]");
     const size_t n_prefixes = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 500000;
     const size_t n_lookups = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10000000;
     std::mt19937_64 rng(20260617);

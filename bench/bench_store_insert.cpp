@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "store/store.h"
+#include "bench_usage.h"
 
 using namespace iotwatch;
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
+    handle_usage(argc, argv, "bench_store_insert STORE [ROWS]");
     if (argc < 2) {
         std::fprintf(stderr, "usage: bench_store_insert STORE [ROWS]\n");
         return 2;
