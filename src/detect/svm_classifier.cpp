@@ -100,6 +100,14 @@ void SvmClassifier::build_dense() {
 }
 
 bool SvmClassifier::predict(const DdosFeatureVector& x) const {
+    if (!dense_.usable) return predict_libsvm(x);
+    // svm_predict() for two classes answers its first label when the value is > 0, else the
+    // second: so with DDoS (+1) second, a value of exactly 0 is DDoS.
+    const double value = dense_value(scaled(x));
+    return dense_.sign > 0 ? value > 0 : !(value > 0);
+}
+
+bool SvmClassifier::predict_libsvm(const DdosFeatureVector& x) const {
     if (!model_) throw ConfigError("no SVM model loaded");
     const Scaled s = scaled(x);
     svm_node nodes[kDdosFeatureCount + 1];
@@ -110,7 +118,10 @@ bool SvmClassifier::predict(const DdosFeatureVector& x) const {
 
 double SvmClassifier::decision_value(const DdosFeatureVector& x) const {
     if (!dense_.usable) return decision_value_libsvm(x);
-    const Scaled s = scaled(x);
+    return dense_.sign * dense_value(scaled(x));
+}
+
+double SvmClassifier::dense_value(const Scaled& s) const {
     // svm_predict_values() for two classes: sum over the support vectors of coef * K(x, sv),
     // minus rho, with K = exp(-gamma * |x - sv|^2) as libsvm's k_function() sums it.
     const size_t l = dense_.coef.size();
@@ -124,7 +135,7 @@ double SvmClassifier::decision_value(const DdosFeatureVector& x) const {
         }
         sum += dense_.coef[k] * std::exp(-dense_.gamma * d2);
     }
-    return dense_.sign * (sum - dense_.rho);
+    return sum - dense_.rho;
 }
 
 double SvmClassifier::decision_value_libsvm(const DdosFeatureVector& x) const {

@@ -38,7 +38,10 @@ public:
 
     /// Trains on labelled vectors (label true = DDoS). Throws ConfigError when a class is empty.
     void train(const std::vector<DdosFeatureVector>& x, const std::vector<bool>& y, double c = 10.0, double gamma = 0.5);
+    /// Whether the model says DDoS: what libsvm's svm_predict() answers (predict_libsvm(), for
+    /// tests), from the same dense computation as decision_value().
     bool predict(const DdosFeatureVector& x) const;
+    bool predict_libsvm(const DdosFeatureVector& x) const;
     /// The decision value (positive: DDoS); its magnitude is the distance from the boundary.
     /// Computed from a dense copy of the model (see DenseRbf), bit for bit what libsvm's
     /// svm_predict_values() gives; decision_value_libsvm() is libsvm's own call, for tests.
@@ -64,6 +67,8 @@ private:
         std::vector<double> coef;  // support vector k's coefficient
     };
     void build_dense();
+    /// svm_predict_values()'s value (positive toward the model's first label) from dense_.
+    double dense_value(const Scaled& s) const;
     svm_model* model_ = nullptr;
     DenseRbf dense_;
     std::vector<double> min_, max_;

@@ -50,6 +50,7 @@ TEST(SvmClassifier, DenseDecisionValueEqualsLibsvm) {
         const double lib = svm.decision_value_libsvm(v);
         ASSERT_EQ(svm.decision_value(v), lib);
         (lib > 0 ? positive : negative)++;
+        EXPECT_EQ(svm.predict(v), svm.predict_libsvm(v));
         EXPECT_EQ(svm.predict(v), lib > 0);
     }
     // Both sides of the boundary were exercised.
@@ -60,7 +61,10 @@ TEST(SvmClassifier, DenseDecisionValueEqualsLibsvm) {
     svm.save(path);
     SvmClassifier loaded;
     loaded.load(path);
-    for (const auto& v : probe) ASSERT_EQ(loaded.decision_value(v), loaded.decision_value_libsvm(v));
+    for (const auto& v : probe) {
+        ASSERT_EQ(loaded.decision_value(v), loaded.decision_value_libsvm(v));
+        ASSERT_EQ(loaded.predict(v), loaded.predict_libsvm(v));
+    }
     std::remove(path.c_str());
     std::remove((path + ".scale").c_str());
 }
