@@ -26,9 +26,11 @@ constexpr uint64_t kEntryAhead = 32;
 }  // namespace
 
 DetectorThread::DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed,
-                               std::vector<Detector*> global, Detector* hinted, uint64_t capacity)
+                               std::vector<Detector*> global, Detector* hinted, uint64_t capacity,
+                               int consumer_spins)
     : source_(std::move(source)), keyed_(std::move(keyed)), global_(std::move(global)), hinted_(hinted),
       packet_at_stage0_(!global_.empty() || std::any_of(source_.begin(), source_.end(), [&](Detector* d) { return d != hinted_; })),
+      consumer_spins_(consumer_spins < 0 ? kSpins : consumer_spins),
       capacity_(std::bit_ceil(std::max<uint64_t>(capacity, 64))), mask_(capacity_ - 1), ring_(capacity_) {
     thread_ = std::thread([this] { run(); });
 }
@@ -178,7 +180,7 @@ void DetectorThread::run() {
     bool failed = false;
     for (;;) {
         uint64_t avail = published_.load(std::memory_order_acquire);
-        for (int i = 0; i < kSpins && avail == head; ++i) {
+        for (int i = 0; i < consumer_spins_ && avail == head; ++i) {
             IOTWATCH_PAUSE();
             avail = published_.load(std::memory_order_acquire);
         }

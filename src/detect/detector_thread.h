@@ -42,11 +42,19 @@ namespace iotwatch {
 
 class DetectorThread {
 public:
+    // 262,144 entries (32 MB): the worker and the thread each stall for milliseconds at their own
+    // interval work (the worker closing bins, the scan detector sorting its log and sweeping its
+    // states), and the queue must cover that for the other to go on. `--detect`, 1 worker,
+    // alternating runs on the 20 M-packet benchmark: 32 k entries 4.76-5.13 s, 256 k entries
+    // 4.41-4.62 s (5 each), 512 k no better. On huge pages: written once around, in order.
+    static constexpr uint64_t kDefaultCapacity = 262144;
     /// Runs `source`, `keyed` and `global` detectors (Detector::Scope, all unpartitioned) with
     /// `hinted` (one of `source`, or null) given the source hint. The detectors must outlive this.
     /// `capacity`: ring entries (rounded up to a power of two); tests use small rings.
+    /// `consumer_spins`: how often the thread polls an empty ring before it sleeps until the
+    /// producer publishes (-1: the default, 2,000).
     DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed, std::vector<Detector*> global,
-                   Detector* hinted, uint64_t capacity = kDefaultCapacity);
+                   Detector* hinted, uint64_t capacity = kDefaultCapacity, int consumer_spins = -1);
     ~DetectorThread();
     DetectorThread(const DetectorThread&) = delete;
     DetectorThread& operator=(const DetectorThread&) = delete;
@@ -103,12 +111,6 @@ private:
         Kind kind;
     };
     static_assert(sizeof(Entry) == 128 && sizeof(QuotedHeader) <= kPacketPrefix);
-    // 262,144 entries (32 MB): the worker and the thread each stall for milliseconds at their own
-    // interval work (the worker closing bins, the scan detector sorting its log and sweeping its
-    // states), and the queue must cover that for the other to go on. `--detect`, 1 worker,
-    // alternating runs on the 20 M-packet benchmark: 32 k entries 4.76-5.13 s, 256 k entries
-    // 4.41-4.62 s (5 each), 512 k no better. On huge pages: written once around, in order.
-    static constexpr uint64_t kDefaultCapacity = 262144;
     static constexpr uint64_t kPublishEvery = 64;
 
     /// The next free slot for a one-slot entry.
@@ -128,6 +130,7 @@ private:
     std::vector<Detector*> source_, keyed_, global_;
     Detector* hinted_;
     bool packet_at_stage0_;  // a detector's stage-0 prefetch reads the packet (not only the hinted one)
+    int consumer_spins_;     // polls of an empty ring before the thread sleeps
     uint64_t capacity_, mask_;
     HugePageVector<Entry> ring_;
     // Producer side.
