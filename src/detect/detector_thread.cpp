@@ -13,10 +13,7 @@
 namespace iotwatch {
 namespace {
 
-// Polls before sleeping on a condition variable (each a few tens of ns): a worker publishes a
-// batch every few microseconds, and a futex wait and wake per batch would cost more than the
-// polling.
-constexpr int kSpins = 2000;
+constexpr int kSpins = DetectorThread::kDefaultSpins;  // the producer's polls, when it waits
 // Prefetch distances in entries, as the aggregator's inline path uses (Detector::prefetch).
 constexpr uint64_t kStage0Ahead = 16;
 constexpr uint64_t kStage1Ahead = 8;
@@ -30,7 +27,7 @@ DetectorThread::DetectorThread(std::vector<Detector*> source, std::vector<Detect
                                int consumer_spins)
     : source_(std::move(source)), keyed_(std::move(keyed)), global_(std::move(global)), hinted_(hinted),
       packet_at_stage0_(!global_.empty() || std::any_of(source_.begin(), source_.end(), [&](Detector* d) { return d != hinted_; })),
-      consumer_spins_(consumer_spins < 0 ? kSpins : consumer_spins),
+      consumer_spins_(consumer_spins),
       capacity_(std::bit_ceil(std::max<uint64_t>(capacity, 64))), mask_(capacity_ - 1), ring_(capacity_) {
     thread_ = std::thread([this] { run(); });
 }

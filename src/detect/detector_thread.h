@@ -48,13 +48,17 @@ public:
     // alternating runs on the 20 M-packet benchmark: 32 k entries 4.76-5.13 s, 256 k entries
     // 4.41-4.62 s (5 each), 512 k no better. On huge pages: written once around, in order.
     static constexpr uint64_t kDefaultCapacity = 262144;
+    // Polls of the ring before sleeping on a condition variable (each a few tens of ns): a worker
+    // publishes a batch every few microseconds, and a futex wait and wake per batch would cost
+    // more than the polling.
+    static constexpr int kDefaultSpins = 2000;
     /// Runs `source`, `keyed` and `global` detectors (Detector::Scope, all unpartitioned) with
     /// `hinted` (one of `source`, or null) given the source hint. The detectors must outlive this.
     /// `capacity`: ring entries (rounded up to a power of two); tests use small rings.
     /// `consumer_spins`: how often the thread polls an empty ring before it sleeps until the
-    /// producer publishes (-1: the default, 2,000).
+    /// producer publishes.
     DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed, std::vector<Detector*> global,
-                   Detector* hinted, uint64_t capacity = kDefaultCapacity, int consumer_spins = -1);
+                   Detector* hinted, uint64_t capacity = kDefaultCapacity, int consumer_spins = kDefaultSpins);
     ~DetectorThread();
     DetectorThread(const DetectorThread&) = delete;
     DetectorThread& operator=(const DetectorThread&) = delete;

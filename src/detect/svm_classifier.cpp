@@ -20,6 +20,11 @@ SvmClassifier::~SvmClassifier() {
     if (model_) svm_free_and_destroy_model(&model_);
 }
 
+void SvmClassifier::to_nodes(const Scaled& s, svm_node* nodes) {
+    for (size_t i = 0; i < kDdosFeatureCount; ++i) nodes[i] = svm_node{int(i + 1), s[i]};
+    nodes[kDdosFeatureCount] = svm_node{-1, 0};
+}
+
 SvmClassifier::Scaled SvmClassifier::scaled(const DdosFeatureVector& x) const {
     Scaled out;
     for (size_t i = 0; i < kDdosFeatureCount; ++i) {
@@ -46,10 +51,8 @@ void SvmClassifier::train(const std::vector<DdosFeatureVector>& x, const std::ve
     std::vector<svm_node*> rows(x.size());
     std::vector<double> labels(x.size());
     for (size_t r = 0; r < x.size(); ++r) {
-        const Scaled s = scaled(x[r]);
         svm_node* row = &support_nodes_[r * (kDdosFeatureCount + 1)];
-        for (size_t i = 0; i < kDdosFeatureCount; ++i) row[i] = svm_node{int(i + 1), s[i]};
-        row[kDdosFeatureCount] = svm_node{-1, 0};
+        to_nodes(scaled(x[r]), row);
         rows[r] = row;
         labels[r] = y[r] ? 1 : -1;
     }
@@ -109,10 +112,8 @@ bool SvmClassifier::predict(const DdosFeatureVector& x) const {
 
 bool SvmClassifier::predict_libsvm(const DdosFeatureVector& x) const {
     if (!model_) throw ConfigError("no SVM model loaded");
-    const Scaled s = scaled(x);
     svm_node nodes[kDdosFeatureCount + 1];
-    for (size_t i = 0; i < kDdosFeatureCount; ++i) nodes[i] = svm_node{int(i + 1), s[i]};
-    nodes[kDdosFeatureCount] = svm_node{-1, 0};
+    to_nodes(scaled(x), nodes);
     return svm_predict(model_, nodes) > 0;
 }
 
@@ -140,10 +141,8 @@ double SvmClassifier::dense_value(const Scaled& s) const {
 
 double SvmClassifier::decision_value_libsvm(const DdosFeatureVector& x) const {
     if (!model_) throw ConfigError("no SVM model loaded");
-    const Scaled s = scaled(x);
     svm_node nodes[kDdosFeatureCount + 1];
-    for (size_t i = 0; i < kDdosFeatureCount; ++i) nodes[i] = svm_node{int(i + 1), s[i]};
-    nodes[kDdosFeatureCount] = svm_node{-1, 0};
+    to_nodes(scaled(x), nodes);
     double value = 0;
     svm_predict_values(model_, nodes, &value);
     // libsvm's value is positive toward its first label; orient it so positive means DDoS (> 0).

@@ -54,6 +54,9 @@ public:
 private:
     using Scaled = std::array<double, kDdosFeatureCount>;
     Scaled scaled(const DdosFeatureVector& x) const;
+    /// libsvm's index:value nodes of `s` (features 1..17, then the -1 end marker) into `nodes`
+    /// (kDdosFeatureCount + 1 of them).
+    static void to_nodes(const Scaled& s, ::svm_node* nodes);
     /// The model as flat arrays, for a two-class RBF C-SVC over the 17 features (what train()
     /// makes). Why: the pipeline classifies every (source, window) of the day (733 k on the
     /// 20 M-packet benchmark) on the detector thread, and libsvm's svm_predict_values() allocates

@@ -426,10 +426,8 @@ void TelescopeAggregator::run_detectors_on_thread() {
 
 void TelescopeAggregator::sync_detectors() {
     if (!detector_thread_) return;
-    detector_thread_->drain();
-    if (side_thread_) side_thread_->drain();
-    detector_thread_->take_output(pending_);
-    if (side_thread_) side_thread_->take_output(pending_);
+    for_each_detector_thread([](DetectorThread& t) { t.drain(); });
+    for_each_detector_thread([&](DetectorThread& t) { t.take_output(pending_); });
 }
 
 void TelescopeAggregator::enable_detection(ScanThresholds scans, BackscatterThresholds attacks) {
@@ -469,10 +467,9 @@ bool TelescopeAggregator::advance_slow(int64_t ts_ns) {
         reset_day();
     }
     if (detector_thread_) {
-        detector_thread_->end_interval(s * kNanosPerSecond);
-        if (side_thread_) side_thread_->end_interval(s * kNanosPerSecond);
-        detector_thread_->take_output(pending_);  // what it has passed on so far
-        if (side_thread_) side_thread_->take_output(pending_);
+        for_each_detector_thread([&](DetectorThread& t) { t.end_interval(s * kNanosPerSecond); });
+        // What they have passed on so far.
+        for_each_detector_thread([&](DetectorThread& t) { t.take_output(pending_); });
     } else {
         for (auto& d : detectors_)
             if (runs_here(*d)) d->end_interval(s * kNanosPerSecond, pending_);
@@ -496,8 +493,7 @@ inline uint64_t source_hash(const IpAddress& src, uint64_t address_hash) {
 void TelescopeAggregator::process(const DecodedPacket& p) {
     const uint64_t h = p.src.hash();
     process(p, owns_hash(h), source_hash(p.src, h));
-    if (detector_thread_) detector_thread_->publish();
-    if (side_thread_) side_thread_->publish();
+    for_each_detector_thread([](DetectorThread& t) { t.publish(); });
 }
 
 void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t src_hash) {
@@ -562,8 +558,8 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     }
     const uint32_t source_id = s.id;
     if (detector_thread_) {
-        detector_thread_->observe(p, match->dense_index, source_id);  // all of them, in this order there
-        if (side_thread_) side_thread_->observe(p, match->dense_index, source_id);
+        // All of them, in this order there.
+        for_each_detector_thread([&](DetectorThread& t) { t.observe(p, match->dense_index, source_id); });
     } else {
         for (Detector* d : source_detectors_) {
             if (d == hinted_detector_)
@@ -676,8 +672,7 @@ void TelescopeAggregator::process_batch(const DecodedPacket* p, size_t n) {
                 process(q[i], true, hash[i]);
             }
         }
-        if (detector_thread_) detector_thread_->publish();
-        if (side_thread_) side_thread_->publish();
+        for_each_detector_thread([](DetectorThread& t) { t.publish(); });
         return;
     }
     // Ownership once per packet (it was hashed for each hint and again in process(): a tenth of
@@ -1125,8 +1120,7 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
         w.put(h);
     }
     // Open detector state (events that ended were handed over by flush_open before a checkpoint).
-    if (detector_thread_) detector_thread_->drain();
-    if (side_thread_) side_thread_->drain();
+    for_each_detector_thread([](DetectorThread& t) { t.drain(); });
     w.put<uint32_t>(static_cast<uint32_t>(detectors_.size()));
     for (const auto& d : detectors_) {
         w.put_string(std::string(d->name()));

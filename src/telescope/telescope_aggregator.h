@@ -286,6 +286,13 @@ private:
     // A second detector thread (with its own copy of every darknet packet) for the per-source
     // detectors other than the hinted one, when there are others: the SVM's feature windows.
     std::unique_ptr<DetectorThread> side_thread_;
+    /// Calls f(thread) for detector_thread_ and side_thread_, those that run. Const: draining a
+    /// thread only completes queued work.
+    template <typename F>
+    void for_each_detector_thread(F&& f) const {
+        if (detector_thread_) f(*detector_thread_);
+        if (side_thread_) f(*side_thread_);
+    }
     /// Waits until the detector thread has processed every queued packet and takes its output
     /// into pending_; the detectors may then be called directly. No-op without the thread.
     void sync_detectors();

@@ -10,7 +10,9 @@
 #include "core/error.h"
 #include "core/timestamp.h"
 #include "telescope/packet_classifier.h"
+#include "detect/ddos_features.h"
 #include "detect/fingerprints.h"
+#include "detect/svm_classifier.h"
 #include "pipeline/row_merger.h"
 #include "telescope/source_pair_log.h"
 #include "telescope/telescope_aggregator.h"
@@ -824,4 +826,71 @@ TEST(TelescopeAggregator, FiveMinuteBinEndIsWhereItOpensTheNextBin) {
         const int64_t next = TelescopeAggregator::five_minute_bin_end_ns(end);
         EXPECT_TRUE(next == std::numeric_limits<int64_t>::max() || next - end == kBin) << ts;
     }
+}
+
+// With the SVM next to the scan detector, run_detectors_on_thread() starts a second detector
+// thread for the SVM. Its labels must equal those of the detectors run inline, including the
+// windows it emits after the last interval end: those reach the aggregator only when close_all()
+// drains both threads (100-s windows, so a packet, not an interval end, closes most of them).
+TEST(TelescopeAggregatorDetection, SvmOnItsOwnThreadLabelsWhatInlineDoes) {
+    Darknet dn = test_darknet();
+    std::vector<DecodedPacket> pkts;
+    std::mt19937 rng(5);
+    for (int64_t t = 0; t < 560; ++t) {
+        for (int i = 0; i < 20; ++i) {  // a DoS victim's SYN/ACKs from port 80 to the darknet
+            char dst[32];
+            std::snprintf(dst, sizeof dst, "198.18.0.%u", unsigned(rng() % 256));
+            DecodedPacket p = tcp(at(t) + i * 40000000LL, "20.0.0.9", dst, uint16_t(1024 + rng() % 60000),
+                                  kTcpSyn | kTcpAck);
+            p.sport = 80;
+            pkts.push_back(p);
+        }
+        for (unsigned k = 1; k <= 5; ++k) {  // five slow scanners of port 23
+            char src[32], dst[32];
+            std::snprintf(src, sizeof src, "30.0.0.%u", k);
+            std::snprintf(dst, sizeof dst, "198.18.0.%u", unsigned(rng() % 256));
+            pkts.push_back(tcp(at(t) + k * 100000000LL + 900000000LL, src, dst, 23, kTcpSyn));
+        }
+    }
+    // A model trained on this traffic's own feature windows, the victim the positive class.
+    DdosFeatureExtractor fx(100);
+    std::vector<DdosFeatureVector> x;
+    std::vector<bool> y;
+    auto keep = [&](const SourceWindow& w) {
+        x.push_back(w.features);
+        y.push_back(w.src == *IpAddress::parse("20.0.0.9"));
+    };
+    for (const auto& p : pkts) fx.add(p, keep);
+    fx.finish(keep);
+    SvmClassifier svm;
+    svm.train(x, y);
+    const std::string model = ::testing::TempDir() + "aggregator_svm_thread.model";
+    svm.save(model);
+    DetectorConfig config;
+    config.svm_model = model;
+    config.svm_window_s = 100;
+
+    auto labels = [&](bool on_thread) {
+        RecordingSink sink;
+        TelescopeAggregator a(dn, sink);
+        a.set_detectors(make_detectors({"scan", "backscatter", "svm-ddos"}, dn, config));
+        if (on_thread) a.run_detectors_on_thread();
+        EXPECT_EQ(a.detectors_on_thread(), on_thread);
+        a.process_batch(pkts.data(), pkts.size());
+        a.close_all();
+        std::vector<std::string> out;
+        for (const auto& b : sink.batches)
+            for (const auto& l : b.labels)
+                out.push_back(std::to_string(l.window_start_s) + " " + l.src.to_string() + " " + l.label + " " +
+                              std::to_string(l.score) + " " + std::to_string(l.packets));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    const auto inline_labels = labels(false);
+    // The victim, in each of its six windows (the last, 500-560 s, emitted by close_all()).
+    EXPECT_EQ(inline_labels.size(), 6u);
+    for (const auto& l : inline_labels) EXPECT_NE(l.find(" 20.0.0.9 ddos "), std::string::npos) << l;
+    EXPECT_EQ(inline_labels, labels(true));
+    std::remove(model.c_str());
+    std::remove((model + ".scale").c_str());
 }
