@@ -36,8 +36,8 @@ const char* DdosFeatureExtractor::feature_name(size_t i) {
     return i < kDdosFeatureCount ? kNames[i] : "?";
 }
 
-DdosFeatureExtractor::DdosFeatureExtractor(int64_t window_s, uint64_t min_packets)
-    : window_s_(window_s), min_packets_(min_packets), index_(kNoAddress, 1024) {
+DdosFeatureExtractor::DdosFeatureExtractor(int64_t window_s, uint64_t min_packets, SourceKeys keys)
+    : window_s_(window_s), min_packets_(min_packets), keys_(keys), index_(kNoAddress, 1024) {
     if (!window_in_range(window_s))
         throw ConfigError("the feature window must be 1 to " + std::to_string(kMaxWindowSeconds) + " seconds, not " +
                           std::to_string(window_s));
@@ -66,15 +66,36 @@ void DdosFeatureExtractor::open_window(int64_t start_s) {
         window_end_ns_ = (start_s + window_s_) * 1000000000;
 }
 
-void DdosFeatureExtractor::add_opening(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out) {
-    const int64_t w = bin_start_seconds(p.ts_ns, window_s_);
+void DdosFeatureExtractor::open_window_of(int64_t ts_ns, const std::function<void(const SourceWindow&)>& out) {
+    const int64_t w = bin_start_seconds(ts_ns, window_s_);
     if (window_start_ == INT64_MIN) {
         open_window(w);
     } else if (w > window_start_) {
         emit(out);
         open_window(w);
     }
+}
+
+void DdosFeatureExtractor::add_opening(const DecodedPacket& p, const std::function<void(const SourceWindow&)>& out) {
+    open_window_of(p.ts_ns, out);
     append(source_index(p.src), packet_of(p));
+}
+
+void DdosFeatureExtractor::add_opening(const PacketDigest& d, const std::function<void(const SourceWindow&)>& out) {
+    open_window_of(d.ts_ns, out);
+    append(id_index(d.source_id), packet_of(d));  // after the emit, which may have dropped old numbers
+}
+
+void DdosFeatureExtractor::add_source(uint32_t id, const IpAddress& src) { sources_[id_index(id)] = src; }
+
+void DdosFeatureExtractor::reset_source_ids() {
+    if (packets_.empty()) {  // nothing names the old numbers any more
+        sources_.clear();
+        id_base_ = 0;
+        return;
+    }
+    id_base_ = sources_.size();
+    renumbered_ = true;
 }
 
 void DdosFeatureExtractor::finish(const std::function<void(const SourceWindow&)>& out) { emit(out); }
@@ -85,15 +106,37 @@ void DdosFeatureExtractor::expire(int64_t now_ns, const std::function<void(const
     open_window(INT64_MIN);
 }
 
-template <typename F>
-void DdosFeatureExtractor::for_each_source(uint64_t min_packets, F&& f) const {
+template <typename Count, typename F>
+void DdosFeatureExtractor::for_each_source(uint64_t min_packets, Count&& count, F&& f) const {
     // Counting sort by source index: stable, so each source's packets stay in arrival order. Only
     // the sources with at least min_packets packets are grouped (in a window of the benchmark
     // most have fewer and are not emitted).
     constexpr uint32_t kSkipped = UINT32_MAX;
     const size_t k = sources_.size();
+    // After a renumbering one address may have packets under two indexes: each index then
+    // stands for the first index of its address (a copy of the packets' indexes, rare).
+    std::vector<uint32_t> merged;
+    if (renumbered_) {
+        std::vector<uint32_t> first_of(k);
+        FlatTable<IpAddress, uint32_t, AddressHash> first(kNoAddress, k);
+        int64_t no_address = -1;  // the table's empty key has its own first index
+        for (uint32_t i = 0; i < k; ++i) {
+            if (sources_[i] == kNoAddress) {
+                if (no_address < 0) no_address = i;
+                first_of[i] = static_cast<uint32_t>(no_address);
+                continue;
+            }
+            bool inserted = false;
+            uint32_t& f = first.find_or_insert(sources_[i], inserted);
+            if (inserted) f = i;
+            first_of[i] = f;
+        }
+        merged.reserve(packet_source_.size());
+        for (uint32_t s : packet_source_) merged.push_back(first_of[s]);
+    }
+    const std::vector<uint32_t>& packet_source = renumbered_ ? merged : packet_source_;
     group_count_.assign(k, 0);
-    for (uint32_t s : packet_source_) ++group_count_[s];
+    for (uint32_t s : packet_source) ++group_count_[s];
     group_cursor_.resize(k);
     std::vector<std::pair<IpAddress, uint32_t>> order;  // (address, index) of the grouped sources
     uint32_t total = 0;
@@ -108,10 +151,11 @@ void DdosFeatureExtractor::for_each_source(uint64_t min_packets, F&& f) const {
     }
     grouped_.resize(total);
     for (size_t i = 0; i < packets_.size(); ++i) {
-        uint32_t& cursor = group_cursor_[packet_source_[i]];
+        uint32_t& cursor = group_cursor_[packet_source[i]];
         if (cursor != kSkipped) grouped_[cursor++] = packets_[i];
     }
     std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    count(order.size());
     for (const auto& [address, i] : order) {
         const Pkt* end = grouped_.data() + group_cursor_[i];  // each cursor ended past its group
         f(address, end - group_count_[i], end);
@@ -119,18 +163,24 @@ void DdosFeatureExtractor::for_each_source(uint64_t min_packets, F&& f) const {
 }
 
 void DdosFeatureExtractor::clear_window() {
+    packets_.clear();
+    packet_source_.clear();
+    renumbered_ = false;
+    if (keys_ == SourceKeys::kSourceIds) {
+        // The numbers stay for the next window; those before the last renumbering name nothing now.
+        sources_.erase(sources_.begin(), sources_.begin() + static_cast<std::ptrdiff_t>(id_base_));
+        id_base_ = 0;
+        return;
+    }
     index_.clear();
     no_address_index_ = -1;
     sources_.clear();
-    packets_.clear();
-    packet_source_.clear();
 }
 
 void DdosFeatureExtractor::serialize(ByteWriter& w) const {
     // As the first version wrote it (a std::map of per-source vectors): checkpoints carry over.
     w.put(window_start_);
-    w.put<uint64_t>(sources_.size());
-    for_each_source(1, [&](const IpAddress& src, const Pkt* first, const Pkt* last) {
+    for_each_source(1, [&](size_t n) { w.put<uint64_t>(n); }, [&](const IpAddress& src, const Pkt* first, const Pkt* last) {
         w.put(src.hi());
         w.put(src.lo());
         w.put<uint64_t>(static_cast<uint64_t>(last - first));
@@ -140,6 +190,10 @@ void DdosFeatureExtractor::serialize(ByteWriter& w) const {
 
 void DdosFeatureExtractor::restore(ByteReader& r) {
     clear_window();
+    index_.clear();
+    no_address_index_ = -1;
+    sources_.clear();  // kSourceIds: the numbers are announced again after a restore
+    id_base_ = 0;
     open_window(r.get<int64_t>());
     const uint64_t n = r.get<uint64_t>();
     for (uint64_t i = 0; i < n; ++i) {
@@ -148,9 +202,14 @@ void DdosFeatureExtractor::restore(ByteReader& r) {
         if (pkts.empty()) r.fail("feature window holds a source without packets");
         const IpAddress src = IpAddress::from_halves(hi, lo);
         const size_t before = sources_.size();
-        const uint32_t s = source_index(src);
+        const uint32_t s = source_index(src);  // kSourceIds too: indexes below the numbers
         if (sources_.size() == before) r.fail("feature window holds a source twice");
         for (const Pkt& p : pkts) append(s, p);
+    }
+    if (keys_ == SourceKeys::kSourceIds) {
+        index_.clear();
+        no_address_index_ = -1;
+        reset_source_ids();
     }
 }
 
@@ -159,7 +218,7 @@ void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& 
     std::vector<Pkt> by_time;
     std::vector<uint32_t> sports, dports, dsts, key_scratch;
     std::vector<double> counts, gaps;
-    for_each_source(std::max<uint64_t>(min_packets_, 1), [&](const IpAddress& src, const Pkt* first, const Pkt* last) {
+    for_each_source(std::max<uint64_t>(min_packets_, 1), [](size_t) {}, [&](const IpAddress& src, const Pkt* first, const Pkt* last) {
         const size_t n = static_cast<size_t>(last - first);
         // In time order (arrival order unless the capture was out of order).
         if (!std::is_sorted(first, last, [](const Pkt& a, const Pkt& b) { return a.ts_ns < b.ts_ns; })) {

@@ -1,7 +1,8 @@
 // Detector: the one interface every telescope detector implements (the shape of CAIDA corsaro's
 // per-interval plugins and ZMap's modules). The aggregator owns the detectors it is asked for and
 // drives them:
-//   observe(packet)        for every darknet packet the detector's scope gives it, in time order;
+//   observe(packet)        for every darknet packet the detector's scope gives it, in time order
+//                          (or observe_digest(), for a detector that uses_source_ids());
 //   end_interval(now)      at every 5-minute bin boundary (expire idle state, emit what ended);
 //   finish()               at the end of input (emit everything still open);
 //   open_results()         at checkpoints: what is open but already qualifies, not closed;
@@ -24,6 +25,7 @@
 
 #include "capture/decoded_packet.h"
 #include "detect/backscatter_detector.h"
+#include "detect/packet_digest.h"
 #include "detect/scan_detector.h"
 #include "store/rows.h"
 #include "telescope/darknet.h"
@@ -93,6 +95,17 @@ public:
     /// Replaces prefetch() for that detector: the aggregator calls it once per packet, at stage 1
     /// only (the source's record is fetched at stage 0, so its hint word is read from cache).
     virtual void prefetch_hinted(const DecodedPacket& p, uint64_t hint) const { prefetch(p, 1); }
+    /// kPerSource detectors may take their packets as PacketDigests that name the source by the
+    /// aggregator's number (SourceState::id) instead of whole packets, and so need no table of
+    /// their own from addresses to state: the SVM's feature windows. Such a detector gets, in
+    /// order with its digests, source_added(id, address) before the first digest of each number,
+    /// observe_digest() for every packet (never observe()), and source_ids_reset() when the
+    /// aggregator numbers its sources from 0 again (a new day; before a restore, after which
+    /// every source of the restored day is announced again). Default: no.
+    virtual bool uses_source_ids() const { return false; }
+    virtual void source_added(uint32_t id, const IpAddress& src) {}
+    virtual void source_ids_reset() {}
+    virtual void observe_digest(const PacketDigest& d, DetectionOutput& out) {}
     virtual void end_interval(int64_t now_ns, DetectionOutput& out) = 0;
     virtual void finish(DetectionOutput& out) = 0;
     /// Emits what is still open but already qualifies, as it stands, without closing it (at

@@ -1,6 +1,7 @@
 // The detector modules and their registry: thin adapters that put the scan-event detector, the
 // backscatter detector and the SVM classifier behind the Detector interface.
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/byte_buffer.h"
 #include "core/error.h"
@@ -63,19 +64,24 @@ private:
 
 /// Furutani et al.'s SVM over the 17 per-source features of each window: a source whose window
 /// the model classifies as DDoS backscatter gets a SourceLabel. Per-source scope: the features of
-/// a source need only that source's packets. Holds the open window's packets (28 bytes each).
+/// a source need only that source's packets. Fed digests by source number (uses_source_ids), not
+/// whole packets: holds the open window's packets (28 bytes each) and the day's source addresses.
 class SvmDdosModule final : public Detector {
 public:
-    SvmDdosModule(const Darknet&, const DetectorConfig& c) : extractor_(c.svm_window_s), model_path_(c.svm_model) {
+    SvmDdosModule(const Darknet&, const DetectorConfig& c)
+        : extractor_(c.svm_window_s, 5, DdosFeatureExtractor::SourceKeys::kSourceIds), model_path_(c.svm_model) {
         model_.load(c.svm_model);
     }
     std::string_view name() const override { return "svm-ddos"; }
     Scope scope() const override { return Scope::kPerSource; }
-    void observe(const DecodedPacket& p, uint64_t, DetectionOutput& out) override {
-        extractor_.add(p, [&](const SourceWindow& w) { classify(w, out); });
+    void observe(const DecodedPacket&, uint64_t, DetectionOutput&) override {
+        throw std::logic_error("svm-ddos takes packet digests (uses_source_ids), not packets");
     }
-    void prefetch(const DecodedPacket& p, int stage) const override {
-        if (stage == 1) extractor_.prefetch(p.src);
+    bool uses_source_ids() const override { return true; }
+    void source_added(uint32_t id, const IpAddress& src) override { extractor_.add_source(id, src); }
+    void source_ids_reset() override { extractor_.reset_source_ids(); }
+    void observe_digest(const PacketDigest& d, DetectionOutput& out) override {
+        extractor_.add(d, [&](const SourceWindow& w) { classify(w, out); });
     }
     void end_interval(int64_t now_ns, DetectionOutput& out) override {
         extractor_.expire(now_ns, [&](const SourceWindow& w) { classify(w, out); });

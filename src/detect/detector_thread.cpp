@@ -20,14 +20,22 @@ constexpr uint64_t kStage1Ahead = 8;
 // The entries themselves, written by the other core, are fetched further ahead still.
 constexpr uint64_t kEntryAhead = 32;
 
+/// The detectors of `source` that take packets; those that take digests go to `digest`.
+std::vector<Detector*> split_digest_takers(const std::vector<Detector*>& source, std::vector<Detector*>& digest) {
+    std::vector<Detector*> packets;
+    for (Detector* d : source) (d->uses_source_ids() ? digest : packets).push_back(d);
+    return packets;
+}
+
 }  // namespace
 
 DetectorThread::DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed,
                                std::vector<Detector*> global, Detector* hinted, uint64_t capacity,
-                               int consumer_spins)
-    : source_(std::move(source)), keyed_(std::move(keyed)), global_(std::move(global)), hinted_(hinted),
+                               int consumer_spins, uint64_t wake_batch)
+    : source_(split_digest_takers(source, digest_)), keyed_(std::move(keyed)), global_(std::move(global)),
+      hinted_(hinted), takes_packets_(!source_.empty() || !keyed_.empty() || !global_.empty()),
       packet_at_stage0_(!global_.empty() || std::any_of(source_.begin(), source_.end(), [&](Detector* d) { return d != hinted_; })),
-      consumer_spins_(consumer_spins),
+      consumer_spins_(consumer_spins), wake_batch_(std::max<uint64_t>(wake_batch, 1)),
       capacity_(std::bit_ceil(std::max<uint64_t>(capacity, 64))), mask_(capacity_ - 1), ring_(capacity_) {
     thread_ = std::thread([this] { run(); });
 }
@@ -41,13 +49,20 @@ DetectorThread::~DetectorThread() {
     thread_.join();
 }
 
-void DetectorThread::publish() {
-    if (published_plain_ == tail_) return;
+void DetectorThread::publish(bool urgent) {
+    seal_digests();
+    if (published_plain_ == tail_ && (!urgent || urgent_plain_ == tail_)) return;
     published_plain_ = tail_;
     published_.store(tail_, std::memory_order_seq_cst);
-    // Paired with run()'s store of thread_sleeping_ before it rechecks published_: one of the two
-    // sides sees the other's store, so a wake-up is never lost.
-    if (thread_sleeping_.load(std::memory_order_seq_cst)) {
+    if (urgent) {  // after published_: a thread woken for urgent_ finds the entries published
+        urgent_plain_ = tail_;
+        urgent_.store(tail_, std::memory_order_seq_cst);
+    }
+    // Paired with run()'s store of thread_sleeping_ before it rechecks published_ and urgent_:
+    // one of the two sides sees the other's store, so a wake-up is never lost. The condition is
+    // the one the thread sleeps on (its head_ is its position when it sleeps).
+    if (thread_sleeping_.load(std::memory_order_seq_cst) &&
+        (urgent || tail_ - head_.load(std::memory_order_seq_cst) >= wake_batch_)) {
         std::lock_guard<std::mutex> lock(mu_);
         wake_thread_.notify_one();
     }
@@ -58,11 +73,24 @@ void DetectorThread::end_interval(int64_t now_ns) {
     std::memcpy(e.packet, &now_ns, sizeof now_ns);
     e.kind = Kind::kEndInterval;
     ++tail_;
-    publish();
+    publish(true);
+}
+
+void DetectorThread::source_added(uint32_t id, const IpAddress& src) {
+    Entry& e = slot();
+    std::memcpy(e.packet, &src, sizeof src);
+    e.source_id = id;
+    e.kind = Kind::kSourceAdded;
+    ++tail_;
+}
+
+void DetectorThread::source_ids_reset() {
+    slot().kind = Kind::kSourceIdsReset;
+    ++tail_;
 }
 
 void DetectorThread::wait_for_room(uint64_t slots) {
-    publish();  // the thread may be waiting for exactly these
+    publish(true);  // the thread may be waiting for exactly these
     for (int i = 0; i < kSpins; ++i) {
         cached_head_ = head_.load(std::memory_order_acquire);
         if (tail_ + slots - cached_head_ <= capacity_) return;
@@ -79,7 +107,7 @@ void DetectorThread::drain() {
     Entry& e = slot();
     e.kind = Kind::kSync;
     ++tail_;
-    publish();
+    publish(true);
     bool done = false;
     for (int i = 0; i < kSpins && !done; ++i) {
         done = head_.load(std::memory_order_acquire) == tail_;
@@ -151,6 +179,25 @@ void DetectorThread::process(uint64_t index, DetectionOutput& out) {
         for (Detector* d : global_) d->end_interval(now_ns, out);
         for (Detector* d : keyed_) d->end_interval(now_ns, out);
         for (Detector* d : source_) d->end_interval(now_ns, out);
+        for (Detector* d : digest_) d->end_interval(now_ns, out);
+        return;
+    }
+    if (e.kind == Kind::kDigests) {
+        for (uint32_t i = 0; i < e.source_id; ++i) {
+            PacketDigest digest;
+            std::memcpy(&digest, digest_bytes(e) + i * sizeof(PacketDigest), sizeof digest);
+            for (Detector* d : digest_) d->observe_digest(digest, out);
+        }
+        return;
+    }
+    if (e.kind == Kind::kSourceAdded) {
+        IpAddress src;
+        std::memcpy(static_cast<void*>(&src), e.packet, sizeof src);
+        for (Detector* d : digest_) d->source_added(e.source_id, src);
+        return;
+    }
+    if (e.kind == Kind::kSourceIdsReset) {
+        for (Detector* d : digest_) d->source_ids_reset();
         return;
     }
     if (e.kind != Kind::kObserve && e.kind != Kind::kObserveQuoted) return;
@@ -185,7 +232,8 @@ void DetectorThread::run() {
             std::unique_lock<std::mutex> lock(mu_);
             thread_sleeping_.store(true, std::memory_order_seq_cst);
             wake_thread_.wait(lock, [&] {
-                return published_.load(std::memory_order_seq_cst) != head || stop_.load(std::memory_order_relaxed);
+                return published_.load(std::memory_order_seq_cst) - head >= wake_batch_ ||
+                       urgent_.load(std::memory_order_seq_cst) > head || stop_.load(std::memory_order_relaxed);
             });
             thread_sleeping_.store(false, std::memory_order_relaxed);
             if (published_.load(std::memory_order_acquire) == head) return;  // stopped, nothing left

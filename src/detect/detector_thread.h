@@ -21,6 +21,10 @@
 // - The source-hint word of the hinted detector (Detector::uses_source_hint) lives here, in an
 //   array indexed by the aggregator's source id, not in the source's record (which this thread
 //   may not read); like the record's word it is only a hint, verified before use.
+// - Detectors that take digests (Detector::uses_source_ids) get them through observe_digest(),
+//   four to an entry, with source_added() and source_ids_reset() in order among them; the others
+//   get packets through observe(). The producer feeds each kind only if the thread has detectors
+//   of that kind (takes_packets(), takes_digests()).
 // - An exception of a detector stops detection; drain() rethrows it.
 #pragma once
 #include <atomic>
@@ -56,16 +60,22 @@ public:
     /// `hinted` (one of `source`, or null) given the source hint. The detectors must outlive this.
     /// `capacity`: ring entries (rounded up to a power of two); tests use small rings.
     /// `consumer_spins`: how often the thread polls an empty ring before it sleeps until the
-    /// producer publishes.
+    /// producer publishes. `wake_batch`: a sleeping thread is woken when at least this many
+    /// entries wait, or at an interval's end, a drain() or a full ring (1: whenever any wait).
     DetectorThread(std::vector<Detector*> source, std::vector<Detector*> keyed, std::vector<Detector*> global,
-                   Detector* hinted, uint64_t capacity = kDefaultCapacity, int consumer_spins = kDefaultSpins);
+                   Detector* hinted, uint64_t capacity = kDefaultCapacity, int consumer_spins = kDefaultSpins,
+                   uint64_t wake_batch = 1);
     ~DetectorThread();
     DetectorThread(const DetectorThread&) = delete;
     DetectorThread& operator=(const DetectorThread&) = delete;
 
+    /// The thread has detectors that take whole packets (observe()) / digests (observe_digest()).
+    bool takes_packets() const { return takes_packets_; }
+    bool takes_digests() const { return !digest_.empty(); }
     /// Queues one darknet packet (producer). Visible to the thread after the next publish(), or
     /// once enough entries are queued.
     void observe(const DecodedPacket& p, uint64_t dense_index, uint32_t source_id) {
+        seal_digests();
         const uint64_t need = p.has_quoted ? 2 : 1;  // published together
         if (tail_ + need - cached_head_ > capacity_) wait_for_room(need);
         Entry& e = ring_[tail_ & mask_];
@@ -84,10 +94,23 @@ public:
         tail_ += need;
         if (tail_ - published_plain_ >= kPublishEvery) publish();
     }
+    /// Queues a packet's digest for the detectors that take digests (producer).
+    void observe_digest(const PacketDigest& d) {
+        if (digests_open_ == 0 && tail_ + 1 - cached_head_ > capacity_) wait_for_room(1);
+        std::memcpy(digest_bytes(ring_[tail_ & mask_]) + digests_open_ * sizeof(PacketDigest), &d, sizeof d);
+        if (++digests_open_ == kDigestsPerEntry) {
+            seal_digests();
+            if (tail_ - published_plain_ >= kPublishEvery) publish();
+        }
+    }
+    /// Queues source_added(id, src) / source_ids_reset() for the detectors that take digests.
+    void source_added(uint32_t id, const IpAddress& src);
+    void source_ids_reset();
     /// Queues every detector's end_interval(now_ns) and publishes.
     void end_interval(int64_t now_ns);
-    /// Makes the queued entries visible to the thread.
-    void publish();
+    /// Makes the queued entries visible to the thread; `urgent`: and wakes it even if fewer than
+    /// its wake batch wait.
+    void publish(bool urgent = false);
     /// Publishes and waits until the thread has processed everything queued; rethrows a
     /// detector's exception.
     void drain();
@@ -97,7 +120,8 @@ public:
     void clear_hints();
 
 private:
-    enum class Kind : uint8_t { kObserve, kObserveQuoted, kQuote, kEndInterval, kSync };
+    enum class Kind : uint8_t { kObserve, kObserveQuoted, kQuote, kEndInterval, kSync, kDigests, kSourceAdded,
+                                kSourceIdsReset };
     // A packet as two cache lines, not the three of a DecodedPacket: its fields up to the quoted
     // header, copied as they are, and the quoted header (ICMP errors only) in a slot of its own
     // that follows. The thread rebuilds the DecodedPacket. A third fewer bytes to copy and read
@@ -116,9 +140,25 @@ private:
     };
     static_assert(sizeof(Entry) == 128 && sizeof(QuotedHeader) <= kPacketPrefix);
     static constexpr uint64_t kPublishEvery = 64;
+    // A kDigests entry: this many digests in the bytes before source_id (`packet` and
+    // dense_index), their count in source_id.
+    static constexpr uint32_t kDigestsPerEntry = 4;
+    static_assert(kDigestsPerEntry * sizeof(PacketDigest) <= offsetof(Entry, source_id));
+    static unsigned char* digest_bytes(Entry& e) { return reinterpret_cast<unsigned char*>(&e); }
+    static const unsigned char* digest_bytes(const Entry& e) { return reinterpret_cast<const unsigned char*>(&e); }
 
+    /// Queues the entry of the digests written so far, if any (not yet published).
+    void seal_digests() {
+        if (digests_open_ == 0) return;
+        Entry& e = ring_[tail_ & mask_];
+        e.source_id = digests_open_;
+        e.kind = Kind::kDigests;
+        ++tail_;
+        digests_open_ = 0;
+    }
     /// The next free slot for a one-slot entry.
     Entry& slot() {
+        seal_digests();
         if (tail_ + 1 - cached_head_ > capacity_) wait_for_room(1);
         return ring_[tail_ & mask_];
     }
@@ -131,18 +171,24 @@ private:
     void prefetch(uint64_t index, int stage) const;
     void pass_on(DetectionOutput& out);
 
+    std::vector<Detector*> digest_;  // the kPerSource ones that take digests (before source_: it fills them)
     std::vector<Detector*> source_, keyed_, global_;
     Detector* hinted_;
+    bool takes_packets_;
     bool packet_at_stage0_;  // a detector's stage-0 prefetch reads the packet (not only the hinted one)
     int consumer_spins_;     // polls of an empty ring before the thread sleeps
+    uint64_t wake_batch_;    // entries waiting that wake a sleeping thread
     uint64_t capacity_, mask_;
     HugePageVector<Entry> ring_;
     // Producer side.
     uint64_t tail_ = 0;            // next entry to write
     uint64_t published_plain_ = 0; // the producer's copy of published_
     uint64_t cached_head_ = 0;     // the producer's last look at head_
+    uint32_t digests_open_ = 0;    // digests written into the entry at tail_, not yet queued
     // Shared. Each on its own line: the producer writes published_, the thread head_.
     alignas(64) std::atomic<uint64_t> published_{0};
+    std::atomic<uint64_t> urgent_{0};  // the thread is woken for the entries before this one
+    uint64_t urgent_plain_ = 0;        // the producer's copy of urgent_
     alignas(64) std::atomic<uint64_t> head_{0};
     alignas(64) std::atomic<bool> thread_sleeping_{false};
     std::atomic<bool> producer_sleeping_{false};

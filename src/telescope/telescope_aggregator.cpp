@@ -385,12 +385,17 @@ void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> d
     detector_thread_.reset();
     detectors_ = std::move(detectors);
     source_detectors_.clear();
+    digest_detectors_.clear();
     keyed_detectors_.clear();
     global_detectors_.clear();
     hinted_detector_ = nullptr;
     for (auto& d : detectors_) {
         switch (d->scope()) {
         case Detector::Scope::kPerSource:
+            if (d->uses_source_ids()) {
+                digest_detectors_.push_back(d.get());
+                break;
+            }
             source_detectors_.push_back(d.get());
             if (!hinted_detector_ && d->uses_source_hint()) hinted_detector_ = d.get();
             break;
@@ -403,25 +408,46 @@ void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> d
 void TelescopeAggregator::run_detectors_on_thread() {
     if (detectors_.empty() || partition_count_ != 1 || detector_thread_) return;
     // The hinted per-source detector (the scan detector), the per-key and all-packet ones on one
-    // thread; the other per-source ones (the SVM's feature windows) on a second, when there are
-    // both: see side_thread_.
+    // thread; the other per-source ones (the SVM's feature windows, fed digests) on a second,
+    // when there are both: see side_thread_.
     std::vector<Detector*> main_source, side_source;
     for (Detector* d : source_detectors_) (d == hinted_detector_ ? main_source : side_source).push_back(d);
+    side_source.insert(side_source.end(), digest_detectors_.begin(), digest_detectors_.end());
     const bool split = !side_source.empty() && (!main_source.empty() || !keyed_detectors_.empty() ||
                                                 !global_detectors_.empty());
     if (!split) {
-        detector_thread_ = std::make_unique<DetectorThread>(source_detectors_, keyed_detectors_, global_detectors_,
+        main_source.insert(main_source.end(), side_source.begin(), side_source.end());
+        detector_thread_ = std::make_unique<DetectorThread>(main_source, keyed_detectors_, global_detectors_,
                                                             hinted_detector_);
         return;
     }
     detector_thread_ = std::make_unique<DetectorThread>(main_source, keyed_detectors_, global_detectors_,
-                                                        hinted_detector_);
+                                                        hinted_detector_, DetectorThread::kDefaultCapacity,
+                                                        DetectorThread::kDefaultSpins, 4096);
     // The second thread polls its empty ring 100 times, not 2,000, before it sleeps: with it the
     // worker and two detector threads share two cores, and its polling took the core from the
     // others (ingest --threads 1 --detect --model, 8 alternating runs: wall medians 6.22 ->
     // 5.98 s, faster in 6 of 8).
     side_thread_ = std::make_unique<DetectorThread>(side_source, std::vector<Detector*>{}, std::vector<Detector*>{},
-                                                    nullptr, DetectorThread::kDefaultCapacity, 100);
+                                                    nullptr, DetectorThread::kDefaultCapacity, 100, 4096);
+}
+
+void TelescopeAggregator::announce_source(uint32_t id, const IpAddress& src) {
+    if (detector_thread_)
+        for_each_detector_thread([&](DetectorThread& t) {
+            if (t.takes_digests()) t.source_added(id, src);
+        });
+    else
+        for (Detector* d : digest_detectors_) d->source_added(id, src);
+}
+
+void TelescopeAggregator::announce_source_ids_reset() {
+    if (detector_thread_)
+        for_each_detector_thread([&](DetectorThread& t) {
+            if (t.takes_digests()) t.source_ids_reset();
+        });
+    else
+        for (Detector* d : digest_detectors_) d->source_ids_reset();
 }
 
 void TelescopeAggregator::sync_detectors() {
@@ -555,17 +581,26 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
         s.id = next_source_id_++;
         s.first_ns = s.last_ns = p.ts_ns;
         ++ld.src_uniq[kClassCount];
+        // The source's address under its table key, as its rows and a restore name it.
+        if (!digest_detectors_.empty()) announce_source(s.id, source_key(p.src));
     }
     const uint32_t source_id = s.id;
     if (detector_thread_) {
         // All of them, in this order there.
-        for_each_detector_thread([&](DetectorThread& t) { t.observe(p, match->dense_index, source_id); });
+        for_each_detector_thread([&](DetectorThread& t) {
+            if (t.takes_packets()) t.observe(p, match->dense_index, source_id);
+            if (t.takes_digests()) t.observe_digest(PacketDigest::of(p, source_id));
+        });
     } else {
         for (Detector* d : source_detectors_) {
             if (d == hinted_detector_)
                 d->observe_hinted(p, match->dense_index, s.detector_hint, pending_);
             else
                 d->observe(p, match->dense_index, pending_);
+        }
+        if (!digest_detectors_.empty()) {
+            const PacketDigest digest = PacketDigest::of(p, source_id);
+            for (Detector* d : digest_detectors_) d->observe_digest(digest, pending_);
         }
     }
     if (p.ts_ns < s.first_ns) s.first_ns = p.ts_ns;
@@ -916,6 +951,7 @@ void TelescopeAggregator::reset_day() {
     pairs6_.clear();
     sources_.clear();
     next_source_id_ = 0;
+    if (!digest_detectors_.empty()) announce_source_ids_reset();
     port_log5_.clear();
     port_log1h_.clear();
     port_logday_.clear();
@@ -1288,6 +1324,10 @@ void TelescopeAggregator::restore(const std::string& blob) {
                               std::string(d->name()) + "'; resume with the same options or --reset");
         d->restore(r);
     }
+    // The restored sources keep their numbers (written in number order, above); the detectors
+    // that take digests learn them again. The threads are idle (drained above): direct calls.
+    for (Detector* d : digest_detectors_)
+        sources_.for_each([&](const IpAddress& key, const SourceState& s) { d->source_added(s.id, key); });
     if (detector_thread_) detector_thread_->clear_hints();
     pending_.clear_detections();
     if (!r.at_end()) r.fail("trailing bytes after the snapshot");

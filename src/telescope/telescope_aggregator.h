@@ -271,7 +271,8 @@ private:
     void take_detections();
 
     std::vector<std::unique_ptr<Detector>> detectors_;  // in registry order
-    std::vector<Detector*> source_detectors_;           // scope kPerSource: fed the owned sources
+    std::vector<Detector*> source_detectors_;           // scope kPerSource: fed the owned sources' packets
+    std::vector<Detector*> digest_detectors_;           // scope kPerSource: fed their digests (uses_source_ids)
     std::vector<Detector*> keyed_detectors_;            // scope kPerKey: fed the owned keys
     std::vector<Detector*> global_detectors_;           // scope kAllPackets: fed everything on worker 0
     Detector* hinted_detector_ = nullptr;               // the kPerSource detector given SourceState::detector_hint
@@ -293,6 +294,10 @@ private:
         if (detector_thread_) f(*detector_thread_);
         if (side_thread_) f(*side_thread_);
     }
+    /// Tells the detectors that take digests that source number `id` is `src` / that the numbers
+    /// start again (directly, or queued on their thread).
+    void announce_source(uint32_t id, const IpAddress& src);
+    void announce_source_ids_reset();
     /// Waits until the detector thread has processed every queued packet and takes its output
     /// into pending_; the detectors may then be called directly. No-op without the thread.
     void sync_detectors();

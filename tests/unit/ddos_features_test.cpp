@@ -232,3 +232,55 @@ TEST(DdosFeatures, RestoredWindowsAtTheEndsOfTheTimestampRangeWork) {
     EXPECT_THROW(DdosFeatureExtractor(0), ConfigError);
     EXPECT_THROW(DdosFeatureExtractor(DdosFeatureExtractor::kMaxWindowSeconds + 1), ConfigError);
 }
+
+TEST(DdosFeatures, SourceNumbersGiveTheWindowsThatAddressesGive) {
+    // kSourceIds as the aggregator drives it: a number for each source at its first packet, the
+    // numbers started again from 0 (a new day) inside windows, checkpoints inside windows after
+    // which every source is announced again. The windows must be exactly those of kAddresses,
+    // though after a renumbering a source has packets under two numbers and another source may
+    // have its old number. One source is the all-ones address (the table's empty key).
+    std::mt19937_64 rng(23);
+    std::vector<DecodedPacket> pkts;
+    for (int64_t window : {0, 600, 1800})
+        for (int i = 0; i < 3000; ++i) {
+            DecodedPacket p = random_packet(rng, window);
+            if (rng() % 50 == 0) p.src = IpAddress::from_halves(~0ULL, ~0ULL);
+            pkts.push_back(p);
+        }
+    std::sort(pkts.begin(), pkts.end(), [](const auto& a, const auto& b) { return a.ts_ns / 600000000000LL < b.ts_ns / 600000000000LL; });
+    std::vector<SourceWindow> want, got;
+    DdosFeatureExtractor by_address(600, 5);
+    for (const auto& p : pkts) by_address.add(p, [&](const SourceWindow& w) { want.push_back(w); });
+    by_address.finish([&](const SourceWindow& w) { want.push_back(w); });
+    ASSERT_GT(want.size(), 30u);
+
+    const std::set<size_t> renumber_at = {700, 1500, 3000, 3001, 7000};
+    const std::set<size_t> checkpoint_at = {1000, 1600, 3001, 5000};
+    auto fx = std::make_unique<DdosFeatureExtractor>(600, 5, DdosFeatureExtractor::SourceKeys::kSourceIds);
+    std::map<IpAddress, uint32_t> numbers;  // the aggregator's numbering
+    auto keep = [&](const SourceWindow& w) { got.push_back(w); };
+    for (size_t i = 0; i < pkts.size(); ++i) {
+        if (renumber_at.count(i)) {
+            numbers.clear();
+            fx->reset_source_ids();
+        }
+        if (checkpoint_at.count(i)) {
+            ByteWriter w;
+            fx->serialize(w);
+            fx = std::make_unique<DdosFeatureExtractor>(600, 5, DdosFeatureExtractor::SourceKeys::kSourceIds);
+            ByteReader r(w.data(), "test state");
+            fx->restore(r);
+            for (const auto& [address, id] : numbers) fx->add_source(id, address);
+        }
+        auto [it, added] = numbers.emplace(pkts[i].src, uint32_t(numbers.size()));
+        if (added) fx->add_source(it->second, it->first);
+        fx->add(PacketDigest::of(pkts[i], it->second), keep);
+    }
+    fx->finish(keep);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got[i].src, want[i].src) << i;
+        EXPECT_EQ(got[i].window_start_s, want[i].window_start_s) << i;
+        EXPECT_EQ(got[i].features, want[i].features) << "window " << i << " of " << want[i].src.to_string();
+    }
+}

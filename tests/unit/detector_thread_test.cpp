@@ -4,6 +4,7 @@
 // exception is rethrown by drain().
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -125,6 +126,80 @@ TEST(DetectorThread, DrainRethrowsADetectorsException) {
     EXPECT_EQ(threaded.calls.size(), 123u);  // nothing after the failure
     thread.observe(packet(2000), 0, 0);       // later packets are consumed, not processed
     EXPECT_THROW(thread.drain(), std::runtime_error);
+}
+
+// Takes digests (Detector::uses_source_ids) and records them, with the announcements, as text.
+class DigestRecorder final : public Detector {
+public:
+    std::vector<std::string> calls;
+    std::string_view name() const override { return "digests"; }
+    Scope scope() const override { return Scope::kPerSource; }
+    bool uses_source_ids() const override { return true; }
+    void observe(const DecodedPacket&, uint64_t, DetectionOutput&) override { calls.push_back("packet!"); }
+    void source_added(uint32_t id, const IpAddress& src) override {
+        calls.push_back("add " + std::to_string(id) + " " + src.to_string());
+    }
+    void source_ids_reset() override { calls.push_back("reset"); }
+    void observe_digest(const PacketDigest& d, DetectionOutput&) override {
+        calls.push_back("dig " + std::to_string(d.ts_ns) + " " + std::to_string(d.source_id) + " " +
+                        std::to_string(d.dst) + " " + std::to_string(d.dport) + " " + std::to_string(d.payload));
+    }
+    void end_interval(int64_t now_ns, DetectionOutput& out) override {
+        calls.push_back("end " + std::to_string(now_ns));
+        out.labels.push_back(SourceLabel{});
+    }
+    void finish(DetectionOutput&) override {}
+    void serialize(ByteWriter&) const override {}
+    void restore(ByteReader&) override {}
+};
+
+// Digests go four to an entry: announcements, resets, interval ends and drains between them must
+// keep their order, with a thread that sleeps until 100 entries wait (its wake batch) on a ring
+// of 256 that wraps and fills. Packets go only to the detector that takes packets.
+TEST(DetectorThread, DigestsAndAnnouncementsKeepTheirOrder) {
+    DigestRecorder digests, direct;
+    RecordingDetector packets;
+    DetectionOutput direct_out, thread_out;
+    {
+        DetectorThread thread({&packets, &digests}, {}, {}, &packets, 256, 10, 100);
+        EXPECT_TRUE(thread.takes_packets());
+        EXPECT_TRUE(thread.takes_digests());
+        uint32_t next_id = 0;
+        for (int i = 0; i < 100000; ++i) {
+            DecodedPacket p = packet(i);
+            p.payload_len = uint32_t(i % 70000);  // saturated at 65,535 in the digest
+            if (i % 37 == 0) {  // a new source
+                const IpAddress src = IpAddress::v4(0x14000000u + unsigned(i));
+                direct.source_added(next_id, src);
+                thread.source_added(next_id, src);
+                ++next_id;
+            }
+            const PacketDigest d = PacketDigest::of(p, uint32_t(i % 37));
+            direct.observe_digest(d, direct_out);
+            thread.observe(p, 0, uint32_t(i % 64));
+            thread.observe_digest(d);
+            if (i % 1001 == 0) {
+                direct.source_ids_reset();
+                thread.source_ids_reset();
+                next_id = 0;
+            }
+            if (i % 5000 == 4999) {
+                direct.end_interval(i, direct_out);
+                thread.end_interval(i);
+            }
+            if (i % 3 == 0) thread.publish();
+            if (i % 33333 == 0) thread.drain();
+        }
+        for (int i = 0; i < 3; ++i) thread.observe_digest(PacketDigest::of(packet(i), 1));  // an open entry
+        for (int i = 0; i < 3; ++i) direct.observe_digest(PacketDigest::of(packet(i), 1), direct_out);
+        thread.drain();
+        thread.take_output(thread_out);
+    }
+    ASSERT_EQ(digests.calls.size(), direct.calls.size());
+    EXPECT_EQ(digests.calls, direct.calls);
+    EXPECT_EQ(packets.calls.size(), 100000u + 20u);  // its packets and interval ends, no digest
+    EXPECT_EQ(thread_out.labels.size(), 40u);         // both detectors' interval ends
+    EXPECT_EQ(std::count(digests.calls.begin(), digests.calls.end(), "packet!"), 0);
 }
 
 }  // namespace

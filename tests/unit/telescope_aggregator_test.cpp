@@ -829,31 +829,43 @@ TEST(TelescopeAggregator, FiveMinuteBinEndIsWhereItOpensTheNextBin) {
 }
 
 // With the SVM next to the scan detector, run_detectors_on_thread() starts a second detector
-// thread for the SVM. Its labels must equal those of the detectors run inline, including the
-// windows it emits after the last interval end: those reach the aggregator only when close_all()
-// drains both threads (100-s windows, so a packet, not an interval end, closes most of them).
+// thread for the SVM, fed digests by source number. Its labels must be those of the feature
+// windows computed from the packets' addresses: inline, on the thread, and cut by a checkpoint
+// (serialize, new aggregator, restore) before and inside the window that spans the day's end,
+// where the aggregator numbers its sources from 0 again. Including the windows emitted after the
+// last interval end: those reach the aggregator only when close_all() drains both threads (77-s
+// windows, so a packet, not an interval end, closes most of them, and one spans midnight).
 TEST(TelescopeAggregatorDetection, SvmOnItsOwnThreadLabelsWhatInlineDoes) {
     Darknet dn = test_darknet();
     std::vector<DecodedPacket> pkts;
     std::mt19937 rng(5);
-    for (int64_t t = 0; t < 560; ++t) {
+    for (int64_t t = -280; t < 280; ++t) {
+        std::vector<DecodedPacket> second;
         for (int i = 0; i < 20; ++i) {  // a DoS victim's SYN/ACKs from port 80 to the darknet
             char dst[32];
             std::snprintf(dst, sizeof dst, "198.18.0.%u", unsigned(rng() % 256));
             DecodedPacket p = tcp(at(t) + i * 40000000LL, "20.0.0.9", dst, uint16_t(1024 + rng() % 60000),
                                   kTcpSyn | kTcpAck);
             p.sport = 80;
-            pkts.push_back(p);
+            second.push_back(p);
         }
         for (unsigned k = 1; k <= 5; ++k) {  // five slow scanners of port 23
             char src[32], dst[32];
             std::snprintf(src, sizeof src, "30.0.0.%u", k);
             std::snprintf(dst, sizeof dst, "198.18.0.%u", unsigned(rng() % 256));
-            pkts.push_back(tcp(at(t) + k * 100000000LL + 900000000LL, src, dst, 23, kTcpSyn));
+            const DecodedPacket p = tcp(at(t) + k * 100000000LL + 900000000LL, src, dst, 23, kTcpSyn);
+            // From midnight on the scanners come first, so that the day's new source numbers
+            // name other sources than the same numbers did before.
+            if (t >= 0)
+                second.insert(second.begin() + (k - 1), p);
+            else
+                second.push_back(p);
         }
+        pkts.insert(pkts.end(), second.begin(), second.end());
     }
     // A model trained on this traffic's own feature windows, the victim the positive class.
-    DdosFeatureExtractor fx(100);
+    constexpr int64_t kWindow = 77;  // a window spans midnight (kDay is 63 s into one)
+    DdosFeatureExtractor fx(kWindow);
     std::vector<DdosFeatureVector> x;
     std::vector<bool> y;
     auto keep = [&](const SourceWindow& w) {
@@ -868,29 +880,58 @@ TEST(TelescopeAggregatorDetection, SvmOnItsOwnThreadLabelsWhatInlineDoes) {
     svm.save(model);
     DetectorConfig config;
     config.svm_model = model;
-    config.svm_window_s = 100;
+    config.svm_window_s = kWindow;
+    // The labels as the module gives them, from windows keyed by address.
+    std::vector<std::string> want;
+    DdosFeatureExtractor by_address(kWindow);
+    auto label = [&](const SourceWindow& w) {
+        const double score = svm.decision_value(w.features);
+        if (score > 0)
+            want.push_back(std::to_string(w.window_start_s) + " " + w.src.to_string() + " ddos " +
+                           std::to_string(score) + " " + std::to_string(uint64_t(w.features[0])));
+    };
+    for (const auto& p : pkts) by_address.add(p, label);
+    by_address.finish(label);
+    std::sort(want.begin(), want.end());
 
-    auto labels = [&](bool on_thread) {
+    auto labels = [&](bool on_thread, size_t cut) {
         RecordingSink sink;
-        TelescopeAggregator a(dn, sink);
-        a.set_detectors(make_detectors({"scan", "backscatter", "svm-ddos"}, dn, config));
-        if (on_thread) a.run_detectors_on_thread();
-        EXPECT_EQ(a.detectors_on_thread(), on_thread);
-        a.process_batch(pkts.data(), pkts.size());
-        a.close_all();
+        auto aggregator = [&] {
+            auto a = std::make_unique<TelescopeAggregator>(dn, sink);
+            a->set_detectors(make_detectors({"scan", "backscatter", "svm-ddos"}, dn, config));
+            if (on_thread) a->run_detectors_on_thread();
+            EXPECT_EQ(a->detectors_on_thread(), on_thread);
+            return a;
+        };
+        auto a = aggregator();
+        if (cut) {
+            a->process_batch(pkts.data(), cut);
+            a->flush_open();
+            const std::string blob = a->serialize();
+            a = aggregator();
+            a->restore(blob);
+        }
+        a->process_batch(pkts.data() + cut, pkts.size() - cut);
+        a->close_all();
         std::vector<std::string> out;
         for (const auto& b : sink.batches)
             for (const auto& l : b.labels)
                 out.push_back(std::to_string(l.window_start_s) + " " + l.src.to_string() + " " + l.label + " " +
                               std::to_string(l.score) + " " + std::to_string(l.packets));
         std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());  // a checkpoint's open result again at the end
         return out;
     };
-    const auto inline_labels = labels(false);
-    // The victim, in each of its six windows (the last, 500-560 s, emitted by close_all()).
-    EXPECT_EQ(inline_labels.size(), 6u);
-    for (const auto& l : inline_labels) EXPECT_NE(l.find(" 20.0.0.9 ddos "), std::string::npos) << l;
-    EXPECT_EQ(inline_labels, labels(true));
+    // The victim, in each of its windows.
+    EXPECT_GE(want.size(), 7u);
+    for (const auto& l : want) EXPECT_NE(l.find(" 20.0.0.9 ddos "), std::string::npos) << l;
+    EXPECT_EQ(labels(false, 0), want);
+    EXPECT_EQ(labels(true, 0), want);
+    // Cuts before midnight and inside the window that spans it (each second has 25 packets).
+    for (size_t cut : {size_t(100 * 25 + 7), size_t(290 * 25 + 3)}) {
+        EXPECT_EQ(labels(false, cut), want) << "inline, cut at " << cut;
+        EXPECT_EQ(labels(true, cut), want) << "on threads, cut at " << cut;
+    }
     std::remove(model.c_str());
     std::remove((model + ".scale").c_str());
 }
