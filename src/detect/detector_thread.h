@@ -180,8 +180,10 @@ private:
     uint64_t wake_batch_;    // entries waiting that wake a sleeping thread
     uint64_t capacity_, mask_;
     HugePageVector<Entry> ring_;
-    // Producer side.
-    uint64_t tail_ = 0;            // next entry to write
+    // Producer side, on a line of its own: the thread reads the fields above for every entry
+    // (ring_, mask_), and sharing their line with these, which the producer writes for every
+    // packet, cost the scan thread ~5% of its time (perf: the load of ring_'s pointer).
+    alignas(64) uint64_t tail_ = 0;  // next entry to write
     uint64_t published_plain_ = 0; // the producer's copy of published_
     uint64_t cached_head_ = 0;     // the producer's last look at head_
     uint32_t digests_open_ = 0;    // digests written into the entry at tail_, not yet queued

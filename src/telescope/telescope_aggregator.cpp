@@ -422,8 +422,7 @@ void TelescopeAggregator::run_detectors_on_thread() {
         return;
     }
     detector_thread_ = std::make_unique<DetectorThread>(main_source, keyed_detectors_, global_detectors_,
-                                                        hinted_detector_, DetectorThread::kDefaultCapacity,
-                                                        DetectorThread::kDefaultSpins, 4096);
+                                                        hinted_detector_);
     // The second thread polls its empty ring 100 times, not 2,000, before it sleeps: with it the
     // worker and two detector threads share two cores, and its polling took the core from the
     // others (ingest --threads 1 --detect --model, 8 alternating runs: wall medians 6.22 ->
