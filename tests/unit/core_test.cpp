@@ -89,7 +89,7 @@ TEST(RadixSort, EqualsStableSortForEveryKeyShape) {
         uint64_t seq;
     };
     std::mt19937_64 rng(7);
-    const std::vector<size_t> sizes = {0, 1, 2, 3, 1000, 70000, 1100000};
+    const std::vector<size_t> sizes = {0, 1, 2, 3, 1000, 16384, 70000, 1100000};
     const std::vector<std::function<uint64_t()>> shapes = {
         [&] { return (rng() % 130000) << 32 | (rng() % 65536); },   // (source id, dense destination)
         [&] { return rng(); },                                       // every bit
@@ -98,6 +98,9 @@ TEST(RadixSort, EqualsStableSortForEveryKeyShape) {
         [&] { return uint64_t(42); },                                // none
         [&] { return (rng() % 64) << 40; },                          // high bits only
         [&] { return rng() % 2 ? rng() : rng() % 1000; },            // skewed: one big bucket, many small
+        [&] { return rng() % (1u << 24); },                          // a pair log entry: two 12-bit digits
+        [&] { return (rng() % 4096) << 3; },                         // one 12-bit digit
+        [&] { return (rng() % (1u << 25)) << 7 | (rng() & 1); },     // 26 bits, a gap above the lowest
     };
     for (size_t n : sizes) {
         for (size_t s = 0; s < shapes.size(); ++s) {
