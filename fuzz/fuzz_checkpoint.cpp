@@ -1,7 +1,7 @@
 // libFuzzer target: TelescopeAggregator::restore() on arbitrary bytes (a checkpoint read back from
 // a damaged database). It must throw InputError/ConfigError or restore a state that then works.
-// The same bytes go to the SVM detector's feature window (DdosFeatureExtractor::restore), which
-// the aggregators here do not run (it needs a model file).
+// The same bytes go to the SVM detector's feature window (DdosFeatureExtractor::restore), keyed
+// by address and by source number, which the aggregators here do not run (it needs a model file).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -62,6 +62,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         uint64_t emitted = 0;
         features.add(p, [&](const SourceWindow&) { ++emitted; });
         features.finish([&](const SourceWindow&) { ++emitted; });
+    } catch (const InputError&) {
+    }
+    try {
+        // As the aggregator drives it (sources by number): restored sources, then numbers
+        // announced, a packet, a renumbering with another source under number 0, a checkpoint.
+        DdosFeatureExtractor features(600, 1, DdosFeatureExtractor::SourceKeys::kSourceIds);
+        ByteReader r(blob, "fuzz input");
+        features.restore(r);
+        features.add_source(0, IpAddress::v4(0x01020304));
+        features.add_source(1, IpAddress::from_halves(~0ULL, ~0ULL));
+        DecodedPacket p;
+        p.ts_ns = 1767225600LL * 1000000000LL;
+        p.dst = IpAddress::v4(0xC6120001);
+        uint64_t emitted = 0;
+        auto count = [&](const SourceWindow&) { ++emitted; };
+        features.add(PacketDigest::of(p, 1), count);
+        features.reset_source_ids();
+        features.add_source(0, IpAddress::v4(0x05060708));
+        features.add(PacketDigest::of(p, 0), count);
+        features.add(PacketDigest::of(p, 7), count);  // never announced
+        ByteWriter w;
+        features.serialize(w);
+        features.finish(count);
     } catch (const InputError&) {
     }
     return 0;
