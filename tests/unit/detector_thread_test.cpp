@@ -17,16 +17,28 @@
 namespace iotwatch {
 namespace {
 
-// Records every call as text; keeps per source id the last timestamp in its hint word and
-// checks it was handed back; emits a label at each interval end; throws on a chosen timestamp.
-class RecordingDetector final : public Detector {
+// Records interval ends as text and emits a label at each; keeps no state to checkpoint.
+class CallRecorder : public Detector {
 public:
     std::vector<std::string> calls;
+    Scope scope() const override { return Scope::kPerSource; }
+    void end_interval(int64_t now_ns, DetectionOutput& out) override {
+        calls.push_back("end " + std::to_string(now_ns));
+        out.labels.push_back(SourceLabel{});
+    }
+    void finish(DetectionOutput&) override {}
+    void serialize(ByteWriter&) const override {}
+    void restore(ByteReader&) override {}
+};
+
+// Records every call as text; keeps per source id the last timestamp in its hint word and
+// checks it was handed back; throws on a chosen timestamp.
+class RecordingDetector final : public CallRecorder {
+public:
     uint64_t hint_mismatches = 0;
     uint64_t hint_hits = 0;  // calls handed a hint word set by an earlier call
     int64_t throw_at = -1;
     std::string_view name() const override { return "recording"; }
-    Scope scope() const override { return Scope::kPerSource; }
     bool uses_source_hint() const override { return true; }
     void observe(const DecodedPacket& p, uint64_t dense, DetectionOutput&) override { record(p, dense); }
     void observe_hinted(const DecodedPacket& p, uint64_t dense, uint64_t& hint, DetectionOutput&) override {
@@ -35,13 +47,6 @@ public:
         hint = static_cast<uint64_t>(p.ts_ns);
         record(p, dense);
     }
-    void end_interval(int64_t now_ns, DetectionOutput& out) override {
-        calls.push_back("end " + std::to_string(now_ns));
-        out.labels.push_back(SourceLabel{});
-    }
-    void finish(DetectionOutput&) override {}
-    void serialize(ByteWriter&) const override {}
-    void restore(ByteReader&) override {}
 
     std::vector<int64_t> last_ts = std::vector<int64_t>(64, 0);
 
@@ -129,11 +134,9 @@ TEST(DetectorThread, DrainRethrowsADetectorsException) {
 }
 
 // Takes digests (Detector::uses_source_ids) and records them, with the announcements, as text.
-class DigestRecorder final : public Detector {
+class DigestRecorder final : public CallRecorder {
 public:
-    std::vector<std::string> calls;
     std::string_view name() const override { return "digests"; }
-    Scope scope() const override { return Scope::kPerSource; }
     bool uses_source_ids() const override { return true; }
     void observe(const DecodedPacket&, uint64_t, DetectionOutput&) override { calls.push_back("packet!"); }
     void source_added(uint32_t id, const IpAddress& src) override {
@@ -144,13 +147,6 @@ public:
         calls.push_back("dig " + std::to_string(d.ts_ns) + " " + std::to_string(d.source_id) + " " +
                         std::to_string(d.dst) + " " + std::to_string(d.dport) + " " + std::to_string(d.payload));
     }
-    void end_interval(int64_t now_ns, DetectionOutput& out) override {
-        calls.push_back("end " + std::to_string(now_ns));
-        out.labels.push_back(SourceLabel{});
-    }
-    void finish(DetectionOutput&) override {}
-    void serialize(ByteWriter&) const override {}
-    void restore(ByteReader&) override {}
 };
 
 // Digests go four to an entry: announcements, resets, interval ends and drains between them must
