@@ -237,7 +237,12 @@ void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& 
             s.sd = std::sqrt(s.sd / double(count));
             return s;
         };
-        const Stats si = stats_of(n - 1, [&](size_t i) { return double(first[i + 1].ts_ns - first[i].ts_ns) / 1e9; });
+        // In unsigned arithmetic: the packets are in time order, so the gap is in [0, 2^64), but
+        // a restored window may hold timestamps far enough apart to overflow a signed difference
+        // (found by fuzz_checkpoint); for every other gap the value is the same.
+        const Stats si = stats_of(n - 1, [&](size_t i) {
+            return double(uint64_t(first[i + 1].ts_ns) - uint64_t(first[i].ts_ns)) / 1e9;
+        });
         const Stats spl = stats_of(n, [&](size_t i) { return double(first[i].payload); });
         // The keys in one pass over the packets, then packets per key in key order (as a
         // std::map counted them), from each sorted key array.
