@@ -187,10 +187,10 @@ private:
     uint64_t published_plain_ = 0; // the producer's copy of published_
     uint64_t cached_head_ = 0;     // the producer's last look at head_
     uint32_t digests_open_ = 0;    // digests written into the entry at tail_, not yet queued
+    uint64_t urgent_plain_ = 0;    // the producer's copy of urgent_
     // Shared. Each on its own line: the producer writes published_, the thread head_.
     alignas(64) std::atomic<uint64_t> published_{0};
     std::atomic<uint64_t> urgent_{0};  // the thread is woken for the entries before this one
-    uint64_t urgent_plain_ = 0;        // the producer's copy of urgent_
     alignas(64) std::atomic<uint64_t> head_{0};
     alignas(64) std::atomic<bool> thread_sleeping_{false};
     std::atomic<bool> producer_sleeping_{false};

@@ -284,8 +284,9 @@ private:
     // so it stops before they go). Every direct use of the detectors waits for it first
     // (sync_detectors()); const members may drain it too: that only completes queued work.
     std::unique_ptr<DetectorThread> detector_thread_;
-    // A second detector thread (with its own copy of every darknet packet) for the per-source
-    // detectors other than the hinted one, when there are others: the SVM's feature windows.
+    // A second detector thread (with a ring of its own: the digests of every darknet packet) for
+    // the per-source detectors other than the hinted one, when there are others: the SVM's
+    // feature windows.
     std::unique_ptr<DetectorThread> side_thread_;
     /// Calls f(thread) for detector_thread_ and side_thread_, those that run. Const: draining a
     /// thread only completes queued work.
