@@ -4,9 +4,10 @@
 // Used for the telescope's (source, port) and (source, destination) logs and the scan detector's
 // pending destinations.
 //
-// How: LSD passes of 11 bits (2048 counters stay in L1) placed on the bits that actually vary
-// (each digit starts at the lowest varying bit not yet sorted, so a key like source << 32 |
-// destination index needs no pass over its always-zero middle bits). A million keys or more are
+// How: LSD passes of up to 11 bits (2048 counters stay in L1) placed on the bits that actually
+// vary (each digit starts at the lowest varying bit not yet sorted, so a key like source << 32 |
+// destination index needs no pass over its always-zero middle bits), each as narrow as the
+// number of passes allows (digit_bits). A million keys or more are
 // first split by its top 11 varying bits into 2048 buckets (one pass over memory), and
 // each bucket, a few tens of kB, is then LSD-sorted while it sits in cache: every pass but the
 // first stays in cache instead of streaming the whole array through memory again (measured on
@@ -30,23 +31,46 @@ constexpr size_t kSplitFrom = size_t(1) << 20;
 /// Buckets this small are sorted by comparison (stable) instead of by 2048-counter passes.
 constexpr size_t kSmallBucket = 256;
 
+/// LSD passes needed for the bits of `varying` with digits of `bits` bits, each placed at the
+/// lowest varying bit not yet covered.
+inline int passes(uint64_t varying, int bits) {
+    int n = 0;
+    for (; varying; ++n) varying &= ~(((uint64_t(1) << bits) - 1) << __builtin_ctzll(varying));
+    return n;
+}
+
+/// The digit width for LSD-sorting the bits of `varying`: the narrowest from 8 bits that needs no
+/// more passes than kBits does. A narrower digit scatters into fewer buckets, whose write
+/// positions stay in L1: the day's (source, destination) pairs (24 varying bits, 3 passes
+/// either way) sorted 25% faster with 8-bit digits than with 11-bit ones (microbenchmark, 40 k
+/// keys per sort, this machine).
+inline int digit_bits(uint64_t varying) {
+    const int fewest = passes(varying, kBits);
+    int bits = 8;
+    while (bits < kBits && passes(varying, bits) > fewest) ++bits;
+    return bits;
+}
+
 /// LSD-sorts [a, a + n) by the bits of `varying`, using [b, b + n) as scratch. Returns the
 /// buffer holding the result (a or b).
 template <typename T, typename Key>
 T* lsd(T* a, T* b, size_t n, uint64_t varying, Key& key) {
     uint32_t count[1u << kBits];
+    const int bits = digit_bits(varying);
+    const uint64_t mask = (uint64_t(1) << bits) - 1;
+    const size_t digits = size_t(1) << bits;
     while (varying) {
         const int shift = __builtin_ctzll(varying);
-        varying &= ~(kMask << shift);
-        std::fill(std::begin(count), std::end(count), 0);
-        for (size_t i = 0; i < n; ++i) ++count[(key(a[i]) >> shift) & kMask];
+        varying &= ~(mask << shift);
+        std::fill(count, count + digits, 0);
+        for (size_t i = 0; i < n; ++i) ++count[(key(a[i]) >> shift) & mask];
         uint32_t sum = 0;
-        for (auto& c : count) {
-            const uint32_t k = c;
-            c = sum;
+        for (size_t d = 0; d < digits; ++d) {
+            const uint32_t k = count[d];
+            count[d] = sum;
             sum += k;
         }
-        for (size_t i = 0; i < n; ++i) b[count[(key(a[i]) >> shift) & kMask]++] = a[i];
+        for (size_t i = 0; i < n; ++i) b[count[(key(a[i]) >> shift) & mask]++] = a[i];
         std::swap(a, b);
     }
     return a;
