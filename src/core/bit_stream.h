@@ -17,13 +17,17 @@ class BitWriter {
 public:
     explicit BitWriter(ByteWriter& w) : w_(w) {}
     /// Writes the low `count` (<= 32) bits of `v`.
-    void put(uint64_t v, int count) {
-        acc_ |= (v & ((uint64_t(1) << count) - 1)) << n_;
+    /// A 64-bit accumulator stored 8 bytes at a time (the same bytes as 4 at a time, least
+    /// significant first): half the appends, each a string size check and copy. Always inlined:
+    /// as a call, it was a quarter of the time of Rice-coding 18 M gaps.
+    [[gnu::always_inline]] void put(uint64_t v, int count) {
+        v &= (uint64_t(1) << count) - 1;
+        acc_ |= v << n_;  // n_ < 64
         n_ += count;
-        if (n_ >= 32) {
-            w_.put(static_cast<uint32_t>(acc_));
-            acc_ >>= 32;
-            n_ -= 32;
+        if (n_ >= 64) {
+            w_.put(acc_);
+            n_ -= 64;
+            acc_ = n_ ? v >> (count - n_) : 0;  // the bits of v that did not fit
         }
     }
     /// `q` one bits, then a zero.
@@ -61,7 +65,7 @@ public:
 private:
     ByteWriter& w_;
     uint64_t acc_ = 0;
-    int n_ = 0;
+    int n_ = 0;  // bits in acc_, < 64 between calls
 };
 
 class BitReader {
