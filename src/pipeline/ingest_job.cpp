@@ -273,15 +273,17 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         if (aggs.size() == 1) {
             // Two threads (the machine's other core is idle with one worker). The second one
             // computes the open bins' rows and writes them while this one sorts the day's
-            // (source, destination) pairs, which those rows do not need; then it writes the
-            // day's source rows while this one serializes the state. Each step touches state
-            // the other thread's concurrent step does not (TelescopeAggregator::prepare_pairs).
+            // (source, destination) pairs, which those rows do not need, then helps with that
+            // sort; then it writes the day's source rows while this one serializes the state.
+            // Each step touches state the other thread's concurrent step does not
+            // (TelescopeAggregator::prepare_pairs).
             TelescopeAggregator& agg = *aggs[0];
             std::exception_ptr write_error;
             std::promise<bool> flush_prepared;    // false: prepare_flush() failed
             std::promise<bool> sources_prepared;  // false: preparing them failed, write nothing more
             std::future<bool> flush_ready = flush_prepared.get_future();
             std::future<bool> sources_ready = sources_prepared.get_future();
+            TelescopeAggregator::PairsShare pairs_share;
             std::thread writer([&] {
                 try {
                     try {
@@ -292,6 +294,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                     }
                     flush_prepared.set_value(true);
                     agg.hand_over_flush();
+                    agg.help_prepare_pairs(pairs_share);
                     if (sources_ready.get()) agg.hand_over_flush_sources();
                 } catch (...) {
                     write_error = std::current_exception();
@@ -299,7 +302,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             });
             try {
                 try {
-                    agg.prepare_pairs();
+                    agg.prepare_pairs(&pairs_share);
                     if (!flush_ready.get()) throw std::runtime_error("flush failed");  // the writer's error is rethrown
                     agg.prepare_flush_sources();
                 } catch (...) {

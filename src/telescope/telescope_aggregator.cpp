@@ -937,9 +937,9 @@ void TelescopeAggregator::emit_sources(BinRows& out, const PortPairs& day_ports)
     }
 }
 
-void TelescopeAggregator::compact_pairs() {
-    pairs_.compact();
-    pairs_wide_.compact();
+void TelescopeAggregator::compact_pairs(PairsShare* share) {
+    pairs_.compact(share ? &share->dense : nullptr);
+    pairs_wide_.compact(share ? &share->wide : nullptr);
     std::sort(pairs6_.begin(), pairs6_.end());
     pairs6_.erase(std::unique(pairs6_.begin(), pairs6_.end()), pairs6_.end());
 }
@@ -968,8 +968,14 @@ void TelescopeAggregator::hand_over_flush() {
     if (started_) sink_.on_rows(rows_, false);
 }
 
-void TelescopeAggregator::prepare_pairs() {
-    if (started_) compact_pairs();
+void TelescopeAggregator::prepare_pairs(PairsShare* share) {
+    if (started_) compact_pairs(share);
+}
+
+void TelescopeAggregator::help_prepare_pairs(PairsShare& share) {
+    if (!started_) return;
+    pairs_.help_compact(share.dense);
+    pairs_wide_.help_compact(share.wide);
 }
 
 void TelescopeAggregator::prepare_flush_sources() {

@@ -156,9 +156,16 @@ public:
     /// prepare_pairs() does the first part of prepare_flush_sources() (sorting the day's
     /// (source, destination) pairs) and may run on one thread while prepare_flush() and then
     /// hand_over_flush() run on another: it touches only the pair logs, which they do not.
+    /// Given a `share`, that other thread may then help with help_prepare_pairs(*share) (the
+    /// pair logs' groups are handed out to both); prepare_pairs() returns when all are sorted.
     void prepare_flush();
     void hand_over_flush();
-    void prepare_pairs();
+    struct PairsShare {
+        DensePairLog::Share dense;
+        AddressPairLog::Share wide;
+    };
+    void prepare_pairs(PairsShare* share = nullptr);
+    void help_prepare_pairs(PairsShare& share);
     void prepare_flush_sources();
     void hand_over_flush_sources();
     /// Closes every open bin (final rows) and resets; used at the end of a non-resumable run.
@@ -232,7 +239,7 @@ private:
     void close_port_logs(int levels);
     void reset_day();
     /// Sorts and de-duplicates the (source, destination) logs; afterwards they hold each pair once.
-    void compact_pairs();
+    void compact_pairs(PairsShare* share = nullptr);
 
     const Darknet& darknet_;
     BinSink& sink_;
