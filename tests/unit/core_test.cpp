@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -28,6 +29,24 @@ TEST(IpAddress, ParsesAndPrintsBothFamilies) {
     EXPECT_FALSE(IpAddress::parse("300.1.1.1"));
     EXPECT_FALSE(IpAddress::parse(""));
     EXPECT_NE(a->hash(), b->hash());
+}
+
+// IPv4 text is formatted by hand (not inet_ntop): the same text as inet_ntop for every octet
+// value in every position, and for random addresses; each parses back to the address.
+TEST(IpAddress, Ipv4TextIsInetNtopsText) {
+    std::vector<uint32_t> values = {0u, 0xFFFFFFFFu, 0x01020304u, 0x0A000064u, 0xC0A80001u};
+    for (uint32_t octet = 0; octet < 256; ++octet)
+        for (int shift = 0; shift < 32; shift += 8) values.push_back(octet << shift | 0x01010101u);
+    std::mt19937 rng(3);
+    for (int i = 0; i < 100000; ++i) values.push_back(rng());
+    for (uint32_t v : values) {
+        const uint32_t be = htonl(v);
+        char want[INET_ADDRSTRLEN];
+        ASSERT_NE(inet_ntop(AF_INET, &be, want, sizeof want), nullptr);
+        const IpAddress a = IpAddress::v4(v);
+        ASSERT_EQ(a.to_string(), want) << std::hex << v;
+        ASSERT_EQ(IpAddress::parse(want), a);
+    }
 }
 
 TEST(Prefix, ContainsAndRejectsHostBits) {
