@@ -95,6 +95,9 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
     const uint8_t bits = fingerprint_bits(p);
     for (int f = 0; f < kFingerprintCount; ++f) s.fp[f] += (bits >> f) & 1;
     if (darknet_.dense()) {
+        // A scan's first destination stays in its state (most scans are a single probe): no
+        // log entry to sort and apply, no heap block for a one-value set.
+        if (s.packets == 1 && s.destinations.hold(dense_index)) return;
         pending_.push_back(uint64_t(index) << 32 | dense_index);
         ++s.pending;
         if (pending_.size() >= kMaxPending) apply_pending();

@@ -177,6 +177,65 @@ TEST(ScanDetector, OpenScansThatLaterProbesCouldDisqualifyAreNotGiven) {
 // bursts (ascending, with repeats) and one at a time in random order, exact counts between the
 // free bounds, the switch to a bitmap over a dense darknet, and a checkpoint round trip of each
 // form. Corrupt encodings fail with a message instead of restoring a wrong set.
+// A held first value (hold(): inline, no heap block) is a member like any other: counted at
+// once by upper_bound() and count(), in its sorted place after a compaction (the tail after it
+// keeps the order the scan detector appended), saved, and never counted twice when added again.
+// Sets of one value, of a few, and of enough to become a bitmap; held values below, inside and
+// above the values that follow.
+TEST(DestinationRuns, AHeldFirstValueIsAMemberLikeAnyOther) {
+    std::mt19937 rng(9);
+    const uint64_t universe = uint64_t(1) << 16;
+    for (int trial = 0; trial < 300; ++trial) {
+        DestinationRuns runs;
+        std::set<uint64_t> want;
+        const uint64_t first = trial % 3 == 0 ? 0 : trial % 3 == 1 ? universe - 1 : rng() % universe;
+        ASSERT_TRUE(runs.hold(first));
+        want.insert(first);
+        EXPECT_FALSE(runs.hold(first + 1));  // one value only
+        EXPECT_EQ(runs.upper_bound(), 1u);
+        EXPECT_EQ(runs.heap_bytes(), 0u);
+        const int more = trial % 5 == 0 ? 0 : trial % 5 == 4 ? 3000 : 1 + int(rng() % 60);
+        std::vector<uint64_t> v(static_cast<size_t>(more));
+        for (auto& x : v) x = rng() % (trial % 2 ? universe : 200);  // often the held value again
+        std::sort(v.begin(), v.end());  // ascending, as the scan detector applies them
+        for (uint64_t x : v) {
+            runs.add(x, universe);
+            want.insert(x);
+            ASSERT_GE(runs.upper_bound(), want.size());
+            ASSERT_LE(runs.lower_bound(), want.size());
+        }
+        ASSERT_EQ(runs.count(universe), want.size()) << "trial " << trial;
+        ASSERT_EQ(runs.upper_bound(), want.size());
+        ByteWriter w;
+        runs.save(w, universe);
+        const std::string blob = w.data();
+        ByteReader r(blob, "test");
+        DestinationRuns back;
+        back.load(r, universe);
+        ASSERT_EQ(back.count(universe), want.size());
+        for (uint64_t x : want) back.add(x, universe);
+        ASSERT_EQ(back.count(universe), want.size());
+    }
+    // Not held: a set that has values, or a value past 32 bits (address hashes).
+    DestinationRuns has;
+    has.add(7, universe);
+    EXPECT_FALSE(has.hold(8));
+    DestinationRuns wide;
+    EXPECT_FALSE(wide.hold(uint64_t(1) << 40));
+    // A held value saved on its own.
+    DestinationRuns one;
+    ASSERT_TRUE(one.hold(42));
+    ByteWriter w;
+    one.save(w, universe);
+    const std::string blob = w.data();
+    ByteReader r(blob, "test");
+    DestinationRuns back;
+    back.load(r, universe);
+    EXPECT_EQ(back.count(universe), 1u);
+    back.add(42, universe);
+    EXPECT_EQ(back.count(universe), 1u);
+}
+
 TEST(DestinationRuns, CountsLikeASetAcrossCompactionsBitmapsAndCheckpoints) {
     std::mt19937 rng(5);
     for (const uint64_t universe : {uint64_t(0), uint64_t(1) << 16}) {
