@@ -17,6 +17,17 @@ using namespace iotwatch;
 namespace {
 constexpr int64_t kT0 = 1767225600LL * kNanosPerSecond;
 
+/// `runs` saved and loaded back (a checkpoint round trip).
+DestinationRuns round_trip(DestinationRuns& runs, uint64_t universe) {
+    ByteWriter w;
+    runs.save(w, universe);
+    const std::string blob = w.data();
+    ByteReader r(blob, "test");
+    DestinationRuns back;
+    back.load(r, universe);
+    return back;
+}
+
 DecodedPacket syn(int64_t ts, uint32_t src, uint32_t dst, uint16_t dport) {
     DecodedPacket p;
     p.ts_ns = ts;
@@ -206,12 +217,7 @@ TEST(DestinationRuns, AHeldFirstValueIsAMemberLikeAnyOther) {
         }
         ASSERT_EQ(runs.count(universe), want.size()) << "trial " << trial;
         ASSERT_EQ(runs.upper_bound(), want.size());
-        ByteWriter w;
-        runs.save(w, universe);
-        const std::string blob = w.data();
-        ByteReader r(blob, "test");
-        DestinationRuns back;
-        back.load(r, universe);
+        DestinationRuns back = round_trip(runs, universe);
         ASSERT_EQ(back.count(universe), want.size());
         for (uint64_t x : want) back.add(x, universe);
         ASSERT_EQ(back.count(universe), want.size());
@@ -225,12 +231,7 @@ TEST(DestinationRuns, AHeldFirstValueIsAMemberLikeAnyOther) {
     // A held value saved on its own.
     DestinationRuns one;
     ASSERT_TRUE(one.hold(42));
-    ByteWriter w;
-    one.save(w, universe);
-    const std::string blob = w.data();
-    ByteReader r(blob, "test");
-    DestinationRuns back;
-    back.load(r, universe);
+    DestinationRuns back = round_trip(one, universe);
     EXPECT_EQ(back.count(universe), 1u);
     back.add(42, universe);
     EXPECT_EQ(back.count(universe), 1u);
@@ -261,12 +262,7 @@ TEST(DestinationRuns, CountsLikeASetAcrossCompactionsBitmapsAndCheckpoints) {
             }
         }
         ASSERT_EQ(runs.count(universe), want.size());
-        ByteWriter w;
-        runs.save(w, universe);
-        const std::string blob = w.data();
-        ByteReader r(blob, "test");
-        DestinationRuns back;
-        back.load(r, universe);
+        DestinationRuns back = round_trip(runs, universe);
         EXPECT_EQ(back.count(universe), want.size());
         // (dense: past a sixty-fourth of the universe the set is a bitmap, 8 kB here)
         if (universe) {
