@@ -24,8 +24,8 @@
 // counts in upper_bound() and joins the others, in its place, at the next compaction.
 #pragma once
 #include <algorithm>
-#include <utility>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/byte_buffer.h"

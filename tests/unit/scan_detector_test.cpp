@@ -184,10 +184,6 @@ TEST(ScanDetector, OpenScansThatLaterProbesCouldDisqualifyAreNotGiven) {
     EXPECT_EQ(out.size(), 1u);  // closed now, it qualifies
 }
 
-// The scan detector's destination sets against a std::set: values appended in interval-like
-// bursts (ascending, with repeats) and one at a time in random order, exact counts between the
-// free bounds, the switch to a bitmap over a dense darknet, and a checkpoint round trip of each
-// form. Corrupt encodings fail with a message instead of restoring a wrong set.
 // A held first value (hold(): inline, no heap block) is a member like any other: counted at
 // once by upper_bound() and count(), in its sorted place after a compaction (the tail after it
 // keeps the order the scan detector appended), saved, and never counted twice when added again.
@@ -237,6 +233,10 @@ TEST(DestinationRuns, AHeldFirstValueIsAMemberLikeAnyOther) {
     EXPECT_EQ(back.count(universe), 1u);
 }
 
+// The scan detector's destination sets against a std::set: values appended in interval-like
+// bursts (ascending, with repeats) and one at a time in random order, exact counts between the
+// free bounds, the switch to a bitmap over a dense darknet, and a checkpoint round trip of each
+// form. Corrupt encodings fail with a message instead of restoring a wrong set.
 TEST(DestinationRuns, CountsLikeASetAcrossCompactionsBitmapsAndCheckpoints) {
     std::mt19937 rng(5);
     for (const uint64_t universe : {uint64_t(0), uint64_t(1) << 16}) {
