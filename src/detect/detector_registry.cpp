@@ -94,8 +94,8 @@ public:
 
 private:
     void classify(const SourceWindow& w, DetectionOutput& out) {
-        const double score = model_.decision_value(w.features);
-        if (score <= 0) return;
+        double score = 0;
+        if (!model_.positive_decision_value(w.features, score)) return;
         out.labels.push_back({w.window_start_s, w.src, "svm-ddos", "ddos", score, uint64_t(w.features[0])});
     }
     DdosFeatureExtractor extractor_;

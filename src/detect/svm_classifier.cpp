@@ -3,6 +3,7 @@
 #include <svm.h>
 
 #include <cmath>
+#include <limits>
 #include <fstream>
 
 #include "core/error.h"
@@ -10,11 +11,21 @@
 namespace iotwatch {
 namespace {
 // Counts and times are heavy-tailed: log1p before min-max scaling keeps the RBF kernel meaningful.
-double shape(double v) { return std::log1p(std::max(0.0, v)); }
+double shape_of(double v) { return std::log1p(std::max(0.0, v)); }
 void quiet(const char*) {}
 }  // namespace
 
-SvmClassifier::SvmClassifier() = default;
+SvmClassifier::SvmClassifier() {
+    for (size_t i = 0; i < kShapeTable; ++i) shape_table_[i] = shape_of(double(i));
+}
+
+double SvmClassifier::shape(double v) const {
+    if (v >= 0 && v < double(kShapeTable)) {
+        const auto i = static_cast<size_t>(v);
+        if (double(i) == v) return shape_table_[i];
+    }
+    return shape_of(v);
+}
 
 SvmClassifier::~SvmClassifier() {
     if (model_) svm_free_and_destroy_model(&model_);
@@ -99,6 +110,18 @@ void SvmClassifier::build_dense() {
     int labels[2] = {0, 0};
     svm_get_labels(model_, labels);
     dense_.sign = labels[0] > 0 ? 1 : -1;
+    double magnitude = std::abs(dense_.rho);
+    for (size_t k = 0; k < l; ++k) {
+        magnitude += std::abs(dense_.coef[k]);
+        if (dense_.sign * dense_.coef[k] > 0) dense_.order.push_back(uint32_t(k));
+    }
+    dense_.ddos_side = dense_.order.size();
+    for (size_t k = 0; k < l; ++k)
+        if (!(dense_.sign * dense_.coef[k] > 0)) dense_.order.push_back(uint32_t(k));
+    // Each of the two sums (the value's and the bound's) of at most l + 1 terms no larger than
+    // `magnitude` is off its exact value by less than (l + 1) * epsilon * magnitude; twice
+    // that again for safety. (The kernel terms themselves are the same bits in both.)
+    dense_.margin = 4 * double(l + 2) * std::numeric_limits<double>::epsilon() * magnitude;
     dense_.usable = true;
 }
 
@@ -137,6 +160,50 @@ double SvmClassifier::dense_value(const Scaled& s) const {
         sum += dense_.coef[k] * std::exp(-dense_.gamma * d2);
     }
     return sum - dense_.rho;
+}
+
+bool SvmClassifier::positive_decision_value(const DdosFeatureVector& x, double& value) const {
+    if (!dense_.usable) {
+        const double v = decision_value_libsvm(x);
+        if (!(v > 0)) return false;
+        value = v;
+        return true;
+    }
+    const Scaled s = scaled(x);
+    // The oriented value is sign * (sum_k coef_k K_k - rho) with every K_k in (0, 1]: the terms
+    // of the DDoS side first, then the others, each of which can only lower the partial sum, so
+    // at every step it bounds the value from above and the first time it lies below the margin
+    // settles it. Each kernel term is kept, and the value is their sum in model order: the same
+    // bits as dense_value().
+    const size_t l = dense_.coef.size();
+    std::array<double, 64> small;
+    std::vector<double> large;
+    double* term = small.data();
+    if (l > small.size()) {
+        large.resize(l);
+        term = large.data();
+    }
+    double bound = -dense_.sign * dense_.rho;
+    for (size_t j = 0; j < l; ++j) {
+        // (A NaN bound goes on to the exact value.)
+        if (j >= dense_.ddos_side && bound < -dense_.margin) return false;
+        const uint32_t k = dense_.order[j];
+        const double* v = &dense_.sv[size_t(k) * kDdosFeatureCount];
+        double d2 = 0;
+        for (size_t i = 0; i < kDdosFeatureCount; ++i) {
+            const double d = s[i] - v[i];
+            d2 += d * d;
+        }
+        term[k] = dense_.coef[k] * std::exp(-dense_.gamma * d2);
+        bound += dense_.sign * term[k];
+    }
+    if (bound < -dense_.margin) return false;
+    double sum = 0;
+    for (size_t k = 0; k < l; ++k) sum += term[k];
+    const double v = dense_.sign * (sum - dense_.rho);
+    if (!(v > 0)) return false;
+    value = v;
+    return true;
 }
 
 double SvmClassifier::decision_value_libsvm(const DdosFeatureVector& x) const {

@@ -692,7 +692,9 @@ TYPED_TEST(SourcePairLogTest, TwoThreadsShareACompaction) {
         log.compact(&share);
         EXPECT_EQ(log.size(), 10u);
         if (day == 1) held = log.memory_bytes();
-        if (day > 1) EXPECT_EQ(log.memory_bytes(), held) << "day " << day << ": the helper's chunks did not return to the pool";
+        if (day > 1) {
+            EXPECT_EQ(log.memory_bytes(), held) << "day " << day << ": the helper's chunks did not return to the pool";
+        }
     }
 }
 
