@@ -30,6 +30,15 @@ void make_data(std::mt19937_64& rng, size_t n, std::vector<DdosFeatureVector>& x
     }
 }
 
+/// Trains `svm` on 400 vectors of make_data (kept in `x`) and draws 2000 more to probe it with.
+void train_and_probe(std::mt19937_64& rng, SvmClassifier& svm, std::vector<DdosFeatureVector>& x,
+                     std::vector<DdosFeatureVector>& probe) {
+    std::vector<bool> y, unused;
+    make_data(rng, 400, x, y);
+    svm.train(x, y);
+    make_data(rng, 2000, probe, unused);
+}
+
 }  // namespace
 
 // decision_value() computes the RBF decision function on a flat copy of the model; libsvm's
@@ -37,14 +46,9 @@ void make_data(std::mt19937_64& rng, size_t n, std::vector<DdosFeatureVector>& x
 // order), before and after a save/load round trip (the saved model rounds its values).
 TEST(SvmClassifier, DenseDecisionValueEqualsLibsvm) {
     std::mt19937_64 rng(42);
-    std::vector<DdosFeatureVector> x;
-    std::vector<bool> y;
-    make_data(rng, 400, x, y);
     SvmClassifier svm;
-    svm.train(x, y);
-    std::vector<DdosFeatureVector> probe;
-    std::vector<bool> unused;
-    make_data(rng, 2000, probe, unused);
+    std::vector<DdosFeatureVector> x, probe;
+    train_and_probe(rng, svm, x, probe);
     probe.insert(probe.end(), x.begin(), x.end());
     probe.push_back(DdosFeatureVector{});  // all zero: below every training minimum
     DdosFeatureVector huge{};
@@ -156,14 +160,9 @@ TEST(SvmClassifier, PositiveDecisionValueAgreesWithTheFullSumEvenAtTheBoundary) 
     };
 
     std::mt19937_64 rng(5);
-    std::vector<DdosFeatureVector> x;
-    std::vector<bool> y;
-    make_data(rng, 400, x, y);
     SvmClassifier trained;
-    trained.train(x, y);
-    std::vector<DdosFeatureVector> probe;
-    std::vector<bool> unused;
-    make_data(rng, 2000, probe, unused);
+    std::vector<DdosFeatureVector> x, probe;
+    train_and_probe(rng, trained, x, probe);
     size_t positive = 0, near = 0;
     for (const auto& v : probe) positive += agree(trained, v) > 0;
     EXPECT_GT(positive, 50u);
