@@ -257,12 +257,11 @@ void DdosFeatureExtractor::emit(const std::function<void(const SourceWindow&)>& 
             dsts.push_back(p->dst);
             protos.set(p->proto);
         }
-        // Packets per key, from each sorted key array: the Stats of the counts in key order
-        // (as a std::map counted them), without storing the counts: their
-        // sum is the packet count whatever the order (whole numbers, exact), so the mean is
-        // n / keys, and the second pass walks the runs again. All keys distinct (a scanner's
-        // destinations, most sources' ports): every count is 1, the mean 1 and the sd 0, as
-        // the two passes would give.
+        // Packets per key, from each sorted key array: the Stats of the counts in key order (as
+        // a std::map counted them), without storing the counts. Their sum is the packet count
+        // whatever the order (whole numbers, exact), so the mean is n / keys, and the second
+        // pass walks the runs again. All keys distinct (a scanner's destinations, most sources'
+        // ports): every count is 1, the mean 1 and the sd 0, as the two passes would give.
         struct KeyStats {
             Stats s;
             double keys = 0;

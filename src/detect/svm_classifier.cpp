@@ -3,8 +3,8 @@
 #include <svm.h>
 
 #include <cmath>
-#include <limits>
 #include <fstream>
+#include <limits>
 
 #include "core/error.h"
 
@@ -118,9 +118,9 @@ void SvmClassifier::build_dense() {
     dense_.ddos_side = dense_.order.size();
     for (size_t k = 0; k < l; ++k)
         if (!(dense_.sign * dense_.coef[k] > 0)) dense_.order.push_back(uint32_t(k));
-    // Each of the two sums (the value's and the bound's) of at most l + 1 terms no larger than
-    // `magnitude` is off its exact value by less than (l + 1) * epsilon * magnitude; twice
-    // that again for safety. (The kernel terms themselves are the same bits in both.)
+    // Each of the two sums (the value's and the bound's) of at most l + 1 terms, none larger
+    // than `magnitude`, is off its exact value by less than (l + 1) * epsilon * magnitude: the
+    // margin is twice what the two can add up to. (The kernel terms are the same bits in both.)
     dense_.margin = 4 * double(l + 2) * std::numeric_limits<double>::epsilon() * magnitude;
     dense_.usable = true;
 }
