@@ -163,16 +163,16 @@ double SvmClassifier::dense_value(const Scaled& s) const {
 }
 
 bool SvmClassifier::positive_decision_value(const DdosFeatureVector& x, double& value) const {
-    if (!dense_.usable) {
-        const double v = decision_value_libsvm(x);
-        if (!(v > 0)) return false;
-        value = v;
-        return true;
-    }
-    const Scaled s = scaled(x);
+    const double v = dense_.usable ? dense_value_unless_not_positive(scaled(x)) : decision_value_libsvm(x);
+    if (!(v > 0)) return false;
+    value = v;
+    return true;
+}
+
+double SvmClassifier::dense_value_unless_not_positive(const Scaled& s) const {
     // The oriented value is sign * (sum_k coef_k K_k - rho) with every K_k in (0, 1]: the terms
     // of the DDoS side first, then the others, each of which can only lower the partial sum, so
-    // at every step it bounds the value from above and the first time it lies below the margin
+    // from then on it bounds the value from above and the first time it lies below the margin
     // settles it. Each kernel term is kept, and the value is their sum in model order: the same
     // bits as dense_value().
     const size_t l = dense_.coef.size();
@@ -186,7 +186,7 @@ bool SvmClassifier::positive_decision_value(const DdosFeatureVector& x, double& 
     double bound = -dense_.sign * dense_.rho;
     for (size_t j = 0; j < l; ++j) {
         // (A NaN bound goes on to the exact value.)
-        if (j >= dense_.ddos_side && bound < -dense_.margin) return false;
+        if (j >= dense_.ddos_side && bound < -dense_.margin) return -INFINITY;
         const uint32_t k = dense_.order[j];
         const double* v = &dense_.sv[size_t(k) * kDdosFeatureCount];
         double d2 = 0;
@@ -197,13 +197,10 @@ bool SvmClassifier::positive_decision_value(const DdosFeatureVector& x, double& 
         term[k] = dense_.coef[k] * std::exp(-dense_.gamma * d2);
         bound += dense_.sign * term[k];
     }
-    if (bound < -dense_.margin) return false;
+    if (bound < -dense_.margin) return -INFINITY;
     double sum = 0;
     for (size_t k = 0; k < l; ++k) sum += term[k];
-    const double v = dense_.sign * (sum - dense_.rho);
-    if (!(v > 0)) return false;
-    value = v;
-    return true;
+    return dense_.sign * (sum - dense_.rho);
 }
 
 double SvmClassifier::decision_value_libsvm(const DdosFeatureVector& x) const {

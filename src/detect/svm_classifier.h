@@ -85,6 +85,9 @@ private:
     void build_dense();
     /// svm_predict_values()'s value (positive toward the model's first label) from dense_.
     double dense_value(const Scaled& s) const;
+    /// The oriented value (positive: DDoS; decision_value()'s bits), or -infinity once a bound
+    /// shows it is not > 0 (positive_decision_value()).
+    double dense_value_unless_not_positive(const Scaled& s) const;
     /// shape() of the integers 0..kShapeTable-1 (counts, and the many zero means and sds), as
     /// std::log1p gives them: the same bits without the call.
     static constexpr size_t kShapeTable = 256;
