@@ -35,6 +35,9 @@ int cmd_ingest(int argc, char** argv) {
     args.option("reader", "auto|libpcap", "file reader: own fast walker (default) or libpcap's pcap_next_ex");
     args.option("checkpoint-interval", "SECONDS", "commit rows and a checkpoint this often (default 60)");
     args.option("threads", "N", "worker threads for files (default 1; stdin and live use one)");
+    args.option("pair-sort-thread", "auto|on|off",
+                "with one worker, sort the day's (source, destination) pairs on a thread of their own while\n"
+                "                            packets are counted (auto: when there is a second core; same results)");
     add_detect_options(args);
     args.flag("reset", "ignore an existing checkpoint in the store and start over");
     args.flag("progress", "print progress (packets, rate, ETA) on stderr (default when stderr is a terminal)");
@@ -82,6 +85,7 @@ int cmd_ingest(int argc, char** argv) {
     const long long threads = args.get_int("threads", 1);
     if (threads < 1 || threads > 64) throw ConfigError("--threads must be between 1 and 64");
     opts.threads = static_cast<unsigned>(threads);
+    opts.pair_sort_thread = thread_mode_option(args, "pair-sort-thread", opts.pair_sort_thread);
     const bool quiet = args.has("quiet");
     opts.progress = !quiet && (args.has("progress") || isatty(STDERR_FILENO));
 

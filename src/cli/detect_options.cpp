@@ -14,19 +14,19 @@ void add_detect_options(ArgParser& args) {
                 "                            ignored with several workers, whose detectors stay in their own path)");
 }
 
+IngestOptions::DetectorThreadMode thread_mode_option(const ArgParser& args, const std::string& name,
+                                                     IngestOptions::DetectorThreadMode fallback) {
+    if (!args.has(name)) return fallback;
+    const std::string mode = args.get(name);
+    using Mode = IngestOptions::DetectorThreadMode;
+    if (mode == "auto") return Mode::kAuto;
+    if (mode == "on") return Mode::kOn;
+    if (mode == "off") return Mode::kOff;
+    throw ConfigError("--" + name + ": expected auto, on or off, not '" + mode + "'");
+}
+
 void apply_detect_options(const ArgParser& args, const TelescopeConfig& cfg, IngestOptions& opts) {
-    if (args.has("detector-thread")) {
-        const std::string mode = args.get("detector-thread");
-        using Mode = IngestOptions::DetectorThreadMode;
-        if (mode == "auto")
-            opts.detector_thread = Mode::kAuto;
-        else if (mode == "on")
-            opts.detector_thread = Mode::kOn;
-        else if (mode == "off")
-            opts.detector_thread = Mode::kOff;
-        else
-            throw ConfigError("--detector-thread: expected auto, on or off, not '" + mode + "'");
-    }
+    opts.detector_thread = thread_mode_option(args, "detector-thread", opts.detector_thread);
     opts.detector_config.scan = cfg.scan;
     opts.detector_config.dos = cfg.dos;
     opts.detector_config.svm_model = args.get("model");

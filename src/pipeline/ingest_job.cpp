@@ -234,6 +234,14 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                                    (options_.detector_thread == Mode::kAuto && std::thread::hardware_concurrency() >= 2)))
                 aggs.back()->run_detectors_on_thread();
         }
+        // One worker: the day's (source, destination) pairs are sorted on another core while the
+        // packets are counted, instead of at the checkpoint (SourcePairLog). With the detector
+        // thread too the cores are shared, but the sort's work then lands in the packet phase,
+        // where the worker waits on memory, instead of on the final checkpoint's critical path.
+        using Mode = IngestOptions::DetectorThreadMode;
+        if (n_workers == 1 && (options_.pair_sort_thread == Mode::kOn ||
+                               (options_.pair_sort_thread == Mode::kAuto && std::thread::hardware_concurrency() >= 2)))
+            aggs.back()->sort_pairs_in_background();
     }
 
     store_.begin();

@@ -52,6 +52,10 @@ struct IngestOptions {
     /// the machine has a second core. Results are the same either way.
     enum class DetectorThreadMode { kAuto, kOn, kOff };
     DetectorThreadMode detector_thread = DetectorThreadMode::kAuto;
+    /// With one worker, sort the day's (source, destination) pairs on a thread of their own while
+    /// packets are counted (TelescopeAggregator::sort_pairs_in_background()): kAuto when the
+    /// machine has a second core. Results are the same either way.
+    DetectorThreadMode pair_sort_thread = DetectorThreadMode::kAuto;
 };
 
 /// Records between worker barriers (checkpoint/stop/progress points).

@@ -6,10 +6,22 @@
 // (a few hundred kB) and the groups in order are the sorted whole. Why not one log sorted at once:
 // splitting 20 M pairs by their top digit in place was a chain of dependent cache misses, 8.6% of
 // a 1-worker ingest of the 20 M-packet benchmark, and splitting out of place needs a scratch of
-// the log's size. A group's pairs live in fixed 64 kB chunks from a pool, not in a vector per
-// group: vectors doubling in 500 groups mapped fresh pages at every growth (sys time +0.5 s on
-// the benchmark; on this kind of virtual machine a first touch costs ~0.5 ns per byte), while
-// chunks are written once and, after a day ends, reused by the next.
+// the log's size. A group's new pairs are appended to fixed 16 kB chunks from a pool, not to a
+// vector per group: vectors doubling in 500 groups mapped fresh pages at every growth (sys time
+// +0.5 s on the benchmark; on this kind of virtual machine a first touch costs ~0.5 ns per byte),
+// while chunks are written once and reused (after a compaction, and by the next day).
+//
+// A group's sorted pairs are runs: sorted, de-duplicated arrays, each more than twice as long as
+// the next one, so at most ~log2 of them. compact() sorts the group's chunks into one more run and
+// merges all of them into one (a linear pass); the chunks return to the pool.
+//
+// Sorting in the background (start_background()): with one worker the machine's other core idled
+// while packets were counted, and the final checkpoint then sorted the day's ~18 M pairs (0.6 s of
+// the 20 M-packet benchmark's ~4.4 s). Instead, whenever a group's last chunk is full, the adding
+// thread hands the group's chunks to a sorting thread, which sorts them into a run, merges it
+// with the runs before it while the last is at least half as long as the one before, and gives
+// the chunks back. compact() then sorts only each group's last, partly filled chunk (which is why
+// chunks are 16 kB, not 64: a quarter of the residue) and merges each group's runs.
 //
 // Two entry widths. `DensePairLog` (uint32_t entries) is for destinations below 2^24 (the dense
 // indexes of a darknet up to a /8, the usual case): an entry is the id's low 8 bits (the group
@@ -18,11 +30,19 @@
 // `AddressPairLog` (uint64_t entries: id << 32 | destination) takes any 32-bit destination (IPv4
 // addresses of a darknet that has no dense indexes). Both hand out keys as id << 32 | destination.
 #pragma once
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -40,6 +60,11 @@ public:
     /// Largest destination + 1 an entry holds.
     static constexpr uint64_t kDestinationLimit = sizeof(Entry) == 4 ? uint64_t(1) << 24 : uint64_t(1) << 32;
 
+    SourcePairLog() = default;
+    SourcePairLog(const SourcePairLog&) = delete;
+    SourcePairLog& operator=(const SourcePairLog&) = delete;
+    ~SourcePairLog() { stop_background(); }
+
     /// Appends the pair (source `id`, `destination` < kDestinationLimit: a dense darknet index or
     /// an IPv4 address).
     /// Inlined into the telescope's per-packet loop: as a call, its register saves and restores
@@ -50,13 +75,36 @@ public:
             add_groups(g + 1);
         Group& group = groups_[g];
         if (group.tail == group.tail_end) [[unlikely]]
-            new_chunk(group);
+            new_chunk(group, g);
         if constexpr (sizeof(Entry) == 4)
             *group.tail++ = (id & kGroupMask) << 24 | destination;
         else
             *group.tail++ = uint64_t(id) << 32 | destination;
         ++group.count;
     }
+
+    /// From now on, full chunks are sorted on a thread of this log's own (see the header
+    /// comment); the results are the same. For a machine with a core to spare: the ingest job
+    /// turns it on with one worker. Call from the thread that adds.
+    void start_background() {
+        if (background_) return;
+        background_ = std::make_unique<Background>();
+        background_->thread = std::thread([this] { sort_in_background(); });
+    }
+    /// Waits for the chunks handed over so far, then stops the sorting thread.
+    void stop_background() {
+        if (!background_) return;
+        {
+            std::unique_lock lock(mutex_);
+            background_->stop = true;
+        }
+        background_->work.notify_one();
+        background_->thread.join();
+        free_.insert(free_.end(), background_->returned.begin(), background_->returned.end());
+        background_.reset();
+    }
+    bool sorting_in_background() const { return background_ != nullptr; }
+
     /// One compaction shared by two threads: the log's own thread calls compact(&share) and one
     /// other thread may call help_compact(share) meanwhile (or before, or after). Each claims the
     /// next group not yet claimed until none is left; compact() returns once every group is done.
@@ -69,10 +117,11 @@ public:
     };
 
     /// Sorts and de-duplicates every group changed since the last call; with `share`, together
-    /// with a help_compact(*share) on another thread.
+    /// with a help_compact(*share) on another thread. Waits for the background sorting first.
     void compact(Share* share = nullptr) {
         Share own;
         Share& s = share ? *share : own;
+        std::exception_ptr background_error = settle();
         compact_claimed(s, buffers_[0]);
         // A helper may still be inside the last group it claimed: wait for it. A helper that
         // comes later finds every group claimed and touches nothing.
@@ -81,6 +130,7 @@ public:
             free_.insert(free_.end(), b.freed.begin(), b.freed.end());
             b.freed.clear();
         }
+        if (background_error) std::rethrow_exception(background_error);
         if (s.failed) throw std::runtime_error("compacting the (source, destination) pairs failed on the helper thread");
     }
     /// The other thread's part of compact(&share) (at most one such thread per compaction).
@@ -88,6 +138,7 @@ public:
     void help_compact(Share& share) {
         share.helping.fetch_add(1);
         try {
+            settle();
             compact_claimed(share, buffers_[1]);
         } catch (...) {
             share.failed = true;
@@ -102,9 +153,10 @@ public:
     /// Calls f(key) for every pair (key = id << 32 | destination), in key order after compact().
     template <typename F>
     void for_each(F&& f) const {
+        wait_idle();
         for (size_t gi = 0; gi < groups_.size(); ++gi) {
             const uint64_t high = uint64_t(gi) << kGroupBits;
-            for_each_entry(groups_[gi], [&](Entry e) {
+            for_each_entry(gi, [&](Entry e) {
                 if constexpr (sizeof(Entry) == 4)
                     f((high | e >> 24) << 32 | (e & 0xFFFFFF));
                 else
@@ -114,79 +166,227 @@ public:
     }
     /// True when every group is sorted and de-duplicated (after compact(), before new pairs).
     bool compacted() const {
-        for (const Group& g : groups_)
-            if (g.sorted != g.count) return false;
+        wait_idle();
+        for (size_t gi = 0; gi < groups_.size(); ++gi)
+            if (groups_[gi].count || (gi < runs_.size() && runs_[gi].size() > 1)) return false;
         return true;
     }
     size_t size() const {
+        wait_idle();
         size_t n = 0;
         for (const Group& g : groups_) n += g.count;
+        for (const Runs& runs : runs_)
+            for (const Run& r : runs) n += r.size;
         return n;
     }
-    /// Bytes held: the chunks (in use and pooled), the groups and the sort buffers.
+    /// Bytes held: the chunks (in use and pooled), the runs, the groups and the sort buffers.
     uint64_t memory_bytes() const {
-        uint64_t buffers = 0;
-        for (const Buffers& b : buffers_) buffers += b.keys.capacity() + b.scratch.capacity();
-        return (slabs_.size() * kSlab + buffers) * sizeof(Entry) + groups_.capacity() * sizeof(Group);
+        wait_idle();
+        uint64_t entries = slabs_.size() * kSlab;
+        for (const Buffers& b : buffers_) entries += b.keys.capacity() + b.scratch.capacity();
+        if (background_) entries += background_->buffers.keys.capacity() + background_->buffers.scratch.capacity();
+        for (const Runs& runs : runs_)
+            for (const Run& r : runs) entries += r.capacity;
+        return entries * sizeof(Entry) + groups_.capacity() * sizeof(Group) + runs_.capacity() * sizeof(Runs);
     }
     /// Drops every pair (a new day); the chunks stay in the pool for the next day's pairs.
     void clear() {
+        settle();
         for (Group& g : groups_) free_.insert(free_.end(), g.chunks.begin(), g.chunks.end());
         groups_.clear();
+        runs_.clear();
     }
 
 private:
     static constexpr int kGroupBits = 8;  // 256 sources per group (a narrow entry keeps 8 id bits)
     static constexpr uint32_t kGroupMask = (1u << kGroupBits) - 1;
-    static constexpr size_t kChunk = 65536 / sizeof(Entry);  // entries per chunk (64 kB)
+    static constexpr size_t kChunk = 16384 / sizeof(Entry);  // entries per chunk (16 kB)
+    /// A group's appended pairs, unsorted: full chunks, then the one `tail` writes to.
     struct Group {
         std::vector<Entry*> chunks;
         Entry* tail = nullptr;      // next free entry in the last chunk
         Entry* tail_end = nullptr;  // end of the last chunk
-        size_t count = 0;              // keys in the group
-        size_t sorted = 0;             // count at the last compaction (all sorted and unique then)
+        size_t count = 0;           // pairs in the chunks
     };
+    /// Sorted, de-duplicated pairs of a group. Not a std::vector: a merge writes every element
+    /// of its output once, and a vector would first have zeroed them.
+    struct Run {
+        std::unique_ptr<Entry[]> data;
+        size_t size = 0, capacity = 0;
+        const Entry* begin() const { return data.get(); }
+        const Entry* end() const { return data.get() + size; }
+    };
+    /// A group's runs, longest first, each more than twice as long as the next one.
+    using Runs = std::vector<Run>;
     /// One thread's sort buffers (reused), and the chunks its compactions left over.
     struct Buffers {
         std::vector<Entry> keys, scratch;
         std::vector<Entry*> freed;
     };
+    /// Full chunks of a group handed to the sorting thread.
+    struct Job {
+        size_t group;
+        std::vector<Entry*> chunks;
+    };
+    /// The sorting thread and what it shares with the adding one (guarded by mutex_).
+    struct Background {
+        std::thread thread;
+        std::deque<Job> jobs;           // handed over, not yet taken
+        bool busy = false;              // a job taken, not yet done
+        bool stop = false;
+        std::vector<Entry*> returned;   // chunks sorted into runs, for new appends
+        std::exception_ptr error;       // the first job that failed (its pairs are lost: compact() throws)
+        std::condition_variable work;   // a job or stop
+        std::condition_variable idle;   // no job left, none busy
+        Buffers buffers;                // the sorting thread's own
+    };
+
     void compact_claimed(Share& share, Buffers& b) {
-        for (size_t gi; (gi = share.next.fetch_add(1)) < groups_.size();) {
-            Group& g = groups_[gi];
-            if (g.sorted != g.count) compact_group(g, b);
-        }
+        for (size_t gi; (gi = share.next.fetch_add(1)) < groups_.size();)
+            if (groups_[gi].count || runs_[gi].size() > 1) compact_group(gi, b);
     }
-    void compact_group(Group& g, Buffers& b) {
+    /// The group's chunks sorted into a run (the chunks return to the pool, compact()), then all
+    /// its runs merged into one.
+    void compact_group(size_t gi, Buffers& b) {
+        Group& g = groups_[gi];
+        Runs& runs = runs_[gi];
+        if (g.count) {
+            sort_entries(g.chunks, g.count, b);
+            push_run(runs, b.keys);
+            b.freed.insert(b.freed.end(), g.chunks.begin(), g.chunks.end());
+            g.chunks.clear();
+            g.count = 0;
+            g.tail = g.tail_end = nullptr;
+        }
+        merge_runs(runs, true);
+    }
+    /// The entries of `chunks` (`count` of them) into b.keys, sorted and de-duplicated.
+    static void sort_entries(const std::vector<Entry*>& chunks, size_t count, Buffers& b) {
         std::vector<Entry>& keys = b.keys;
-        keys.resize(g.count);
+        keys.resize(count);
         Entry* out = keys.data();
-        for_each_entry(g, [&](Entry e) { *out++ = e; });
+        for (size_t c = 0; c < chunks.size(); ++c) {
+            const size_t n = std::min(kChunk, count - c * kChunk);
+            out = std::copy(chunks[c], chunks[c] + n, out);
+        }
         // Within a group, entry order is key order (the group fixes the id's high bits).
         radix_sort(keys, b.scratch, [](Entry e) { return uint64_t(e); });
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-        // Back into the group's first chunks; the ones left over return to the pool (compact()).
-        const size_t chunks = (keys.size() + kChunk - 1) / kChunk;
-        for (size_t c = chunks; c < g.chunks.size(); ++c) b.freed.push_back(g.chunks[c]);
-        g.chunks.resize(chunks);
-        for (size_t c = 0; c < chunks; ++c) {
-            const size_t from = c * kChunk, n = std::min(kChunk, keys.size() - from);
-            std::copy(keys.data() + from, keys.data() + from + n, g.chunks[c]);
+    }
+    static void push_run(Runs& runs, const std::vector<Entry>& sorted) {
+        Run r;
+        r.data.reset(new Entry[sorted.size()]);
+        r.size = r.capacity = sorted.size();
+        std::copy(sorted.begin(), sorted.end(), r.data.get());
+        runs.push_back(std::move(r));
+    }
+    /// Merges the last two runs while the last is at least half as long as the one before it
+    /// (`all`: until one is left). A pair in both is kept once.
+    static void merge_runs(Runs& runs, bool all) {
+        while (runs.size() >= 2) {
+            Run& a = runs[runs.size() - 2];
+            const Run& c = runs.back();
+            if (!all && a.size > 2 * c.size) break;
+            Run out;
+            out.capacity = a.size + c.size;
+            out.data.reset(new Entry[out.capacity]);
+            out.size = merge_unique(a.begin(), a.size, c.begin(), c.size, out.data.get());
+            a = std::move(out);
+            runs.pop_back();
         }
-        g.count = g.sorted = keys.size();
-        g.tail = chunks ? g.chunks.back() + (g.count - (chunks - 1) * kChunk) : nullptr;
-        g.tail_end = chunks ? g.chunks.back() + kChunk : nullptr;
+    }
+    /// Merges two sorted, de-duplicated arrays into `out`, each key once; returns the count.
+    /// Branch-free in the loop: the arrays interleave at random, and a branch per element was
+    /// mispredicted half of the time.
+    static size_t merge_unique(const Entry* a, size_t na, const Entry* c, size_t nc, Entry* out) {
+        size_t i = 0, j = 0, o = 0;
+        while (i < na && j < nc) {
+            const Entry x = a[i], y = c[j];
+            out[o++] = x < y ? x : y;
+            i += x <= y;
+            j += y <= x;
+        }
+        out = std::copy(a + i, a + na, out + o);
+        std::copy(c + j, c + nc, out);
+        return o + (na - i) + (nc - j);
     }
     template <typename F>
-    static void for_each_entry(const Group& g, F&& f) {
+    void for_each_entry(size_t gi, F&& f) const {
+        if (gi < runs_.size())
+            for (const Run& r : runs_[gi])
+                for (Entry e : r) f(e);
+        const Group& g = groups_[gi];
         for (size_t c = 0; c < g.chunks.size(); ++c) {
             const size_t n = std::min(kChunk, g.count - c * kChunk);
             for (size_t i = 0; i < n; ++i) f(g.chunks[c][i]);
         }
     }
+
+    /// Waits until the sorting thread has done every job handed to it (the adding thread hands
+    /// over no more meanwhile), then gives every group its (possibly empty) runs. Returns the
+    /// background's error, if a job failed.
+    std::exception_ptr settle() {
+        std::unique_lock lock(mutex_);
+        std::exception_ptr error;
+        if (background_) {
+            background_->idle.wait(lock, [&] { return background_->jobs.empty() && !background_->busy; });
+            error = background_->error;
+        }
+        if (runs_.size() < groups_.size()) runs_.resize(groups_.size());
+        return error;
+    }
+    void wait_idle() const {
+        if (!background_) return;
+        std::unique_lock lock(mutex_);
+        background_->idle.wait(lock, [&] { return background_->jobs.empty() && !background_->busy; });
+    }
+    /// The sorting thread: takes jobs until stopped, sorts each into a run of its group, merges
+    /// runs of similar length and returns the chunks. Only it touches runs_ while it runs; the
+    /// adding thread reads them after settle() or wait_idle().
+    void sort_in_background() {
+        pthread_setname_np(pthread_self(), "pair-sort");
+        Background& bg = *background_;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            bg.work.wait(lock, [&] { return !bg.jobs.empty() || bg.stop; });
+            if (bg.jobs.empty()) return;  // stopped, every job done
+            Job job = std::move(bg.jobs.front());
+            bg.jobs.pop_front();
+            bg.busy = true;
+            if (runs_.size() <= job.group) runs_.resize(job.group + 1);
+            Runs& runs = runs_[job.group];
+            lock.unlock();
+            bool sorted = false;
+            try {
+                sort_entries(job.chunks, job.chunks.size() * kChunk, bg.buffers);
+                push_run(runs, bg.buffers.keys);
+                sorted = true;
+                merge_runs(runs, false);
+            } catch (...) {
+                lock.lock();
+                if (!sorted && !bg.error) bg.error = std::current_exception();
+                lock.unlock();
+            }
+            lock.lock();
+            bg.returned.insert(bg.returned.end(), job.chunks.begin(), job.chunks.end());
+            bg.busy = false;
+            if (bg.jobs.empty()) bg.idle.notify_all();
+        }
+    }
+
     // Out of line, so that add() stays small enough to inline into the per-packet path.
     [[gnu::noinline]] void add_groups(size_t n) { groups_.resize(n); }
-    [[gnu::noinline]] void new_chunk(Group& g) {
+    [[gnu::noinline]] void new_chunk(Group& g, size_t gi) {
+        if (background_ && g.count) {  // every chunk of the group is full: hand them over
+            {
+                std::unique_lock lock(mutex_);
+                background_->jobs.push_back(Job{gi, std::move(g.chunks)});
+                if (free_.empty()) free_.swap(background_->returned);
+            }
+            background_->work.notify_one();
+            g.chunks.clear();
+            g.count = 0;
+        }
         if (free_.empty()) {
             slabs_.emplace_back();
             for (size_t c = kSlab / kChunk; c-- > 0;) free_.push_back(slabs_.back().entries + c * kChunk);
@@ -198,6 +398,7 @@ private:
     }
 
     std::vector<Group> groups_;
+    std::vector<Runs> runs_;  // per group; the sorting thread's while it runs (see settle())
     // Chunks are carved from 2 MB slabs on transparent huge pages: appends go to ~500 group tails
     // at random, each in its own chunk, and 80 MB of 4 kB pages was a TLB miss and, first, a page
     // fault per 4 kB (see core/huge_page_allocator.h).
@@ -215,6 +416,8 @@ private:
     std::vector<Slab> slabs_;            // every chunk ever made (owned here)
     std::vector<Entry*> free_;           // chunks of the slabs not in a group
     Buffers buffers_[2];                 // [0] compact()'s thread, [1] help_compact()'s
+    mutable std::mutex mutex_;           // guards background_'s queues and runs_'s size
+    std::unique_ptr<Background> background_;  // with start_background()
 };
 
 /// Destinations below 2^24 (dense darknet indexes): 4 bytes a pair.

@@ -405,6 +405,14 @@ void TelescopeAggregator::set_detectors(std::vector<std::unique_ptr<Detector>> d
     }
 }
 
+void TelescopeAggregator::sort_pairs_in_background() {
+    // Only the log this darknet's IPv4 destinations go to (a thread for the other would idle).
+    if (darknet_.dense())
+        pairs_.start_background();
+    else
+        pairs_wide_.start_background();
+}
+
 void TelescopeAggregator::run_detectors_on_thread() {
     if (detectors_.empty() || partition_count_ != 1 || detector_thread_) return;
     // The hinted per-source detector (the scan detector), the per-key and all-packet ones on one

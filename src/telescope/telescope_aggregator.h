@@ -132,6 +132,11 @@ public:
     /// only (ignored otherwise); call after set_detectors() and before the first packet. For a
     /// machine with a core to spare: the ingest job turns it on with one worker.
     void run_detectors_on_thread();
+    /// Sorts the day's (source, destination) pairs on a thread of their own while packets are
+    /// counted (SourcePairLog::start_background()), so that a checkpoint has little left to sort;
+    /// results are identical. For a machine with a core to spare: the ingest job turns it on
+    /// with one worker. Call before the first packet.
+    void sort_pairs_in_background();
     bool detectors_on_thread() const { return detector_thread_ != nullptr; }
     /// The scan-event and backscatter detectors with these thresholds (what --detect turns on
     /// without a model).

@@ -34,12 +34,18 @@ run 1 --threads 1 --detector-thread off
 run 1t --threads 1 --detector-thread on
 run 1tc --threads 1 --detector-thread on --checkpoint-interval 0.01
 run 2 --threads 2
+# The day's (source, destination) pairs sorted only at checkpoints ("1n") and on a thread of
+# their own as they come, checkpointing every 10 ms ("1pc"); "1" is auto (on with two cores).
+run 1n --threads 1 --detector-thread off --pair-sort-thread off
+run 1pc --threads 1 --pair-sort-thread on --checkpoint-interval 0.01
 dos=$(grep -c '^dos_attack ' rows1.txt || true)
 scans=$(grep -c '^scan_event ' rows1.txt || true)
 [ "$dos" -gt 0 ] && [ "$scans" -gt 0 ] || fail "the capture should have DoS attacks and scans (dos $dos, scans $scans)"
 cmp -s rows1.txt rows2.txt || fail "two workers differ from one: $(diff rows1.txt rows2.txt | head -5)"
 cmp -s rows1.txt rows1t.txt || fail "detectors on their own thread differ: $(diff rows1.txt rows1t.txt | head -5)"
 cmp -s rows1.txt rows1tc.txt || fail "detector thread with checkpoints differs: $(diff rows1.txt rows1tc.txt | head -5)"
+cmp -s rows1.txt rows1n.txt || fail "pairs sorted at checkpoints only differ: $(diff rows1.txt rows1n.txt | head -5)"
+cmp -s rows1.txt rows1pc.txt || fail "pairs sorted in the background, with checkpoints, differ: $(diff rows1.txt rows1pc.txt | head -5)"
 # Every detector, the SVM too (a model trained on another generated day): on the detector thread
 # the SVM runs on a second thread of its own (TelescopeAggregator's side thread), with its own
 # copy of the packets; its labels, like the other rows, equal those of the inline run.

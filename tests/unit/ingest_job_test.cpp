@@ -178,7 +178,11 @@ TEST(IngestJob, WorkersSkippingOtherWorkersPacketsStoreWhatOneWorkerStores) {
         Darknet darknet({{"default", ps}});
         EXPECT_EQ(darknet.dense(), std::string(kind) == "dense");
         std::vector<std::vector<std::string>> dumps;
-        for (unsigned threads : {1u, 2u, 3u}) {
+        // One worker with the (source, destination) pairs sorted at the checkpoint only, and
+        // with them sorted on a thread of their own as chunks fill (SourcePairLog); then 2, 3.
+        using Mode = IngestOptions::DetectorThreadMode;
+        const std::pair<unsigned, Mode> runs[] = {{1u, Mode::kOff}, {1u, Mode::kOn}, {2u, Mode::kAuto}, {3u, Mode::kAuto}};
+        for (const auto& [threads, pair_sort] : runs) {
             const std::string db = capture + "." + kind + std::to_string(threads) + ".db";
             remove_db(db);
             {
@@ -186,6 +190,7 @@ TEST(IngestJob, WorkersSkippingOtherWorkersPacketsStoreWhatOneWorkerStores) {
                 IngestOptions options;
                 options.inputs = {capture};
                 options.threads = threads;
+                options.pair_sort_thread = pair_sort;
                 IngestJob job(options, darknet, *store);
                 std::ostringstream log;
                 const IngestResult result = job.run(nullptr, log);
@@ -202,8 +207,9 @@ TEST(IngestJob, WorkersSkippingOtherWorkersPacketsStoreWhatOneWorkerStores) {
             return r.rfind("class_bin ", 0) == 0 && r.find(" 86400 ") != std::string::npos &&
                    r.substr(r.rfind(' ') + 1) != "0";
         }));
-        EXPECT_EQ(dumps[0], dumps[1]) << kind;
+        EXPECT_EQ(dumps[0], dumps[1]) << kind << ": pairs sorted in the background";
         EXPECT_EQ(dumps[0], dumps[2]) << kind;
+        EXPECT_EQ(dumps[0], dumps[3]) << kind;
     }
     std::remove(capture.c_str());
 }

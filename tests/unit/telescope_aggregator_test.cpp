@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "core/byte_buffer.h"
@@ -601,42 +602,99 @@ TEST(TelescopeAggregator, PartitionedDetectionFindsTheSameAttacksAndScans) {
 }
 
 // The grouped pair logs (4- and 8-byte entries) against a std::set: groups of 256 ids, several
-// chunks in a group, pairs added again after a compaction (the group is re-sorted, surplus chunks
-// return to the pool), a new day reusing the pool; destinations up to the entry's limit.
+// chunks in a group, pairs added again after a compaction (the new pairs are merged into the
+// group's sorted run, surplus chunks return to the pool), a new day reusing the pool;
+// destinations up to the entry's limit. Both with the chunks sorted at compaction only and with
+// them sorted on the log's background thread as they fill (start_background()).
 template <typename Log>
 class SourcePairLogTest : public ::testing::Test {};
 using PairLogTypes = ::testing::Types<DensePairLog, AddressPairLog>;
 TYPED_TEST_SUITE(SourcePairLogTest, PairLogTypes);
 TYPED_TEST(SourcePairLogTest, CountsAndOrdersLikeASet) {
-    std::mt19937 rng(21);
-    TypeParam log;
-    const uint32_t top = static_cast<uint32_t>(TypeParam::kDestinationLimit - 1);
-    for (int day = 0; day < 2; ++day) {
-        std::set<uint64_t> want;
-        for (int round = 0; round < 3; ++round) {
-            for (int i = 0; i < 60000; ++i) {
-                // ids 0..299 dense (group 0 gets most pairs, over several chunks), a few up to 5000
-                const uint32_t id = rng() % 10 ? rng() % 300 : rng() % 5000;
-                uint32_t dst = rng() % (round == 0 ? 64u : 4096u);
-                if (i % 1000 == 0) dst = top - dst;  // the highest destinations too
-                log.add(id, dst);
-                want.insert(uint64_t(id) << 32 | dst);
+    for (const bool background : {false, true}) {
+        std::mt19937 rng;
+        TypeParam log;
+        if (background) log.start_background();
+        EXPECT_EQ(log.sorting_in_background(), background);
+        const uint32_t top = static_cast<uint32_t>(TypeParam::kDestinationLimit - 1);
+        uint64_t pooled = 0;
+        for (int day = 0; day < 3; ++day) {
+            rng.seed(21);  // the same pairs every day: the same chunks and sort buffers are needed
+            std::set<uint64_t> want;
+            for (int round = 0; round < 3; ++round) {
+                for (int i = 0; i < 60000; ++i) {
+                    // ids 0..299 dense (group 0 gets most pairs, over several chunks), a few up to 5000
+                    const uint32_t id = rng() % 10 ? rng() % 300 : rng() % 5000;
+                    uint32_t dst = rng() % (round == 0 ? 64u : 4096u);
+                    if (i % 1000 == 0) dst = top - dst;  // the highest destinations too
+                    log.add(id, dst);
+                    want.insert(uint64_t(id) << 32 | dst);
+                }
+                log.compact();
+                ASSERT_TRUE(log.compacted());
+                std::vector<uint64_t> got;
+                log.for_each([&](uint64_t k) { got.push_back(k); });
+                ASSERT_EQ(got, std::vector<uint64_t>(want.begin(), want.end()))
+                    << "background " << background << " day " << day << " round " << round;
+                std::vector<uint64_t> distinct(5000, 0), expect(5000, 0);
+                log.count_per_source(distinct);
+                for (uint64_t k : want) ++expect[k >> 32];
+                ASSERT_EQ(distinct, expect);
+                EXPECT_EQ(log.size(), want.size());
             }
-            log.compact();
-            std::vector<uint64_t> got;
-            log.for_each([&](uint64_t k) { got.push_back(k); });
-            ASSERT_EQ(got, std::vector<uint64_t>(want.begin(), want.end())) << "day " << day << " round " << round;
-            std::vector<uint64_t> distinct(5000, 0), expect(5000, 0);
-            log.count_per_source(distinct);
-            for (uint64_t k : want) ++expect[k >> 32];
-            ASSERT_EQ(distinct, expect);
-            EXPECT_EQ(log.size(), want.size());
+            log.clear();
+            EXPECT_EQ(log.size(), 0u);
+            // What stays after a day is the chunk pool and the sort buffers, the same every day
+            // (the sorted runs are freed; chunks handed to the sorting thread came back).
+            if (day == 1) pooled = log.memory_bytes();
+            if (day == 2) EXPECT_EQ(log.memory_bytes(), pooled) << "background " << background;
         }
-        const uint64_t held = log.memory_bytes();
-        log.clear();
-        EXPECT_EQ(log.size(), 0u);
-        EXPECT_EQ(log.memory_bytes(), held);  // the chunks stay pooled for the next day
     }
+}
+
+// The background sorting thread as pairs keep coming: a group gets many chunks between
+// compactions, so the thread merges its runs over and over (a run is merged into the one before
+// it once it is at least half its length); set comparisons after compactions at odd moments,
+// for_each and size() before a compaction (the same pairs, not yet in key order), and pairs
+// after stop_background() (the thread's runs become the log's own).
+TYPED_TEST(SourcePairLogTest, BackgroundSortingMergesRunsAsChunksFill) {
+    std::mt19937 rng(8);
+    TypeParam log;
+    log.start_background();
+    std::set<uint64_t> want;
+    std::vector<uint64_t> added;
+    auto add = [&](int n, uint32_t ids) {
+        for (int i = 0; i < n; ++i) {
+            const uint32_t id = rng() % ids;
+            const uint32_t dst = rng() % 50000;
+            log.add(id, dst);
+            want.insert(uint64_t(id) << 32 | dst);
+        }
+    };
+    auto check = [&](const std::string& how) {
+        log.compact();
+        std::vector<uint64_t> got;
+        log.for_each([&](uint64_t k) { got.push_back(k); });
+        ASSERT_EQ(got, std::vector<uint64_t>(want.begin(), want.end())) << how;
+        ASSERT_TRUE(log.compacted()) << how;
+    };
+    add(400000, 256);  // one group, ~100 chunks of 4-byte entries: runs merge many times
+    {
+        std::set<uint64_t> seen;  // before compact(): every pair, once or more, any order
+        log.for_each([&](uint64_t k) { seen.insert(k); });
+        EXPECT_EQ(seen, want);
+        EXPECT_FALSE(log.compacted());
+        EXPECT_GE(log.size(), want.size());
+    }
+    check("one group");
+    add(300000, 2000);  // eight groups
+    check("eight groups");
+    add(1000, 2000);  // only the chunks' tails: nothing handed over
+    check("tails");
+    log.stop_background();
+    EXPECT_FALSE(log.sorting_in_background());
+    add(100000, 2000);
+    check("after stop_background()");
 }
 
 // One compaction shared by two threads (compact(&share) and help_compact(share)): the same set
@@ -644,56 +702,59 @@ TYPED_TEST(SourcePairLogTest, CountsAndOrdersLikeASet) {
 // and the chunks a helper's groups gave back return to the pool (a day of 500 k copies of ten
 // pairs frees ~30 chunks a day: lost, the next days would need new slabs).
 TYPED_TEST(SourcePairLogTest, TwoThreadsShareACompaction) {
-    std::mt19937 rng(5);
-    TypeParam log;
-    std::set<uint64_t> want;
-    auto add = [&](int n) {
-        for (int i = 0; i < n; ++i) {
-            const uint32_t id = rng() % 20000;  // 79 groups
-            const uint32_t dst = rng() % 3000;
-            log.add(id, dst);
-            want.insert(uint64_t(id) << 32 | dst);
-        }
-    };
-    auto check = [&](const char* how) {
-        std::vector<uint64_t> got;
-        log.for_each([&](uint64_t k) { got.push_back(k); });
-        ASSERT_EQ(got, std::vector<uint64_t>(want.begin(), want.end())) << how;
-        ASSERT_TRUE(log.compacted()) << how;
-    };
-    for (int round = 0; round < 6; ++round) {
-        add(round == 0 ? 200000 : 20000);  // later rounds: some groups sorted, some changed
-        typename TypeParam::Share share;
-        switch (round % 3) {
-            case 0: {  // both at once
-                std::thread helper([&] { log.help_compact(share); });
-                log.compact(&share);
-                helper.join();
-                break;
+    for (const bool background : {false, true}) {  // chunks sorted at compaction only / as they fill
+        std::mt19937 rng(5);
+        TypeParam log;
+        if (background) log.start_background();
+        std::set<uint64_t> want;
+        auto add = [&](int n) {
+            for (int i = 0; i < n; ++i) {
+                const uint32_t id = rng() % 20000;  // 79 groups
+                const uint32_t dst = rng() % 3000;
+                log.add(id, dst);
+                want.insert(uint64_t(id) << 32 | dst);
             }
-            case 1:  // the helper does every group, the owner none
-                log.help_compact(share);
-                log.compact(&share);
-                break;
-            case 2:  // the owner does every group, the helper comes too late to find one
-                log.compact(&share);
-                log.help_compact(share);
-                break;
+        };
+        auto check = [&](const char* how) {
+            std::vector<uint64_t> got;
+            log.for_each([&](uint64_t k) { got.push_back(k); });
+            ASSERT_EQ(got, std::vector<uint64_t>(want.begin(), want.end())) << how << (background ? " (background)" : "");
+            ASSERT_TRUE(log.compacted()) << how << (background ? " (background)" : "");
+        };
+        for (int round = 0; round < 6; ++round) {
+            add(round == 0 ? 200000 : 20000);  // later rounds: some groups sorted, some changed
+            typename TypeParam::Share share;
+            switch (round % 3) {
+                case 0: {  // both at once
+                    std::thread helper([&] { log.help_compact(share); });
+                    log.compact(&share);
+                    helper.join();
+                    break;
+                }
+                case 1:  // the helper does every group, the owner none
+                    log.help_compact(share);
+                    log.compact(&share);
+                    break;
+                case 2:  // the owner does every group, the helper comes too late to find one
+                    log.compact(&share);
+                    log.help_compact(share);
+                    break;
+            }
+            check(round % 3 == 0 ? "both" : round % 3 == 1 ? "helper first" : "owner first");
         }
-        check(round % 3 == 0 ? "both" : round % 3 == 1 ? "helper first" : "owner first");
-    }
 
-    uint64_t held = 0;
-    for (int day = 0; day < 4; ++day) {
-        log.clear();
-        for (int i = 0; i < 500000; ++i) log.add(0, uint32_t(i % 10));
-        typename TypeParam::Share share;
-        log.help_compact(share);
-        log.compact(&share);
-        EXPECT_EQ(log.size(), 10u);
-        if (day == 1) held = log.memory_bytes();
-        if (day > 1) {
-            EXPECT_EQ(log.memory_bytes(), held) << "day " << day << ": the helper's chunks did not return to the pool";
+        uint64_t held = 0;
+        for (int day = 0; day < 4; ++day) {
+            log.clear();
+            for (int i = 0; i < 500000; ++i) log.add(0, uint32_t(i % 10));
+            typename TypeParam::Share share;
+            log.help_compact(share);
+            log.compact(&share);
+            EXPECT_EQ(log.size(), 10u);
+            if (day == 1) held = log.memory_bytes();
+            if (day > 1) {
+                EXPECT_EQ(log.memory_bytes(), held) << "day " << day << ": the helper's chunks did not return to the pool";
+            }
         }
     }
 }
