@@ -1,15 +1,19 @@
 // SourcePairLog: the day's (source id, destination) pairs of the telescope, for the exact number
 // of distinct destinations per source (TelescopeAggregator).
 //
-// Every darknet packet appends its pair; compact() sorts and de-duplicates. The pairs are kept in
-// groups of 2^kGroupBits consecutive source ids, so compacting is one in-cache radix sort per group
-// (a few hundred kB) and the groups in order are the sorted whole. Why not one log sorted at once:
-// splitting 20 M pairs by their top digit in place was a chain of dependent cache misses, 8.6% of
-// a 1-worker ingest of the 20 M-packet benchmark, and splitting out of place needs a scratch of
-// the log's size. A group's new pairs are appended to fixed 16 kB chunks from a pool, not to a
-// vector per group: vectors doubling in 500 groups mapped fresh pages at every growth (sys time
-// +0.5 s on the benchmark; on this kind of virtual machine a first touch costs ~0.5 ns per byte),
-// while chunks are written once and reused (after a compaction, and by the next day).
+// Every darknet packet appends its pair to a staging chunk (64 kB, written front to back); full
+// staging chunks are distributed to groups of 2^kGroupBits consecutive source ids, and
+// compact() sorts and de-duplicates each group: one in-cache radix sort per group (a few hundred
+// kB), and the groups in order are the sorted whole. Why not one log sorted at once: splitting
+// 20 M pairs by their top digit in place was a chain of dependent cache misses, 8.6% of a
+// 1-worker ingest of the 20 M-packet benchmark, and splitting out of place needs a scratch of the
+// log's size. Why staging: appending each pair straight to its group's tail wrote one of ~500
+// lines at random, each evicted between two of its pairs, and the packet loop stalled on those
+// stores (a fifth of the telescope's per-packet samples); the distribution writes the same lines
+// in a tight loop, or on another core. A group's pairs live in fixed 16 kB chunks from a pool,
+// not in a vector per group: vectors doubling in 500 groups mapped fresh pages at every growth
+// (sys time +0.5 s on the benchmark; on this kind of virtual machine a first touch costs ~0.5 ns
+// per byte), while chunks are written once and reused (after a compaction, and by the next day).
 //
 // A group's sorted pairs are runs: sorted, de-duplicated arrays, each more than twice as long as
 // the next one, so at most ~log2 of them. compact() sorts the group's chunks into one more run and
@@ -17,11 +21,12 @@
 //
 // Sorting in the background (start_background()): with one worker the machine's other core idled
 // while packets were counted, and the final checkpoint then sorted the day's ~18 M pairs (0.6 s of
-// the 20 M-packet benchmark's ~4.4 s). Instead, whenever a group's last chunk is full, the adding
-// thread hands the group's chunks to a sorting thread, which sorts them into a run, merges it
-// with the runs before it while the last is at least half as long as the one before, and gives
-// the chunks back. compact() then sorts only each group's last, partly filled chunk (which is why
-// chunks are 16 kB, not 64: a quarter of the residue) and merges each group's runs.
+// the 20 M-packet benchmark's ~4.4 s). Instead, the adding thread hands each full staging chunk
+// to a sorting thread, which distributes its pairs and, whenever a group's last chunk is full,
+// sorts the group's chunks into a run, merges it with the runs before it while the last is at
+// least half as long as the one before, and reuses the chunks. compact() then sorts only each
+// group's last, partly filled chunk (which is why chunks are 16 kB, not 64: a quarter of the
+// residue) and merges each group's runs.
 //
 // Two entry widths. `DensePairLog` (uint32_t entries) is for destinations below 2^24 (the dense
 // indexes of a darknet up to a /8, the usual case): an entry is the id's low 8 bits (the group
@@ -69,28 +74,23 @@ public:
     /// an IPv4 address).
     /// Inlined into the telescope's per-packet loop: as a call, its register saves and restores
     /// were ~20 of its ~33 instructions a packet (cachegrind, a generated 2 M-packet day).
-    /// The per-packet path touches only the group's tail pointer (8 bytes in an array of them,
-    /// a few kB) and the line it writes: the tail's chunk is aligned to its size, so a tail on a
-    /// chunk boundary means the chunk is full (or there is none: null), and the group's count
-    /// follows from its chunks. With the tail, end and count in one 56-byte group record read
-    /// at random, the record's line (often two: 56 does not divide 64) missed the cache: perf put
-    /// a fifth of process()'s samples on the append.
+    /// The pair goes to a staging chunk, written front to back; when it is full its pairs are
+    /// distributed to their groups' chunks (distribute()), by this thread, or by the sorting
+    /// thread when there is one. Appending each pair straight to its group's tail, one of ~500
+    /// lines written at random, each evicted between two of its pairs, stalled on the store:
+    /// perf put a fifth of process()'s samples on it.
     [[gnu::always_inline]] void add(uint32_t id, uint32_t destination) {
-        const size_t g = id >> kGroupBits;
-        if (g >= tails_.size()) [[unlikely]]
-            add_groups(g + 1);
-        Entry*& tail = tails_[g];
-        if ((reinterpret_cast<uintptr_t>(tail) & (kChunkBytes - 1)) == 0) [[unlikely]]
-            tail = new_chunk(g);
-        if constexpr (sizeof(Entry) == 4)
-            *tail++ = (id & kGroupMask) << 24 | destination;
-        else
-            *tail++ = uint64_t(id) << 32 | destination;
+        uint64_t*& tail = staged_tail_;
+        // A staging chunk is aligned to its size: a tail on the boundary is a full chunk (or null).
+        if ((reinterpret_cast<uintptr_t>(tail) & (kStageBytes - 1)) == 0) [[unlikely]]
+            tail = next_stage();
+        *tail++ = uint64_t(id) << 32 | destination;
     }
 
-    /// From now on, full chunks are sorted on a thread of this log's own (see the header
-    /// comment); the results are the same. For a machine with a core to spare: the ingest job
-    /// turns it on with one worker. Call from the thread that adds.
+    /// From now on, full staging chunks are distributed, and full group chunks sorted, on a
+    /// thread of this log's own (see the header comment); the results are the same. For a
+    /// machine with a core to spare: the ingest job turns it on with one worker. Call from the
+    /// thread that adds.
     void start_background() {
         if (background_) return;
         background_ = std::make_unique<Background>();
@@ -105,7 +105,7 @@ public:
         }
         background_->work.notify_one();
         background_->thread.join();
-        free_.insert(free_.end(), background_->returned.begin(), background_->returned.end());
+        stage_free_.insert(stage_free_.end(), background_->returned.begin(), background_->returned.end());
         background_.reset();
     }
     bool sorting_in_background() const { return background_ != nullptr; }
@@ -168,17 +168,19 @@ public:
                     f(uint64_t(e));
             });
         }
+        for (const uint64_t* k = staged_; k != staged_tail_ && staged_tail_; ++k) f(*k);  // not yet distributed
     }
     /// True when every group is sorted and de-duplicated (after compact(), before new pairs).
     bool compacted() const {
         wait_idle();
+        if (staged()) return false;
         for (size_t gi = 0; gi < groups_.size(); ++gi)
-            if (count(gi) || (gi < runs_.size() && runs_[gi].size() > 1)) return false;
+            if (count(gi) || runs_[gi].size() > 1) return false;
         return true;
     }
     size_t size() const {
         wait_idle();
-        size_t n = 0;
+        size_t n = staged();
         for (size_t gi = 0; gi < groups_.size(); ++gi) n += count(gi);
         for (const Runs& runs : runs_)
             for (const Run& r : runs) n += r.size;
@@ -187,7 +189,7 @@ public:
     /// Bytes held: the chunks (in use and pooled), the runs, the groups and the sort buffers.
     uint64_t memory_bytes() const {
         wait_idle();
-        uint64_t entries = slabs_.size() * kSlab;
+        uint64_t entries = (slabs_.size() + stage_slabs_.size()) * kSlab;  // a slab is kSlab entries (2 MB)
         for (const Buffers& b : buffers_) entries += b.keys.capacity() + b.scratch.capacity();
         if (background_) entries += background_->buffers.keys.capacity() + background_->buffers.scratch.capacity();
         for (const Runs& runs : runs_)
@@ -197,7 +199,8 @@ public:
     }
     /// Drops every pair (a new day); the chunks stay in the pool for the next day's pairs.
     void clear() {
-        settle();
+        wait_idle();
+        staged_tail_ = nullptr;
         for (Group& g : groups_) free_.insert(free_.end(), g.chunks.begin(), g.chunks.end());
         groups_.clear();
         tails_.clear();
@@ -207,7 +210,9 @@ public:
 private:
     static constexpr int kGroupBits = 8;  // 256 sources per group (a narrow entry keeps 8 id bits)
     static constexpr uint32_t kGroupMask = (1u << kGroupBits) - 1;
-    static constexpr size_t kChunkBytes = 16384;  // chunks are aligned to their size (see add())
+    static constexpr size_t kChunkBytes = 16384;  // chunks are aligned to their size (see distribute())
+    static constexpr size_t kStageBytes = 65536;  // the same for staging chunks (see add())
+    static constexpr size_t kStage = kStageBytes / sizeof(uint64_t);  // pairs per staging chunk
     static constexpr size_t kChunk = kChunkBytes / sizeof(Entry);  // entries per chunk
     /// A group's appended pairs, unsorted: full chunks, then the one its tail (tails_) writes to.
     struct Group {
@@ -234,18 +239,15 @@ private:
         std::vector<Entry> keys, scratch;
         std::vector<Entry*> freed;
     };
-    /// Full chunks of a group handed to the sorting thread.
-    struct Job {
-        size_t group;
-        std::vector<Entry*> chunks;
-    };
-    /// The sorting thread and what it shares with the adding one (guarded by mutex_).
+    /// The sorting thread and what it shares with the adding one (guarded by mutex_). While it
+    /// runs, the groups (tails_, groups_, runs_, the group chunks' pool) are its own; the adding
+    /// thread touches them only when it is idle (settle(), wait_idle()).
     struct Background {
         std::thread thread;
-        std::deque<Job> jobs;           // handed over, not yet taken
+        std::deque<uint64_t*> jobs;     // full staging chunks handed over, not yet taken
         bool busy = false;              // a job taken, not yet done
         bool stop = false;
-        std::vector<Entry*> returned;   // chunks sorted into runs, for new appends
+        std::vector<uint64_t*> returned;  // staging chunks distributed, for new appends
         std::exception_ptr error;       // the first job that failed (its pairs are lost: compact() throws)
         std::condition_variable work;   // a job or stop
         std::condition_variable idle;   // no job left, none busy
@@ -254,7 +256,7 @@ private:
 
     void compact_claimed(Share& share, Buffers& b) {
         for (size_t gi; (gi = share.next.fetch_add(1)) < groups_.size();)
-            if (count(gi) || runs_[gi].size() > 1) compact_group(gi, b);
+            if (count(gi) || runs_[gi].size() > 1) compact_group(gi, b);  // (runs_ has a slot per group)
     }
     /// The group's chunks sorted into a run (the chunks return to the pool, compact()), then all
     /// its runs merged into one.
@@ -333,9 +335,11 @@ private:
         }
     }
 
+    /// Pairs in the staging chunk, not yet distributed.
+    size_t staged() const { return staged_tail_ ? size_t(staged_tail_ - staged_) : 0; }
     /// Waits until the sorting thread has done every job handed to it (the adding thread hands
-    /// over no more meanwhile), then gives every group its (possibly empty) runs. Returns the
-    /// background's error, if a job failed.
+    /// over no more meanwhile), then distributes the staging chunk's pairs (whichever of the
+    /// compacting threads comes first). Returns the background's error, if a job failed.
     std::exception_ptr settle() {
         std::unique_lock lock(mutex_);
         std::exception_ptr error;
@@ -343,7 +347,8 @@ private:
             background_->idle.wait(lock, [&] { return background_->jobs.empty() && !background_->busy; });
             error = background_->error;
         }
-        if (runs_.size() < groups_.size()) runs_.resize(groups_.size());
+        if (staged()) distribute(staged_, staged(), nullptr);
+        staged_tail_ = nullptr;  // the chunk stays, for the next pairs
         return error;
     }
     void wait_idle() const {
@@ -351,9 +356,9 @@ private:
         std::unique_lock lock(mutex_);
         background_->idle.wait(lock, [&] { return background_->jobs.empty() && !background_->busy; });
     }
-    /// The sorting thread: takes jobs until stopped, sorts each into a run of its group, merges
-    /// runs of similar length and returns the chunks. Only it touches runs_ while it runs; the
-    /// adding thread reads them after settle() or wait_idle().
+    /// The sorting thread: takes full staging chunks until stopped, distributes their pairs to
+    /// the groups, sorting each group's chunks into a run when its last is full (merging runs of
+    /// similar length), and returns the staging chunks.
     void sort_in_background() {
         pthread_setname_np(pthread_self(), "pair-sort");
         Background& bg = *background_;
@@ -361,27 +366,38 @@ private:
         for (;;) {
             bg.work.wait(lock, [&] { return !bg.jobs.empty() || bg.stop; });
             if (bg.jobs.empty()) return;  // stopped, every job done
-            Job job = std::move(bg.jobs.front());
+            uint64_t* chunk = bg.jobs.front();
             bg.jobs.pop_front();
             bg.busy = true;
-            if (runs_.size() <= job.group) runs_.resize(job.group + 1);
-            Runs& runs = runs_[job.group];
             lock.unlock();
-            bool sorted = false;
             try {
-                sort_entries(job.chunks, job.chunks.size() * kChunk, bg.buffers);
-                push_run(runs, bg.buffers.keys);
-                sorted = true;
-                merge_runs(runs, false);
+                distribute(chunk, kStage, &bg.buffers);
             } catch (...) {
                 lock.lock();
-                if (!sorted && !bg.error) bg.error = std::current_exception();
+                if (!bg.error) bg.error = std::current_exception();  // pairs were lost: compact() throws
                 lock.unlock();
             }
             lock.lock();
-            bg.returned.insert(bg.returned.end(), job.chunks.begin(), job.chunks.end());
+            bg.returned.push_back(chunk);
             bg.busy = false;
             if (bg.jobs.empty()) bg.idle.notify_all();
+        }
+    }
+    /// Appends `n` staged pairs to their groups' chunks. With `sort_here` (the sorting thread),
+    /// a group whose chunks are all full is sorted into a run before it gets a new one.
+    void distribute(const uint64_t* keys, size_t n, Buffers* sort_here) {
+        for (size_t i = 0; i < n; ++i) {
+            const uint64_t key = keys[i];
+            const size_t g = key >> (32 + kGroupBits);
+            if (g >= tails_.size()) [[unlikely]]
+                add_groups(g + 1);
+            Entry*& tail = tails_[g];
+            if ((reinterpret_cast<uintptr_t>(tail) & (kChunkBytes - 1)) == 0) [[unlikely]]
+                tail = new_chunk(g, sort_here);
+            if constexpr (sizeof(Entry) == 4)
+                *tail++ = static_cast<uint32_t>((key >> 32) & kGroupMask) << 24 | static_cast<uint32_t>(key);
+            else
+                *tail++ = key;
         }
     }
 
@@ -389,18 +405,49 @@ private:
     [[gnu::noinline]] void add_groups(size_t n) {
         groups_.resize(n);
         tails_.resize(n, nullptr);
+        runs_.resize(n);
     }
-    /// A fresh chunk for group gi, whose last chunk is full (or which has none); returns its start.
-    [[gnu::noinline]] Entry* new_chunk(size_t gi) {
-        Group& g = groups_[gi];
-        if (background_ && !g.chunks.empty()) {  // every chunk of the group is full: hand them over
-            {
-                std::unique_lock lock(mutex_);
-                background_->jobs.push_back(Job{gi, std::move(g.chunks)});
-                if (free_.empty()) free_.swap(background_->returned);
+    /// The staging chunk for the next pairs: the current one, emptied (its pairs distributed
+    /// here, or handed to the sorting thread, which then gets a fresh one), or a first one.
+    [[gnu::noinline]] uint64_t* next_stage() {
+        if (staged_ && staged_tail_) {  // full
+            if (background_) {
+                {
+                    std::unique_lock lock(mutex_);
+                    background_->jobs.push_back(staged_);
+                    stage_free_.insert(stage_free_.end(), background_->returned.begin(), background_->returned.end());
+                    background_->returned.clear();
+                }
+                background_->work.notify_one();
+                staged_ = nullptr;
+            } else {
+                distribute(staged_, kStage, nullptr);
             }
-            background_->work.notify_one();
+        }
+        if (!staged_) {
+            if (stage_free_.empty()) {
+                stage_slabs_.emplace_back();
+                const size_t per_slab = kSlab * sizeof(Entry) / kStageBytes;
+                uint64_t* base = reinterpret_cast<uint64_t*>(stage_slabs_.back().entries);
+                for (size_t c = per_slab; c-- > 0;) stage_free_.push_back(base + c * kStage);
+            }
+            staged_ = stage_free_.back();
+            stage_free_.pop_back();
+        }
+        return staged_;
+    }
+    /// A fresh chunk for group gi, whose last chunk is full (or which has none); returns its
+    /// start. With `sort_here`, the group's full chunks are first sorted into a run and return
+    /// to the pool.
+    Entry* new_chunk(size_t gi, Buffers* sort_here) {
+        Group& g = groups_[gi];
+        if (sort_here && !g.chunks.empty()) {
+            Runs& runs = runs_[gi];
+            sort_entries(g.chunks, g.chunks.size() * kChunk, *sort_here);
+            push_run(runs, sort_here->keys);
+            free_.insert(free_.end(), g.chunks.begin(), g.chunks.end());
             g.chunks.clear();
+            merge_runs(runs, false);
         }
         if (free_.empty()) {
             slabs_.emplace_back();
@@ -411,9 +458,11 @@ private:
         return g.chunks.back();
     }
 
-    std::vector<Entry*> tails_;  // per group: where its next pair goes (see add())
+    uint64_t* staged_ = nullptr;       // the staging chunk (see add())
+    uint64_t* staged_tail_ = nullptr;  // where the next pair goes in it; null: it is empty (or none)
+    std::vector<Entry*> tails_;  // per group: where its next pair goes (see distribute())
     std::vector<Group> groups_;
-    std::vector<Runs> runs_;  // per group; the sorting thread's while it runs (see settle())
+    std::vector<Runs> runs_;     // per group
     // Chunks are carved from 2 MB slabs on transparent huge pages: appends go to ~500 group tails
     // at random, each in its own chunk, and 80 MB of 4 kB pages was a TLB miss and, first, a page
     // fault per 4 kB (see core/huge_page_allocator.h).
@@ -432,8 +481,10 @@ private:
     };
     std::vector<Slab> slabs_;            // every chunk ever made (owned here)
     std::vector<Entry*> free_;           // chunks of the slabs not in a group
+    std::vector<Slab> stage_slabs_;      // staging chunks, 32 to a slab
+    std::vector<uint64_t*> stage_free_;  // staging chunks not in use
     Buffers buffers_[2];                 // [0] compact()'s thread, [1] help_compact()'s
-    mutable std::mutex mutex_;           // guards background_'s queues and runs_'s size
+    mutable std::mutex mutex_;           // guards background_'s queues, and settle()
     std::unique_ptr<Background> background_;  // with start_background()
 };
 
