@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <span>
 
 #include "core/bit_stream.h"
 #include "core/byte_buffer.h"
@@ -784,6 +785,55 @@ void TelescopeAggregator::dedupe_port_pairs(PortPairs& pairs) {
     pairs.resize(w);
 }
 
+void TelescopeAggregator::merge_port_pairs(std::span<const PortPair> a, std::span<const PortPair> b, PortPairs& out) {
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (a[i].key < b[j].key) {
+            out.push_back(a[i++]);
+        } else if (b[j].key < a[i].key) {
+            out.push_back(b[j++]);
+        } else {
+            out.push_back({a[i].key, a[i].packets + b[j].packets});
+            ++i, ++j;
+        }
+    }
+    out.insert(out.end(), a.begin() + static_cast<ptrdiff_t>(i), a.end());
+    out.insert(out.end(), b.begin() + static_cast<ptrdiff_t>(j), b.end());
+}
+
+void TelescopeAggregator::compact_day_port_log() {
+    if (port_logday_runs_.empty() && !port_logday_.empty()) {
+        dedupe_port_pairs(port_logday_);  // order not known (restored from a checkpoint)
+    } else if (port_logday_runs_.size() > 1) {
+        // Neighbouring runs merged pairwise, back and forth between the log and the scratch
+        // buffer, until one is left: ~5 linear passes for a day's 24 hours, where the radix sort
+        // of the whole log and its fresh scratch pages took 0.066 s at the benchmark's final
+        // checkpoint (970 k pairs).
+        std::vector<size_t> runs = std::move(port_logday_runs_), next;
+        runs.push_back(port_logday_.size());  // the end of the last run
+        while (runs.size() > 2) {
+            PortPairs& out = scratch_pairs_;
+            out.clear();
+            out.reserve(port_logday_.size());
+            next.clear();
+            const PortPair* log = port_logday_.data();
+            for (size_t r = 0; r + 1 < runs.size(); r += 2) {
+                next.push_back(out.size());
+                const std::span<const PortPair> a(log + runs[r], runs[r + 1] - runs[r]);
+                if (r + 2 < runs.size())
+                    merge_port_pairs(a, std::span<const PortPair>(log + runs[r + 1], runs[r + 2] - runs[r + 1]), out);
+                else
+                    out.insert(out.end(), a.begin(), a.end());
+            }
+            next.push_back(out.size());
+            port_logday_.swap(out);
+            runs.swap(next);
+        }
+    }
+    port_logday_runs_.assign(port_logday_.empty() ? 0 : 1, 0);
+    port_logday_deduped_ = port_logday_.size();
+}
+
 void TelescopeAggregator::count_port_sources(const PortPairs& pairs, Level& level) {
     for (const PortPair& x : pairs) {
         const uint32_t slot = static_cast<uint32_t>(x.key & 0x1FFFF);
@@ -800,18 +850,18 @@ void TelescopeAggregator::close_port_logs(int levels) {
     if (levels < 2) return;
     dedupe_port_pairs(port_log1h_);
     count_port_sources(port_log1h_, *levels_[kLevel1h]);
+    // The hour's pairs, sorted and distinct, are a run of the day log (unless its order is not
+    // known: then it is sorted whole when compacted).
+    if (!port_log1h_.empty() && (port_logday_.empty() || !port_logday_runs_.empty()))
+        port_logday_runs_.push_back(port_logday_.size());
     port_logday_.insert(port_logday_.end(), port_log1h_.begin(), port_log1h_.end());
     port_log1h_.clear();
     if (levels < 3) {
         // Keep the day log near its distinct size: merge it when it has doubled.
-        if (port_logday_.size() > 2 * port_logday_deduped_ + (1u << 20)) {
-            dedupe_port_pairs(port_logday_);
-            port_logday_deduped_ = port_logday_.size();
-        }
+        if (port_logday_.size() > 2 * port_logday_deduped_ + (1u << 20)) compact_day_port_log();
         return;
     }
-    dedupe_port_pairs(port_logday_);
-    port_logday_deduped_ = port_logday_.size();
+    compact_day_port_log();
     count_port_sources(port_logday_, *levels_[kLevelDay]);
 }
 
@@ -962,6 +1012,7 @@ void TelescopeAggregator::reset_day() {
     port_log5_.clear();
     port_log1h_.clear();
     port_logday_.clear();
+    port_logday_runs_.clear();
     port_logday_deduped_ = 0;
 }
 
@@ -1010,15 +1061,16 @@ void TelescopeAggregator::prepare_flush() {
     // The hour and day logs are merged in place first (as closing them would): it keeps them near
     // their distinct size and sorted, which is what makes their checkpoint encoding small.
     dedupe_port_pairs(port_log1h_);
-    dedupe_port_pairs(port_logday_);
-    port_logday_deduped_ = port_logday_.size();
-    PortPairs p1 = port_log1h_;
-    p1.insert(p1.end(), p5.begin(), p5.end());
-    dedupe_port_pairs(p1);
+    compact_day_port_log();
+    // The logs are sorted and distinct now, as are p5 and p1: merged, not sorted again (the day's
+    // pairs, ~830 k on the benchmark, took 0.09 s to copy and radix-sort at the final checkpoint).
+    PortPairs p1;
+    p1.reserve(port_log1h_.size() + p5.size());
+    merge_port_pairs(port_log1h_, p5, p1);
     count_port_sources(p1, hour);
-    PortPairs pd = port_logday_;
-    pd.insert(pd.end(), p1.begin(), p1.end());
-    dedupe_port_pairs(pd);
+    PortPairs pd;
+    pd.reserve(port_logday_.size() + p1.size());
+    merge_port_pairs(port_logday_, p1, pd);
     count_port_sources(pd, day);
     hour.fold(five);
     day.fold(five);
@@ -1286,6 +1338,11 @@ void TelescopeAggregator::restore(const std::string& blob) {
         for (PortPair& x : *log) x.packets = r.get_varint();
     }
     port_logday_deduped_ = 0;
+    // One run when sorted and distinct (as prepare_flush() leaves it), else of unknown order.
+    const bool one_run = std::adjacent_find(port_logday_.begin(), port_logday_.end(), [](const PortPair& a, const PortPair& b) {
+                             return a.key >= b.key;
+                         }) == port_logday_.end();
+    port_logday_runs_.assign(one_run && !port_logday_.empty() ? 1 : 0, 0);
     if (darknet_.dense()) {
         const uint64_t universe = darknet_.dense_size(), total = r.get<uint64_t>();
         const uint64_t size = r.get<uint64_t>();

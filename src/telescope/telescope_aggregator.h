@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -238,6 +239,12 @@ private:
     void dedupe_port_log(HugePageVector<uint64_t>& log, PortPairs& out);
     /// Sorts pairs by key and merges equal keys (summing packets), in place.
     void dedupe_port_pairs(PortPairs& pairs);
+    /// Appends to `out` the union of `a` and `b`, each sorted by key with distinct keys (as
+    /// dedupe_port_pairs() leaves them), the packets of a key in both summed: sorted and distinct.
+    static void merge_port_pairs(std::span<const PortPair> a, std::span<const PortPair> b, PortPairs& out);
+    /// Sorts and de-duplicates the day's port log (as dedupe_port_pairs() would) by merging its
+    /// runs (port_logday_runs_); leaves it one run.
+    void compact_day_port_log();
     /// Unique sources per port of a bin from its distinct pairs.
     static void count_port_sources(const PortPairs& pairs, Level& level);
     /// Closes the port logs up to `levels` (1: 5 min, 2: + hour, 3: + day) into the live levels.
@@ -267,6 +274,9 @@ private:
     PortPairs port_log1h_;
     PortPairs port_logday_;
     size_t port_logday_deduped_ = 0;
+    // Starts of the sorted, distinct runs port_logday_ is made of (its pairs as last compacted,
+    // then each hour's, appended at the hour's close); empty when its order is not known.
+    std::vector<size_t> port_logday_runs_;
     // Distinct destinations per source and day, exactly: every darknet packet appends its
     // (source id, destination) pair to a log, sorted and de-duplicated at checkpoints and day
     // ends. A sequential append per packet instead of a random access into a per-source set
