@@ -152,8 +152,28 @@ public:
         share.helping.notify_all();
     }
     /// Adds each source's pair count to distinct[id] (distinct destinations after compact()).
+    /// Compacted, each group is one sorted run in which a source's entries are contiguous: their
+    /// end is found by binary search instead of counting them one by one (~17 M pairs at the
+    /// benchmark's final checkpoint, 0.063 s as increments of one counter after another).
     void count_per_source(std::vector<uint64_t>& distinct) const {
-        for_each([&](uint64_t k) { ++distinct[k >> 32]; });
+        if (!compacted()) {
+            for_each([&](uint64_t k) { ++distinct[k >> 32]; });
+            return;
+        }
+        for (size_t gi = 0; gi < runs_.size(); ++gi) {
+            if (runs_[gi].empty()) continue;
+            const Run& run = runs_[gi].front();
+            const uint64_t high = uint64_t(gi) << kGroupBits;
+            for (const Entry *at = run.begin(), *end = run.end(); at != end;) {
+                const Entry e = *at;
+                // The source's largest possible entry, and its id (as for_each() makes keys).
+                const Entry last = sizeof(Entry) == 4 ? Entry(e | 0xFFFFFF) : Entry(e | 0xFFFFFFFF);
+                const uint64_t id = sizeof(Entry) == 4 ? (high | uint64_t(e) >> 24) : uint64_t(e) >> 32;
+                const Entry* next = std::upper_bound(at, end, last);
+                distinct[id] += static_cast<uint64_t>(next - at);
+                at = next;
+            }
+        }
     }
     /// Calls f(key) for every pair (key = id << 32 | destination), in key order after compact().
     template <typename F>

@@ -630,6 +630,12 @@ TYPED_TEST(SourcePairLogTest, CountsAndOrdersLikeASet) {
                     log.add(id, dst);
                     want.insert(uint64_t(id) << 32 | dst);
                 }
+                {  // before the compaction: the pairs as added, each counted (duplicates too)
+                    std::vector<uint64_t> distinct(5000, 0), expect(5000, 0);
+                    log.count_per_source(distinct);
+                    log.for_each([&](uint64_t k) { ++expect[k >> 32]; });
+                    ASSERT_EQ(distinct, expect);
+                }
                 log.compact();
                 ASSERT_TRUE(log.compacted());
                 std::vector<uint64_t> got;
