@@ -2,10 +2,11 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 
 namespace iotwatch {
@@ -18,12 +19,16 @@ constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
 struct File {
     sqlite3_file base;  // pMethods: one of kMethods (by the wrapped file's version) once open
     sqlite3_file* real;
-    int fd;             // own read-only descriptor of the same file, for sync_file_range; -1: none
+    int fd;             // the wrapped file's descriptor (not ours to close), for sync_file_range; -1: none
     int64_t from;       // [from, to): written, not yet handed to write-back (kNone, 0: nothing)
     int64_t to;
     int64_t started;    // bytes handed to write-back so far
 };
 constexpr int kHeader = static_cast<int>((sizeof(File) + 15) & ~size_t(15));
+// Where the unix VFS's unixFile keeps its descriptor (after pMethod, pVfs, pInode), and the least
+// size its sqlite3_file must have for that.
+constexpr size_t kUnixFileDescriptorOffset = 3 * sizeof(void*);
+constexpr int kUnixFileMinSize = static_cast<int>(kUnixFileDescriptorOffset + sizeof(int));
 
 sqlite3_vfs* wrapped(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 sqlite3_file* real(sqlite3_file* f) { return reinterpret_cast<File*>(f)->real; }
@@ -35,13 +40,7 @@ void start_writeback(File& f) {
     f.to = 0;
 }
 
-int file_close(sqlite3_file* p) {
-    File& f = *reinterpret_cast<File*>(p);
-    const int rc = f.real->pMethods->xClose(f.real);
-    if (f.fd >= 0) ::close(f.fd);
-    f.fd = -1;
-    return rc;
-}
+int file_close(sqlite3_file* p) { return real(p)->pMethods->xClose(real(p)); }
 int file_read(sqlite3_file* p, void* buf, int n, sqlite3_int64 off) {
     return real(p)->pMethods->xRead(real(p), buf, n, off);
 }
@@ -107,6 +106,22 @@ constexpr sqlite3_io_methods methods(int version) {
 }
 const sqlite3_io_methods kMethods[3] = {methods(1), methods(2), methods(3)};
 
+// The descriptor of a file opened by the unix VFS, or -1. Not a descriptor of our own: POSIX
+// record locks belong to the process, and closing any descriptor of a file releases all of them,
+// those of the process's other connections to it included (the unix VFS defers its own closes
+// for that reason). Its unixFile starts with three pointers and then the descriptor, a layout
+// SQLite has kept since 2008 but does not promise: the value is used only when it is an open
+// descriptor of the file just opened (same device and inode as its name).
+int descriptor_of(const sqlite3_file* real, const char* name) {
+    int fd = -1;
+    std::memcpy(&fd, reinterpret_cast<const char*>(real) + kUnixFileDescriptorOffset, sizeof fd);
+    struct stat by_fd {}, by_name {};
+    if (fd < 0 || ::fstat(fd, &by_fd) != 0 || ::stat(name, &by_name) != 0 || by_fd.st_dev != by_name.st_dev ||
+        by_fd.st_ino != by_name.st_ino)
+        return -1;
+    return fd;
+}
+
 int vfs_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* p, int flags, int* out_flags) {
     File& f = *reinterpret_cast<File*>(p);
     f.base.pMethods = nullptr;  // until the wrapped file is open: SQLite then does not close it
@@ -120,9 +135,10 @@ int vfs_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* p, int flags
     f.base.pMethods = &kMethods[std::clamp(f.real->pMethods->iVersion, 1, 3) - 1];
     if (rc != SQLITE_OK) return rc;  // closed by SQLite through xClose
     // The database and its WAL, written by this connection; not temporary files (no name) or
-    // read-only opens.
-    if (name && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) && (flags & SQLITE_OPEN_READWRITE))
-        f.fd = ::open(name, O_RDONLY | O_CLOEXEC);
+    // read-only opens; only from the unix VFS (descriptor_of()).
+    if (name && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) && (flags & SQLITE_OPEN_READWRITE) &&
+        std::strncmp(wrapped(vfs)->zName, "unix", 4) == 0 && wrapped(vfs)->szOsFile >= kUnixFileMinSize)
+        f.fd = descriptor_of(f.real, name);
     return SQLITE_OK;
 }
 int vfs_delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {

@@ -10,8 +10,11 @@
 // that follows. It is RocksDB's `bytes_per_sync` idea. It changes when data reaches the disk,
 // not what SQLite writes or when it syncs: durability is SQLite's, unchanged.
 //
-// Every other call is passed to the wrapped VFS as it is. Where sync_file_range fails (not Linux,
-// a file system without it) the file is written as before. Read-only connections write nothing.
+// Every other call is passed to the wrapped VFS as it is. The requests go through the wrapped
+// unix VFS's own descriptor of the file, never one of ours: closing a descriptor of our own would
+// release every POSIX lock the process holds on the file, other connections' included. Where
+// that descriptor cannot be had (another VFS) or sync_file_range fails (a file system without
+// it), the file is written as before. Read-only connections write nothing.
 #pragma once
 #include <cstdint>
 

@@ -2,7 +2,9 @@
 // and its writes are handed to the kernel's write-back as they go.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -138,4 +140,39 @@ TEST(SqliteWritebackVfs, StartsTheWriteBackOfWhatTheDatabaseFileIsWritten) {
     EXPECT_TRUE(rows_are_intact(db, kRows, kBytes));
     EXPECT_EQ(started_bytes(db), 0);
     sqlite3_close(db);
+}
+
+// POSIX record locks belong to the process: closing any descriptor of a file releases every lock
+// the process holds on it, other connections' included (SQLite's unix VFS defers its own closes
+// for that reason). The VFS must not close a descriptor of its own: here a connection that stays
+// open keeps its WAL-mode read lock on the database file after another one closes, as a second
+// process sees it (F_GETLK does not report a process's own locks).
+TEST(SqliteWritebackVfs, ClosingAConnectionKeepsTheOthersLocks) {
+    TempDb file;
+    sqlite3* a = open(file.path, SqliteWritebackVfs::name());
+    exec(a, "PRAGMA journal_mode=WAL");
+    exec(a, "CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+    insert_rows(a, 4, 100);
+    sqlite3* b = open(file.path, SqliteWritebackVfs::name());
+    EXPECT_TRUE(rows_are_intact(b, 4, 100));  // b now holds its shared lock on the file
+    auto read_locked_elsewhere = [&] {
+        const pid_t child = fork();
+        if (child == 0) {
+            const int fd = ::open(file.path.c_str(), O_RDWR);
+            struct flock lock {};
+            lock.l_type = F_WRLCK;
+            lock.l_whence = SEEK_SET;
+            lock.l_start = 0x40000002;  // SQLite's shared-lock bytes (PENDING_BYTE + 2, 510 of them)
+            lock.l_len = 510;
+            const bool locked = fd >= 0 && ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+            _exit(locked ? 0 : 1);
+        }
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    };
+    ASSERT_TRUE(read_locked_elsewhere());
+    ASSERT_EQ(sqlite3_close(a), SQLITE_OK);
+    EXPECT_TRUE(read_locked_elsewhere()) << "closing one connection dropped the other's lock";
+    sqlite3_close(b);
 }
