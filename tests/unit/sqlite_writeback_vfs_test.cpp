@@ -1,12 +1,13 @@
 // SqliteWritebackVfs: a database written through it is the database SQLite would have written,
 // and its writes are handed to the kernel's write-back as they go.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>

@@ -630,7 +630,9 @@ TYPED_TEST(SourcePairLogTest, CountsAndOrdersLikeASet) {
                     log.add(id, dst);
                     want.insert(uint64_t(id) << 32 | dst);
                 }
-                {  // before the compaction: the pairs as added, each counted (duplicates too)
+                {  // Before the compaction every pair held counts (runs, chunks and staged pairs,
+                   // duplicates too), not only the groups' first runs (fails when the sorted-run
+                   // path is taken for an uncompacted log).
                     std::vector<uint64_t> distinct(5000, 0), expect(5000, 0);
                     log.count_per_source(distinct);
                     log.for_each([&](uint64_t k) { ++expect[k >> 32]; });
