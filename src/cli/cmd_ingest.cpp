@@ -38,6 +38,10 @@ int cmd_ingest(int argc, char** argv) {
     args.option("pair-sort-thread", "auto|on|off",
                 "with one worker, sort the day's (source, destination) pairs on a thread of their own while\n"
                 "                            packets are counted (auto: when there is a second core; same results)");
+    args.option("decode-thread", "auto|on|off",
+                "with one worker, read and decode the capture files' records on a thread of their own\n"
+                "                            (auto: when there is a second core that no detector thread takes;\n"
+                "                            same results)");
     add_detect_options(args);
     args.flag("reset", "ignore an existing checkpoint in the store and start over");
     args.flag("progress", "print progress (packets, rate, ETA) on stderr (default when stderr is a terminal)");
@@ -86,6 +90,7 @@ int cmd_ingest(int argc, char** argv) {
     if (threads < 1 || threads > 64) throw ConfigError("--threads must be between 1 and 64");
     opts.threads = static_cast<unsigned>(threads);
     opts.pair_sort_thread = thread_mode_option(args, "pair-sort-thread", opts.pair_sort_thread);
+    opts.decode_thread = thread_mode_option(args, "decode-thread", opts.decode_thread);
     const bool quiet = args.has("quiet");
     opts.progress = !quiet && (args.has("progress") || isatty(STDERR_FILENO));
 

@@ -56,6 +56,10 @@ struct IngestOptions {
     /// packets are counted (TelescopeAggregator::sort_pairs_in_background()): kAuto when the
     /// machine has a second core. Results are the same either way.
     DetectorThreadMode pair_sort_thread = DetectorThreadMode::kAuto;
+    /// With one worker reading files, read and decode its records on a thread of their own
+    /// (DecodeAheadReader): kAuto when the machine has a second core and no detector thread runs.
+    /// Results are the same either way.
+    DetectorThreadMode decode_thread = DetectorThreadMode::kAuto;
 };
 
 /// Records between worker barriers (checkpoint/stop/progress points).

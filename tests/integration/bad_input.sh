@@ -17,15 +17,18 @@ while pos + 16 <= len(b):
 print(n, pos)
 PY
 )
-set +e
-"$IOTWATCH" ingest --quiet --darknet 198.18.0.0/16 --db cut.db cut.pcap 2> err.txt
-rc=$?
-set -e
-[ $rc -eq 3 ] || fail "exit code $rc, expected 3 (stderr: $(cat err.txt))"
-grep -q "cut.pcap" err.txt || fail "error does not name the file: $(cat err.txt)"
-grep -q "offset $offset" err.txt || fail "error does not name byte offset $offset: $(cat err.txt)"
-counted=$(python3 -c "import json,sys; j=json.load(sys.stdin); print(j['packets']+j['outside'])" < <("$IOTWATCH" report --db cut.db --json))
-[ "$counted" -eq "$complete" ] || fail "counted $counted packets, $complete complete records precede the cut"
+# The worker decoding its records itself, and a thread of their own decoding them (DecodeAheadReader).
+for mode in off on; do
+  set +e
+  "$IOTWATCH" ingest --quiet --decode-thread $mode --darknet 198.18.0.0/16 --db cut-$mode.db cut.pcap 2> err.txt
+  rc=$?
+  set -e
+  [ $rc -eq 3 ] || fail "decode thread $mode: exit code $rc, expected 3 (stderr: $(cat err.txt))"
+  grep -q "cut.pcap" err.txt || fail "decode thread $mode: error does not name the file: $(cat err.txt)"
+  grep -q "offset $offset" err.txt || fail "decode thread $mode: error does not name byte offset $offset: $(cat err.txt)"
+  counted=$(python3 -c "import json,sys; j=json.load(sys.stdin); print(j['packets']+j['outside'])" < <("$IOTWATCH" report --db cut-$mode.db --json))
+  [ "$counted" -eq "$complete" ] || fail "decode thread $mode: counted $counted packets, $complete complete records precede the cut"
+done
 
 # Garbage and empty files among good ones: the good one is still ingested.
 mkdir dir; cp good.pcap dir/a.pcap; head -c 1000 /dev/urandom > dir/b.pcap; : > dir/c.pcap

@@ -179,10 +179,21 @@ TEST(IngestJob, WorkersSkippingOtherWorkersPacketsStoreWhatOneWorkerStores) {
         EXPECT_EQ(darknet.dense(), std::string(kind) == "dense");
         std::vector<std::vector<std::string>> dumps;
         // One worker with the (source, destination) pairs sorted at the checkpoint only, and
-        // with them sorted on a thread of their own as chunks fill (SourcePairLog); then 2, 3.
+        // with them sorted on a thread of their own as chunks fill (SourcePairLog), each with its
+        // records decoded by itself; then with them decoded on a thread of their own
+        // (DecodeAheadReader); then 2, 3 workers.
         using Mode = IngestOptions::DetectorThreadMode;
-        const std::pair<unsigned, Mode> runs[] = {{1u, Mode::kOff}, {1u, Mode::kOn}, {2u, Mode::kAuto}, {3u, Mode::kAuto}};
-        for (const auto& [threads, pair_sort] : runs) {
+        struct Run {
+            unsigned threads;
+            Mode pair_sort, decode;
+        };
+        const Run runs[] = {{1u, Mode::kOff, Mode::kOff},
+                            {1u, Mode::kOn, Mode::kOff},
+                            {2u, Mode::kAuto, Mode::kAuto},
+                            {3u, Mode::kAuto, Mode::kAuto},
+                            {1u, Mode::kOff, Mode::kOn},
+                            {1u, Mode::kOn, Mode::kOn}};
+        for (const auto& [threads, pair_sort, decode] : runs) {
             const std::string db = capture + "." + kind + std::to_string(threads) + ".db";
             remove_db(db);
             {
@@ -191,6 +202,7 @@ TEST(IngestJob, WorkersSkippingOtherWorkersPacketsStoreWhatOneWorkerStores) {
                 options.inputs = {capture};
                 options.threads = threads;
                 options.pair_sort_thread = pair_sort;
+                options.decode_thread = decode;
                 IngestJob job(options, darknet, *store);
                 std::ostringstream log;
                 const IngestResult result = job.run(nullptr, log);
@@ -210,6 +222,8 @@ TEST(IngestJob, WorkersSkippingOtherWorkersPacketsStoreWhatOneWorkerStores) {
         EXPECT_EQ(dumps[0], dumps[1]) << kind << ": pairs sorted in the background";
         EXPECT_EQ(dumps[0], dumps[2]) << kind;
         EXPECT_EQ(dumps[0], dumps[3]) << kind;
+        EXPECT_EQ(dumps[0], dumps[4]) << kind << ": records decoded on a thread of their own";
+        EXPECT_EQ(dumps[0], dumps[5]) << kind << ": ... with the pairs sorted in the background";
     }
     std::remove(capture.c_str());
 }
