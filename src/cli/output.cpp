@@ -47,6 +47,7 @@ void print_ingest_summary_json(const IngestResult& r, const Darknet& dn, const s
     w.key("seconds").value(r.seconds);
     w.key("checkpoint_seconds").value(r.checkpoint_seconds);
     w.key("threads").value(r.threads);
+    w.key("decode_thread").value(r.decode_thread);
     w.key("packets_per_second").value(r.seconds > 0 ? double(r.frames) / r.seconds : 0.0);
     w.key("db").value(db);
     w.key("darknet").value(dn.describe());

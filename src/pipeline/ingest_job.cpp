@@ -537,6 +537,7 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         // Its records read and decoded on another thread (files only: a read of stdin may block,
         // and the reader would then hold up an interrupted run's exit).
         const bool decode_ahead = n_workers == 1 && use_decode_thread && path != "-";
+        result.decode_thread = result.decode_thread || decode_ahead;
         auto work = [&](unsigned w) {
             // Summed here and stored once: the workers' wire_bytes entries share a cache line,
             // and both adding to it per packet bounced that line between the cores.

@@ -83,6 +83,7 @@ struct IngestResult {
     std::vector<InputReport> inputs;
     AggregatorMemory memory;      // at the end of the run (summed over workers)
     unsigned threads = 1;         // workers actually used
+    bool decode_thread = false;   // a file's records were read and decoded on a thread of their own
     CaptureDropStats drops;       // live capture only
     bool had_input_errors() const {
         for (const auto& i : inputs)
