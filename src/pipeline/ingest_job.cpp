@@ -543,6 +543,13 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
             // Summed here and stored once: the workers' wire_bytes entries share a cache line,
             // and both adding to it per packet bounced that line between the cores.
             uint64_t wire = 0;
+            // At a sync point (every kSyncRecords records): the barrier, where checkpoints and
+            // stops happen; false when the run stops.
+            auto go_on_after_sync = [&](uint64_t at_offset) {
+                if (w == 0) offset.store(at_offset);
+                sync.arrive_and_wait();
+                return !stop_all;
+            };
             try {
                 auto src = open_capture_file(path, options_.reader);
                 RawPacket raw;
@@ -560,77 +567,69 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
                         const bool sync_here = b.sync, end = b.end;
                         const uint64_t at = b.offset;
                         ahead.pop();
-                        if (sync_here) {
-                            offset.store(at);
-                            sync.arrive_and_wait();
-                            if (stop_all) break;
-                        }
-                        if (end) break;
+                        if ((sync_here && !go_on_after_sync(at)) || end) break;
                     }
-                    wire_bytes[w] = wire;
-                    sync.arrive_and_drop();
-                    return;
-                }
-                std::vector<DecodedPacket> batch(kBatch);
-                // A partitioned worker does not decode the packets of other workers' sources that
-                // its detectors cannot key to its own addresses (all of them without detectors;
-                // with the backscatter detector, all but ICMP): it needs only the timestamps of
-                // those that open a later bin than the packets it was given (kForeign entries),
-                // and skips the rest.
-                const bool skip_foreign = n_workers > 1;
-                // Per IP protocol byte, whether such a packet may be skipped (asked once, here).
-                std::array<bool, 256> skippable{};
-                for (unsigned proto = 0; proto < 256; ++proto)
-                    skippable[proto] = aggs[w]->foreign_skippable(static_cast<uint8_t>(proto));
-                int64_t given_bin_end = std::numeric_limits<int64_t>::min();
-                uint64_t since_sync = 0;
-                bool more = true;
-                while (more) {
-                    size_t filled = 0, read = 0;
-                    uint64_t skipped = 0;
-                    const size_t want = std::min<uint64_t>(kBatch, kSyncRecords - since_sync);
-                    try {
-                        while (read < want) {
-                            if (!src->next(raw)) {
-                                more = false;
-                                break;
-                            }
-                            ++read;
-                            wire += raw.wirelen;
-                            DecodedPacket& out = batch[filled];
-                            IpAddress source;
-                            uint8_t ip_protocol = 0;
-                            if (skip_foreign && peek_source(raw.linktype, raw.data, raw.caplen, source, ip_protocol) &&
-                                skippable[ip_protocol] && !aggs[w]->owns_address(source)) {
-                                if (raw.ts_ns < given_bin_end) {
-                                    ++skipped;
-                                    continue;
+                } else {
+                    std::vector<DecodedPacket> batch(kBatch);
+                    // A partitioned worker does not decode the packets of other workers' sources that
+                    // its detectors cannot key to its own addresses (all of them without detectors;
+                    // with the backscatter detector, all but ICMP): it needs only the timestamps of
+                    // those that open a later bin than the packets it was given (kForeign entries),
+                    // and skips the rest.
+                    const bool skip_foreign = n_workers > 1;
+                    // Per IP protocol byte, whether such a packet may be skipped (asked once, here).
+                    std::array<bool, 256> skippable{};
+                    for (unsigned proto = 0; proto < 256; ++proto)
+                        skippable[proto] = aggs[w]->foreign_skippable(static_cast<uint8_t>(proto));
+                    int64_t given_bin_end = std::numeric_limits<int64_t>::min();
+                    uint64_t since_sync = 0;
+                    bool more = true;
+                    while (more) {
+                        size_t filled = 0, read = 0;
+                        uint64_t skipped = 0;
+                        const size_t want = std::min<uint64_t>(kBatch, kSyncRecords - since_sync);
+                        try {
+                            while (read < want) {
+                                if (!src->next(raw)) {
+                                    more = false;
+                                    break;
                                 }
-                                out.ts_ns = raw.ts_ns;
-                                out.status = DecodeStatus::kForeign;
-                            } else {
-                                decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, out);
+                                ++read;
+                                wire += raw.wirelen;
+                                DecodedPacket& out = batch[filled];
+                                IpAddress source;
+                                uint8_t ip_protocol = 0;
+                                if (skip_foreign &&
+                                    peek_source(raw.linktype, raw.data, raw.caplen, source, ip_protocol) &&
+                                    skippable[ip_protocol] && !aggs[w]->owns_address(source)) {
+                                    if (raw.ts_ns < given_bin_end) {
+                                        ++skipped;
+                                        continue;
+                                    }
+                                    out.ts_ns = raw.ts_ns;
+                                    out.status = DecodeStatus::kForeign;
+                                } else {
+                                    decode_packet(raw.linktype, raw.data, raw.caplen, raw.wirelen, raw.ts_ns, out);
+                                }
+                                if (raw.ts_ns >= given_bin_end)
+                                    given_bin_end = TelescopeAggregator::five_minute_bin_end_ns(raw.ts_ns);
+                                ++filled;
                             }
-                            if (raw.ts_ns >= given_bin_end)
-                                given_bin_end = TelescopeAggregator::five_minute_bin_end_ns(raw.ts_ns);
-                            ++filled;
+                        } catch (const InputError& e) {
+                            // Count what was read before the bad record, then report it.
+                            aggs[w]->count_skipped(skipped);
+                            aggs[w]->process_batch(batch.data(), filled);
+                            records[w] += read;
+                            throw;
                         }
-                    } catch (const InputError& e) {
-                        // Count what was read before the bad record, then report it.
                         aggs[w]->count_skipped(skipped);
                         aggs[w]->process_batch(batch.data(), filled);
                         records[w] += read;
-                        throw;
-                    }
-                    aggs[w]->count_skipped(skipped);
-                    aggs[w]->process_batch(batch.data(), filled);
-                    records[w] += read;
-                    since_sync += read;
-                    if (since_sync == kSyncRecords) {
-                        since_sync = 0;
-                        if (w == 0) offset.store(src->current_offset());
-                        sync.arrive_and_wait();
-                        if (stop_all) break;
+                        since_sync += read;
+                        if (since_sync == kSyncRecords) {
+                            since_sync = 0;
+                            if (!go_on_after_sync(src->current_offset())) break;
+                        }
                     }
                 }
             } catch (const InputError& e) {
@@ -671,8 +670,10 @@ IngestResult IngestJob::run(const std::atomic<bool>* stop, std::ostream& log) {
         // a directory of 100 captures of 10 k packets spent 11.4 of its 12 s in them. An input
         // finished since the last checkpoint is simply read again after a crash (the checkpoint
         // names the inputs done when it was taken, and its state is theirs).
+        // Stdin cannot be read again: a checkpoint right after it, as before.
         unsaved = true;
-        if (std::chrono::duration<double>(Clock::now() - last_checkpoint).count() >= options_.checkpoint_seconds) {
+        if (identity == "-" ||
+            std::chrono::duration<double>(Clock::now() - last_checkpoint).count() >= options_.checkpoint_seconds) {
             checkpoint({});
             last_checkpoint = Clock::now();
             unsaved = false;

@@ -34,4 +34,21 @@ cmp -s many.txt each.txt || fail "one run over 8 inputs differs from a run per i
 "$IOTWATCH" ingest --json --darknet 198.18.0.0/16 --db many.db parts > again.json
 [ "$(json_get again.json "all(i['skipped'] for i in j['inputs']) and len(j['inputs']) == 8")" = True ] ||
   fail "a rerun over the directory did not skip all 8 inputs: $(cat again.json)"
-pass "inputs finished since the last checkpoint are recorded at the run's end (also after a skipped last input); $(wc -l < inc.txt) rows equal one run over both; 8 inputs in one run equal 8 runs"
+# Stdin cannot be read again, so a run checkpoints right after it even within its interval: with
+# stdin done and the next input (a FIFO nobody writes) blocking, the stdin packets are committed;
+# the run is then killed.
+mkfifo never.fifo
+"$IOTWATCH" ingest --quiet --checkpoint-interval 3600 --darknet 198.18.0.0/16 --db stdin.db - never.fifo < a.pcap &
+pid=$!
+committed=0
+for _ in $(seq 200); do
+  committed=$(sqlite3 stdin.db "SELECT COUNT(*) FROM checkpoint" 2>/dev/null || echo 0)
+  [ "$committed" = 1 ] && break
+  sleep 0.1
+done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+[ "$committed" = 1 ] || fail "no checkpoint after stdin within 20 s (the run waits on the FIFO)"
+stdin_packets=$("$IOTWATCH" report --db stdin.db --json | python3 -c "import json,sys; j=json.load(sys.stdin); print(j['packets']+j['outside'])")
+[ "$stdin_packets" = 20000 ] || fail "stdin's packets committed before the next input: $stdin_packets of 20000"
+pass "inputs finished since the last checkpoint are recorded at the run's end (also after a skipped last input); $(wc -l < inc.txt) rows equal one run over both; 8 inputs in one run equal 8 runs; stdin checkpointed at once"
