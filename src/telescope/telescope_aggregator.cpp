@@ -14,6 +14,7 @@
 #include "core/radix_sort.h"
 #include "core/timestamp.h"
 #include "telescope/packet_classifier.h"
+#include "telescope/port_counters.h"
 
 namespace iotwatch {
 
@@ -216,9 +217,9 @@ struct TelescopeAggregator::Level {
     uint64_t src_uniq[kClassCount + 1] = {};  // per class, then all
     uint64_t outside = 0, not_ip = 0, truncated = 0, undecodable = 0, late = 0;
     std::vector<uint64_t> sensor_packets, sensor_bytes;
-    std::vector<uint64_t> port_packets = std::vector<uint64_t>(kPortSlots, 0);
+    PortCounters port_packets{kPortSlots};  // 32 bits a slot, exact past 2^32 (port_counters.h)
     std::vector<uint32_t> port_sources = std::vector<uint32_t>(kPortSlots, 0);
-    std::vector<uint32_t> touched_ports;  // slots with port_packets or port_sources != 0
+    std::vector<uint32_t> touched_ports;  // slots counted in this bin (port_packets or port_sources)
     // The same slots as bits, so a closing bin lists them in order without sorting the list (the
     // sort was 2% of a 1-worker run of the benchmark).
     std::vector<uint64_t> touched_bits = std::vector<uint64_t>(kPortSlots / 64, 0);
@@ -248,10 +249,18 @@ struct TelescopeAggregator::Level {
         return masks;
     }
 
+    /// Marks `slot` as counted in this bin (call before adding to its counts). Counts of zero
+    /// mean a slot not yet counted but for a count that has carried past 2^32 (its low 32 bits
+    /// read 0): then the bitmap decides. The counts come first because the caller's increment
+    /// needs the count's cache line anyway.
     void touch_port(uint32_t slot) {
-        if (port_packets[slot] == 0 && port_sources[slot] == 0) {
-            touched_ports.push_back(slot);
-            touched_bits[slot >> 6] |= 1ULL << (slot & 63);
+        if (port_packets.low(slot) == 0 && port_sources[slot] == 0) {
+            uint64_t& word = touched_bits[slot >> 6];
+            const uint64_t bit = 1ULL << (slot & 63);
+            if (!(word & bit)) {
+                word |= bit;
+                touched_ports.push_back(slot);
+            }
         }
     }
     /// Calls f(slot) for every touched port slot, in ascending order.
@@ -279,9 +288,10 @@ struct TelescopeAggregator::Level {
             sensor_bytes[i] += f.sensor_bytes[i];
         }
         for (uint32_t slot : f.touched_ports) {
-            if (f.port_packets[slot] == 0) continue;
+            const uint64_t n = f.port_packets[slot];
+            if (n == 0) continue;
             touch_port(slot);
-            port_packets[slot] += f.port_packets[slot];
+            port_packets.add(slot, n);
         }
         for (size_t i = 0; i < dst_bits.size(); ++i) dst_bits[i] |= f.dst_bits[i];
         f.dst_sparse.for_each([&](const IpAddress& a, uint16_t m) { dst_sparse[a] |= m; });
@@ -296,9 +306,11 @@ struct TelescopeAggregator::Level {
         std::fill(sensor_packets.begin(), sensor_packets.end(), 0);
         std::fill(sensor_bytes.begin(), sensor_bytes.end(), 0);
         for (uint32_t slot : touched_ports) {
-            port_packets[slot] = port_sources[slot] = 0;
+            port_packets.zero(slot);
+            port_sources[slot] = 0;
             touched_bits[slot >> 6] = 0;
         }
+        port_packets.clear_carries();
         touched_ports.clear();
         std::fill(dst_bits.begin(), dst_bits.end(), 0);
         dst_sparse.clear();
@@ -655,7 +667,7 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     if (p.has_l4 && !p.is_later_fragment && (p.protocol == kProtoTcp || p.protocol == kProtoUdp)) {
         const uint32_t pi = (p.protocol == kProtoUdp ? 65536u : 0u) + p.dport;
         l5.touch_port(pi);
-        ++l5.port_packets[pi];
+        l5.port_packets.add_one(pi);
         count_port(s, pi);
     }
 }
@@ -893,9 +905,10 @@ void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
         }
         out.classes.push_back(all);
         l.for_each_touched_port([&](uint32_t i) {
-            if (l.port_packets[i] == 0) return;
+            const uint64_t packets = l.port_packets[i];
+            if (packets == 0) return;
             out.ports.push_back({l.start, l.width, static_cast<uint8_t>(i < 65536 ? kProtoTcp : kProtoUdp),
-                                 static_cast<uint16_t>(i & 0xFFFF), l.port_packets[i], l.port_sources[i]});
+                                 static_cast<uint16_t>(i & 0xFFFF), packets, l.port_sources[i]});
         });
         out.meta.push_back({l.start, l.width, l.outside, l.not_ip, l.truncated, l.undecodable, l.late});
         for (size_t s = 0; s < l.sensor_packets.size(); ++s) {
@@ -1114,7 +1127,7 @@ AggregatorMemory TelescopeAggregator::memory() const {
     m.destination_set_bytes = pairs_.memory_bytes() + pairs_wide_.memory_bytes() + pairs6_.capacity() * sizeof(pairs6_[0]);
     m.port_table_bytes = port_log5_.capacity() * 8 + (port_log1h_.capacity() + port_logday_.capacity()) * sizeof(PortPair);
     for (const auto& l : levels_)
-        m.fixed_bytes += l->port_packets.size() * 8 + l->port_sources.size() * 4 + l->dst_bits.size() * 8 +
+        m.fixed_bytes += l->port_packets.bytes() + l->port_sources.size() * 4 + l->dst_bits.size() * 8 +
                          l->dst_sparse.memory_bytes();
     return m;
 }
@@ -1153,7 +1166,7 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
             if (l.port_packets[i] || l.port_sources[i]) idx.push_back(i);
         w.put_vector(idx);
         for (uint32_t i : idx) {
-            w.put(l.port_packets[i]);
+            w.put<uint64_t>(l.port_packets[i]);
             w.put(l.port_sources[i]);
         }
         w.put_vector(l.destination_masks(darknet_.dense_size()));
@@ -1269,7 +1282,7 @@ void TelescopeAggregator::restore(const std::string& blob) {
         for (uint32_t i : r.get_vector<uint32_t>()) {
             if (i >= kPortSlots) r.fail("port index out of range");
             l.touch_port(i);
-            l.port_packets[i] = r.get<uint64_t>();
+            l.port_packets.set(i, r.get<uint64_t>());
             l.port_sources[i] = r.get<uint32_t>();
             if (l.port_packets[i] == 0 && l.port_sources[i] == 0) r.fail("empty port entry");
         }
