@@ -217,7 +217,11 @@ struct TelescopeAggregator::Level {
     uint64_t src_uniq[kClassCount + 1] = {};  // per class, then all
     uint64_t outside = 0, not_ip = 0, truncated = 0, undecodable = 0, late = 0;
     std::vector<uint64_t> sensor_packets, sensor_bytes;
-    PortCounters port_packets{kPortSlots};  // 32 bits a slot, exact past 2^32 (port_counters.h)
+    mutable PortCounters port_packets{kPortSlots};  // 32 bits a slot, exact past 2^32 (port_counters.h)
+    // Increments queued by count_port_packet(), not yet in port_packets (settle_ports()).
+    static constexpr size_t kPendingPorts = 2048;
+    mutable uint32_t pending_ports[kPendingPorts];
+    mutable size_t pending_count = 0;
     std::vector<uint32_t> port_sources = std::vector<uint32_t>(kPortSlots, 0);
     std::vector<uint32_t> touched_ports;  // slots counted in this bin (port_packets or port_sources)
     // The same slots as bits, so a closing bin lists them in order without sorting the list (the
@@ -263,6 +267,28 @@ struct TelescopeAggregator::Level {
             }
         }
     }
+    /// Counts one packet to `slot` (the 5-min level's per-packet path): marks the slot touched
+    /// in the 16 kB bitmap and queues the increment, which settle_ports() applies in a batch.
+    /// Why: the count is at a random slot of a 512 kB array for backscatter, and its cache miss
+    /// in the middle of process() stalled the packet loop; a loop doing nothing but the queued
+    /// increments keeps many of those misses in flight at once.
+    void count_port_packet(uint32_t slot) {
+        uint64_t& word = touched_bits[slot >> 6];
+        const uint64_t bit = 1ULL << (slot & 63);
+        if (!(word & bit)) {
+            word |= bit;
+            touched_ports.push_back(slot);
+        }
+        pending_ports[pending_count++] = slot;
+        if (pending_count == kPendingPorts) [[unlikely]]
+            settle_ports();
+    }
+    /// Applies the queued increments. Called before anything reads port_packets (logically
+    /// const: the queued packets are part of the counts).
+    void settle_ports() const {
+        for (size_t i = 0; i < pending_count; ++i) port_packets.add_one(pending_ports[i]);
+        pending_count = 0;
+    }
     /// Calls f(slot) for every touched port slot, in ascending order.
     template <typename F>
     void for_each_touched_port(F&& f) const {
@@ -287,6 +313,7 @@ struct TelescopeAggregator::Level {
             sensor_packets[i] += f.sensor_packets[i];
             sensor_bytes[i] += f.sensor_bytes[i];
         }
+        f.settle_ports();
         for (uint32_t slot : f.touched_ports) {
             const uint64_t n = f.port_packets[slot];
             if (n == 0) continue;
@@ -299,6 +326,7 @@ struct TelescopeAggregator::Level {
 
     void reset_counters() {
         any = false;
+        pending_count = 0;  // (settled by close_level before a reset; a restore starts from here)
         std::fill(std::begin(packets), std::end(packets), 0);
         std::fill(std::begin(bytes), std::end(bytes), 0);
         std::fill(std::begin(src_uniq), std::end(src_uniq), 0);
@@ -666,8 +694,7 @@ void TelescopeAggregator::process(const DecodedPacket& p, bool owner, uint64_t s
     // Destination port (TCP/UDP with a transport header).
     if (p.has_l4 && !p.is_later_fragment && (p.protocol == kProtoTcp || p.protocol == kProtoUdp)) {
         const uint32_t pi = (p.protocol == kProtoUdp ? 65536u : 0u) + p.dport;
-        l5.touch_port(pi);
-        l5.port_packets.add_one(pi);
+        l5.count_port_packet(pi);
         count_port(s, pi);
     }
 }
@@ -878,6 +905,9 @@ void TelescopeAggregator::close_port_logs(int levels) {
 }
 
 void TelescopeAggregator::close_level(Level& l, BinRows& out, bool reset) {
+    // Every caller has folded the 5-min level (which settles it) before closing it; settling
+    // here too keeps a future caller from emitting counts with increments still queued.
+    l.settle_ports();
     if (l.any) {
         // Unique destinations: counted here, or, by a partitioned worker, handed over for
         // RowMerger to unite with the other workers' and count (its rows say 0 meanwhile).
@@ -1153,6 +1183,7 @@ void TelescopeAggregator::serialize(ByteWriter& w) const {
     w.put(packets_seen_);
     for (const auto& lp : levels_) {
         const Level& l = *lp;
+        l.settle_ports();
         w.put(l.start);
         w.put<uint8_t>(l.any);
         for (auto v : l.packets) w.put(v);
