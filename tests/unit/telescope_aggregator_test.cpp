@@ -771,6 +771,36 @@ TYPED_TEST(SourcePairLogTest, TwoThreadsShareACompaction) {
 // force over the packets. Sources probe 1 to 12 ports, so their first pairs are counted in the
 // source record and the rest in the (source, port) logs; a mid-run flush_open() and a checkpoint
 // round trip must not change a count. Two days, late packets included.
+/// Runs `pkts` through one aggregator, and through one snapshotted after `split` packets
+/// (`flush_first`: flush_open() before the snapshot, as a checkpoint does) whose snapshot is
+/// restored into a second that takes the rest; calls `check(sink)` on each run's rows.
+template <typename Check>
+void run_straight_and_resumed(const Darknet& dn, const std::vector<DecodedPacket>& pkts, size_t split,
+                              bool flush_first, Check check) {
+    RecordingSink straight;
+    {
+        TelescopeAggregator agg(dn, straight);
+        agg.process_batch(pkts.data(), pkts.size());
+        agg.close_all();
+    }
+    check(straight);
+    RecordingSink resumed;
+    {
+        std::string blob;
+        {
+            TelescopeAggregator agg(dn, resumed);
+            agg.process_batch(pkts.data(), split);
+            if (flush_first) agg.flush_open();
+            blob = agg.serialize();
+        }
+        TelescopeAggregator agg(dn, resumed);
+        agg.restore(blob);
+        agg.process_batch(pkts.data() + split, pkts.size() - split);
+        agg.close_all();
+    }
+    check(resumed);
+}
+
 TEST(TelescopeAggregator, PortCountsMatchABruteForceAcrossInlineAndLoggedPairs) {
     Darknet dn = test_darknet();
     std::vector<DecodedPacket> pkts;
@@ -817,28 +847,7 @@ TEST(TelescopeAggregator, PortCountsMatchABruteForceAcrossInlineAndLoggedPairs) 
             EXPECT_EQ(r.top_ports, top) << k.second;
         }
     };
-    RecordingSink straight;
-    {
-        TelescopeAggregator agg(dn, straight);
-        agg.process_batch(pkts.data(), pkts.size());
-        agg.close_all();
-    }
-    check(straight);
-    RecordingSink resumed;
-    {
-        std::string blob;
-        {
-            TelescopeAggregator agg(dn, resumed);
-            agg.process_batch(pkts.data(), 17000);
-            agg.flush_open();
-            blob = agg.serialize();
-        }
-        TelescopeAggregator agg(dn, resumed);
-        agg.restore(blob);
-        agg.process_batch(pkts.data() + 17000, pkts.size() - 17000);
-        agg.close_all();
-    }
-    check(resumed);
+    run_straight_and_resumed(dn, pkts, 17000, true, check);
 }
 
 // Port packet counts are queued per packet and applied in batches (Level::count_port_packet):
@@ -867,27 +876,9 @@ TEST(TelescopeAggregator, PortPacketCountsStayExactAcrossQueuedIncrementsAndSnap
         ASSERT_EQ(ports.size(), want.size());
         for (const auto& [k, n] : want) EXPECT_EQ(ports.at(k).packets, n);
     };
-    RecordingSink straight;
-    {
-        TelescopeAggregator agg(dn, straight);
-        agg.process_batch(pkts.data(), pkts.size());
-        agg.close_all();
-    }
-    check(straight);
-    RecordingSink resumed;
-    {
-        std::string blob;
-        {
-            TelescopeAggregator agg(dn, resumed);
-            agg.process_batch(pkts.data(), 7777);  // not a multiple of the queue's length
-            blob = agg.serialize();
-        }
-        TelescopeAggregator agg(dn, resumed);
-        agg.restore(blob);
-        agg.process_batch(pkts.data() + 7777, pkts.size() - 7777);
-        agg.close_all();
-    }
-    check(resumed);
+    // 7777: not a multiple of the queue's length; no flush_open() first, which would settle the
+    // queue through its fold, so the snapshot itself must.
+    run_straight_and_resumed(dn, pkts, 7777, false, check);
 }
 
 // An IPv6 prefix makes the darknet non-dense: destinations go through the hash-keyed paths
