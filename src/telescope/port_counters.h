@@ -5,8 +5,8 @@
 // Why 32 bits: every TCP or UDP packet increments its port's count in the open 5-minute bin, at
 // a slot that is random for backscatter (the victims answer to spoofed source ports). As 64-bit
 // counters the array was 1 MB, twice the 512 kB L2 of the benchmark machine; at 512 kB, 1-worker
-// ingest of the 20 M-packet benchmark went 3.23 -> 3.09 s (medians of 8 alternating runs, faster
-// in 8 of 8). A count passes 2^32 only with more than 4.29 billion packets to one port in one
+// ingest of the 20 M-packet benchmark went 3.47 -> 3.34 s (wall medians of 10 alternating runs,
+// faster in 9). A count passes 2^32 only with more than 4.29 billion packets to one port in one
 // bin (14 M packets/s for five minutes, or a whole day at the 1-day level): then the carry list
 // keeps it exact.
 #pragma once
@@ -57,7 +57,6 @@ public:
     /// Drops every carry (after zero() on each slot that has a count).
     void clear_carries() { carries_.clear(); }
 
-    size_t slots() const { return low_.size(); }
     /// Bytes of the counters (the carry list is empty but for counts past 2^32).
     size_t bytes() const { return low_.size() * sizeof(uint32_t) + carries_.size() * sizeof(carries_[0]); }
 

@@ -258,13 +258,15 @@ struct TelescopeAggregator::Level {
     /// read 0): then the bitmap decides. The counts come first because the caller's increment
     /// needs the count's cache line anyway.
     void touch_port(uint32_t slot) {
-        if (port_packets.low(slot) == 0 && port_sources[slot] == 0) {
-            uint64_t& word = touched_bits[slot >> 6];
-            const uint64_t bit = 1ULL << (slot & 63);
-            if (!(word & bit)) {
-                word |= bit;
-                touched_ports.push_back(slot);
-            }
+        if (port_packets.low(slot) == 0 && port_sources[slot] == 0) mark_touched(slot);
+    }
+    /// Lists `slot` as counted in this bin unless its bit says it already is.
+    void mark_touched(uint32_t slot) {
+        uint64_t& word = touched_bits[slot >> 6];
+        const uint64_t bit = 1ULL << (slot & 63);
+        if (!(word & bit)) {
+            word |= bit;
+            touched_ports.push_back(slot);
         }
     }
     /// Counts one packet to `slot` (the 5-min level's per-packet path): marks the slot touched
@@ -273,12 +275,7 @@ struct TelescopeAggregator::Level {
     /// in the middle of process() stalled the packet loop; a loop doing nothing but the queued
     /// increments keeps many of those misses in flight at once.
     void count_port_packet(uint32_t slot) {
-        uint64_t& word = touched_bits[slot >> 6];
-        const uint64_t bit = 1ULL << (slot & 63);
-        if (!(word & bit)) {
-            word |= bit;
-            touched_ports.push_back(slot);
-        }
+        mark_touched(slot);
         pending_ports[pending_count++] = slot;
         if (pending_count == kPendingPorts) [[unlikely]]
             settle_ports();

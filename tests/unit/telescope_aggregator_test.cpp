@@ -767,10 +767,6 @@ TYPED_TEST(SourcePairLogTest, TwoThreadsShareACompaction) {
     }
 }
 
-// Unique sources per (bin, port) and each source's distinct ports and top ports, against a brute
-// force over the packets. Sources probe 1 to 12 ports, so their first pairs are counted in the
-// source record and the rest in the (source, port) logs; a mid-run flush_open() and a checkpoint
-// round trip must not change a count. Two days, late packets included.
 /// Runs `pkts` through one aggregator, and through one snapshotted after `split` packets
 /// (`flush_first`: flush_open() before the snapshot, as a checkpoint does) whose snapshot is
 /// restored into a second that takes the rest; calls `check(sink)` on each run's rows.
@@ -801,6 +797,10 @@ void run_straight_and_resumed(const Darknet& dn, const std::vector<DecodedPacket
     check(resumed);
 }
 
+// Unique sources per (bin, port) and each source's distinct ports and top ports, against a brute
+// force over the packets. Sources probe 1 to 12 ports, so their first pairs are counted in the
+// source record and the rest in the (source, port) logs; a mid-run flush_open() and a checkpoint
+// round trip must not change a count. Two days, late packets included.
 TEST(TelescopeAggregator, PortCountsMatchABruteForceAcrossInlineAndLoggedPairs) {
     Darknet dn = test_darknet();
     std::vector<DecodedPacket> pkts;
