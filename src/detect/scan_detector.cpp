@@ -53,9 +53,13 @@ void ScanDetector::prefetch(const DecodedPacket& p, int stage) const {
 void ScanDetector::prefetch_hinted(const DecodedPacket& p, uint64_t source_hint) const {
     uint32_t proto_port;
     if (!probe_key(p, proto_port)) return;
+    ++prefetched_probes_;
     const uint32_t index = hinted_index(source_hint, proto_port);
     if (index == UINT32_MAX) {
-        ids_.prefetch(Key{p.src.hi(), p.src.lo(), proto_port});
+        const Key key{p.src.hi(), p.src.lo(), proto_port};
+        ids_.prefetch(key);
+        if (late_tail_ - late_head_ == kLateKeys) ++late_head_;
+        late_[late_tail_++ % kLateKeys] = LateKey{key, prefetched_probes_};
         return;
     }
     prefetch_state(index);
@@ -66,6 +70,14 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
     uint32_t proto_port;
     if (!probe_key(p, proto_port)) return;
     const Key key{p.src.hi(), p.src.lo(), proto_port};
+    ++observed_probes_;
+    while (late_head_ != late_tail_) {
+        const LateKey& late = late_[late_head_ % kLateKeys];
+        if (late.probe > observed_probes_ + kLateAhead) break;  // its slot may still be on its way
+        if (late.probe > observed_probes_)
+            if (const uint32_t* id = ids_.find(late.key)) prefetch_state(*id);
+        ++late_head_;
+    }
     uint32_t index = source_hint ? hinted_index(*source_hint, proto_port) : UINT32_MAX;
     if (index == UINT32_MAX || !(states_[index].key == key)) {
         bool inserted;
@@ -76,7 +88,18 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
             states_.back().key = key;
         }
         index = id;
-        if (source_hint) *source_hint = uint64_t(proto_port) << 32 | (index + 1);
+        if (source_hint) {
+            // A hint of the source's usual port survives a few probes to another (a Mirai bot
+            // sends one in ten to 2323, the rest to 23): it is replaced once its confidence,
+            // raised by each probe it names, is spent. A stale hint of this port is replaced.
+            const uint64_t confidence = *source_hint >> kHintConfidenceShift & kHintConfidenceMax;
+            if (confidence > 0 && (*source_hint >> kHintPortShift) != proto_port)
+                *source_hint -= uint64_t(1) << kHintConfidenceShift;
+            else
+                *source_hint = uint64_t(proto_port) << kHintPortShift | (index + 1);
+        }
+    } else if ((*source_hint >> kHintConfidenceShift & kHintConfidenceMax) < kHintConfidenceMax) {
+        *source_hint += uint64_t(1) << kHintConfidenceShift;  // (a hit: the hint was given)
     }
     State& s = states_[index];
     if (s.live && p.ts_ns - s.last_ns > thresholds_.idle_timeout_s * 1'000'000'000LL) {

@@ -358,7 +358,12 @@ TEST(ScanDetector, SourceHintsAreVerifiedAndNeverChangeResults) {
         switch (rng() % 16) {
         case 0: h = rng(); break;                                       // garbage
         case 1: h = hints[(source + 1) % hints.size()]; break;          // another source's word
-        case 2: h = (uint64_t(kProtoTcp) << 48 | uint64_t(port) << 32) | (rng() % 8000); break;  // right port, wrong index
+        case 2:  // right port, wrong index (hint layout: proto_port << 40 | confidence << 32 | index + 1)
+            h = (uint64_t(kProtoTcp) << 56 | uint64_t(port) << 40) | (rng() % 8000);
+            break;
+        case 3:  // another port's word with full confidence, then stale: it must not be trusted
+            h = (uint64_t(kProtoTcp) << 56 | uint64_t(port ^ 1) << 40) | uint64_t(3) << 32 | (rng() % 8000);
+            break;
         default: break;
         }
         hinted.observe(p, dst, b, &h);
@@ -382,7 +387,7 @@ TEST(ScanDetector, SourceHintsAreVerifiedAndNeverChangeResults) {
         probe(s, port, (i * 7919) % 65536);
         probe(40 + i, 23, i);
     }
-    ASSERT_GT(switches, 500u);  // the hints really are rewritten back and forth
+    ASSERT_GT(switches, 500u);  // the hints keep meeting probes to another port
     plain.finish(a);
     hinted.finish(b);
     auto key = [](const ScanEvent& e) { return std::tuple(e.src.v4_value(), e.port, e.start_ns); };
