@@ -126,9 +126,25 @@ void BackscatterDetector::open_attacks(std::vector<DosAttack>& out) const {
 }
 
 void BackscatterDetector::expire(int64_t now_ns, std::vector<DosAttack>& out) {
+    size_t live = 0;
     vectors_.for_each([&](const Key& k, Vector& v) {
         if (v.live && now_ns - v.last_ns > t_.expiry_s * 1'000'000'000LL) close(k, v, out);
+        live += v.live;
     });
+    // A closed vector stays in the table as a default Vector, as if its key had never been seen,
+    // for its victim's return; but every interval's sweep reads every entry, and over a day the
+    // closed ones (most victims send a few packets) came to outnumber the live ones. When they
+    // are three in four, the table is rebuilt with the live ones only: a returning victim then
+    // gets a fresh default Vector, the same thing.
+    if (vectors_.size() > 4096 && live * 4 < vectors_.size()) {
+        std::vector<std::pair<Key, Vector>> kept;
+        kept.reserve(live);
+        vectors_.for_each([&](const Key& k, Vector& v) {
+            if (v.live) kept.emplace_back(k, std::move(v));
+        });
+        vectors_.clear();
+        for (auto& [k, v] : kept) vectors_[k] = std::move(v);
+    }
 }
 
 void BackscatterDetector::serialize(ByteWriter& w) const {

@@ -47,8 +47,12 @@ class BackscatterDetector {
 public:
     BackscatterDetector(const Darknet& darknet, BackscatterThresholds t = {});
     void observe(const DecodedPacket& p, uint64_t dense_index, std::vector<DosAttack>& out);
+    /// Closes the vectors idle at `now_ns` (call at interval ends); qualifying ones go to `out`.
+    /// Closed vectors are dropped from the table once they are three in four of its entries.
     void expire(int64_t now_ns, std::vector<DosAttack>& out);
     void finish(std::vector<DosAttack>& out);
+    /// Entries of the vector table, open and closed (for tests).
+    size_t table_entries() const { return vectors_.size(); }
     /// Appends the attack vectors still open that already qualify, as they stand, without closing
     /// them (checkpoints at run ends; see ScanDetector::open_events). Every threshold only grows
     /// with the vector, so the final attack qualifies too and replaces the row (same key).

@@ -177,6 +177,42 @@ TEST(Backscatter, SilenceLongerThanTheExpirySplitsAnAttackInTwo) {
     EXPECT_EQ(out[2].packets, 200u);
 }
 
+// expire() drops closed vectors from its table once they outnumber the open ones three to one (every
+// interval's sweep reads every entry). An attack open across that rebuild keeps its counts, and a
+// victim whose closed vector was dropped starts afresh when it returns, as a new victim would.
+TEST(Backscatter, AnAttackOpenAcrossTheTableRebuildKeepsItsCounts) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});
+    BackscatterDetector det(dn);
+    std::vector<DosAttack> out;
+    // Victim 5.6.7.8 under attack from kT0 for 600 s, a SYN/ACK every 2 s.
+    auto attack = [&](uint32_t victim, int64_t start, int64_t seconds) {
+        for (int64_t s = 0; s < seconds; s += 2)
+            det.observe(synack(start + s * kNanosPerSecond, victim, 0xC6120000 + uint32_t(s), 80, 1024), uint64_t(s), out);
+    };
+    // 6000 victims of a single stray packet each, in the attack's first second.
+    for (uint32_t v = 0; v < 6000; ++v)
+        det.observe(synack(kT0 + v * 100'000LL, 0x0B000000 + v, 0xC6120001, 443, 2000), 1, out);
+    attack(0x05060708, kT0, 400);
+    ASSERT_EQ(det.table_entries(), 6001u);
+    det.expire(kT0 + 400 * kNanosPerSecond, out);  // the strays are idle for more than 300 s
+    EXPECT_TRUE(out.empty());                       // single packets are no attacks
+    EXPECT_EQ(det.table_entries(), 1u);              // only the open attack is left
+    // The attack goes on; one of the dropped strays comes back as a real victim.
+    for (int64_t s = 400; s < 600; s += 2)
+        det.observe(synack(kT0 + s * kNanosPerSecond, 0x05060708, 0xC6120000 + uint32_t(s), 80, 1024), uint64_t(s), out);
+    attack(0x0B000007, kT0 + 500 * kNanosPerSecond, 120);
+    det.finish(out);
+    ASSERT_EQ(out.size(), 2u);
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.victim < b.victim; });
+    EXPECT_EQ(out[0].victim.to_string(), "5.6.7.8");
+    EXPECT_EQ(out[0].start_ns, kT0);
+    EXPECT_EQ(out[0].packets, 300u);
+    EXPECT_EQ(out[0].attackers, 300u);
+    EXPECT_EQ(out[1].victim.to_string(), "11.0.0.7");
+    EXPECT_EQ(out[1].start_ns, kT0 + 500 * kNanosPerSecond);  // not its stray's time
+    EXPECT_EQ(out[1].packets, 60u);
+}
+
 // One address both scanning the darknet (SYNs) and under attack (its SYN/ACKs to spoofed darknet
 // sources): a scan event and a DoS attack, each counting only its own packets.
 TEST(Backscatter, ASourceCanBeBothAScannerAndAVictim) {
