@@ -91,17 +91,19 @@ public:
     size_t memory_bytes() const { return slots_.size() * sizeof(Slot); }
 
     /// Removes every entry; keeps the capacity unless it is far larger than needed.
-    void clear() {
-        if (slots_.size() > 4096 && size_ * 8 < slots_.size()) {
-            size_t cap = 16;
-            while (cap < size_ * 2) cap <<= 1;
-            slots_.assign(cap, Slot{empty_, Value{}});
-            mask_ = cap - 1;
-            grow_at_ = slots_.size() * max_load_percent_ / 100;
-        } else {
-            for (auto& s : slots_) s = Slot{empty_, Value{}};
-        }
-        size_ = 0;
+    void clear() { empty_for(size_); }
+
+    /// Keeps the entries for which keep(key, value) is true and drops the others. The table is
+    /// rebuilt (emptied, shrunk when far larger than the kept entries need, and the kept entries
+    /// moved back in), so references to values are invalidated; for tables that only insert,
+    /// to drop entries gone stale.
+    template <typename Keep>
+    void retain_if(Keep&& keep) {
+        std::vector<Slot> kept;
+        for (auto& s : slots_)
+            if (!(s.key == empty_) && keep(std::as_const(s.key), std::as_const(s.value))) kept.push_back(std::move(s));
+        empty_for(kept.size());
+        for (auto& s : kept) (*this)[s.key] = std::move(s.value);
     }
 
     /// Calls f(key, value) for every entry, in table order.
@@ -131,6 +133,19 @@ public:
     }
 
 private:
+    /// Removes every entry, keeping the capacity unless it is far larger than `entries` need.
+    void empty_for(size_t entries) {
+        if (slots_.size() > 4096 && entries * 8 < slots_.size()) {
+            size_t cap = 16;
+            while (cap < entries * 2) cap <<= 1;
+            slots_.assign(cap, Slot{empty_, Value{}});
+            mask_ = cap - 1;
+            grow_at_ = slots_.size() * max_load_percent_ / 100;
+        } else {
+            for (auto& s : slots_) s = Slot{empty_, Value{}};
+        }
+        size_ = 0;
+    }
     [[gnu::noinline]] void grow() {
         HugePageVector<Slot> old;
         old.swap(slots_);

@@ -136,15 +136,8 @@ void BackscatterDetector::expire(int64_t now_ns, std::vector<DosAttack>& out) {
     // closed ones (most victims send a few packets) came to outnumber the live ones. When they
     // are three in four, the table is rebuilt with the live ones only: a returning victim then
     // gets a fresh default Vector, the same thing.
-    if (vectors_.size() > 4096 && live * 4 < vectors_.size()) {
-        std::vector<std::pair<Key, Vector>> kept;
-        kept.reserve(live);
-        vectors_.for_each([&](const Key& k, Vector& v) {
-            if (v.live) kept.emplace_back(k, std::move(v));
-        });
-        vectors_.clear();
-        for (auto& [k, v] : kept) vectors_[k] = std::move(v);
-    }
+    if (vectors_.size() > 4096 && live * 4 < vectors_.size())
+        vectors_.retain_if([](const Key&, const Vector& v) { return v.live; });
 }
 
 void BackscatterDetector::serialize(ByteWriter& w) const {
