@@ -79,13 +79,13 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
         ++late_head_;
     }
     uint32_t index = source_hint ? hinted_index(*source_hint, proto_port) : UINT32_MAX;
-    if (index == UINT32_MAX || !(states_[index].key == key)) {
+    if (index == UINT32_MAX || !states_[index].is(key)) {
         bool inserted;
         uint32_t& id = ids_.find_or_insert(key, inserted);
         if (inserted) {
             id = static_cast<uint32_t>(states_.size());
-            states_.emplace_back();
-            states_.back().key = key;
+            states_.push_back(State::of(key));
+            runs_.emplace_back();
         }
         index = id;
         if (source_hint) {
@@ -102,31 +102,53 @@ void ScanDetector::observe(const DecodedPacket& p, uint64_t dense_index, std::ve
         *source_hint += uint64_t(1) << kHintConfidenceShift;  // (a hit: the hint was given)
     }
     State& s = states_[index];
-    if (s.live && p.ts_ns - s.last_ns > thresholds_.idle_timeout_s * 1'000'000'000LL) {
+    if (s.has(State::kLive) && p.ts_ns - s.last_ns > thresholds_.idle_timeout_s * 1'000'000'000LL) {
         // Its probes are normally applied already (an interval end passed since): applying the
         // whole log for every returning key was a fifth of the run on the benchmark capture.
-        if (s.pending) apply_pending();
-        close(s, out);  // the earlier scan went idle; this probe starts a new one
+        if (s.last_ns >= min_pending_ns_) apply_pending();  // (else none of its probes is logged)
+        close(index, out);  // the earlier scan went idle; this probe starts a new one
     }
-    if (!s.live) {
-        s.live = true;
+    if (!s.has(State::kLive)) {
+        s.set(State::kLive);
         s.start_ns = s.last_ns = p.ts_ns;
     }
     if (p.ts_ns > s.last_ns) s.last_ns = p.ts_ns;
     if (p.ts_ns < s.start_ns) s.start_ns = p.ts_ns;
     ++s.packets;
     const uint8_t bits = fingerprint_bits(p);
-    for (int f = 0; f < kFingerprintCount; ++f) s.fp[f] += (bits >> f) & 1;
+    for (int f = 0; f < kFingerprintCount; ++f) s.fp[f] += ((bits >> f) & 1) & (s.fp[f] != UINT32_MAX);
     if (darknet_.dense()) {
         // A scan's first destination stays in its state (most scans are a single probe): no
-        // log entry to sort and apply, no heap block for a one-value set.
-        if (s.packets == 1 && s.destinations.hold(dense_index)) return;
+        // log entry to sort and apply, no heap block for a one-value set, no look at runs_.
+        if (s.packets == 1 && dense_index <= UINT32_MAX && !s.has(State::kHeld | State::kHasRuns)) {
+            s.held = static_cast<uint32_t>(dense_index);
+            s.set(State::kHeld);
+            return;
+        }
+        // The second probe logs the first's destination too: the log then has all of them, and
+        // applying it touches only the sets, not the states.
+        if (s.has(State::kHeld)) {
+            pending_.push_back(uint64_t(index) << 32 | s.held);
+            s.clear(State::kHeld);
+        }
         pending_.push_back(uint64_t(index) << 32 | dense_index);
-        ++s.pending;
+        s.set(State::kHasRuns);
+        if (p.ts_ns < min_pending_ns_) min_pending_ns_ = p.ts_ns;
         if (pending_.size() >= kMaxPending) apply_pending();
     } else {
-        s.destinations.add(p.dst.hash(), 0);
+        runs_of(index).add(p.dst.hash(), 0);
     }
+}
+
+DestinationRuns& ScanDetector::runs_of(uint32_t index) const {
+    State& s = states_[index];
+    DestinationRuns& runs = runs_[index];
+    if (s.has(State::kHeld)) {
+        if (!runs.hold(s.held)) runs.add(s.held, universe());  // (runs is empty when a value is held)
+        s.clear(State::kHeld);
+    }
+    s.set(State::kHasRuns);
+    return runs;
 }
 
 void ScanDetector::apply_pending() const {
@@ -137,23 +159,25 @@ void ScanDetector::apply_pending() const {
     for (uint64_t x : pending_) {  // per state, its interval's destinations ascending: one append burst
         if (x == prev) continue;   // the same probe destination again
         prev = x;
-        State& s = states_[x >> 32];
-        s.destinations.add(x & 0xFFFFFFFFu, u);
-        s.pending = 0;
+        runs_[x >> 32].add(x & 0xFFFFFFFFu, u);  // (observe() set the state's kHasRuns)
     }
     pending_.clear();
+    min_pending_ns_ = INT64_MAX;
 }
 
-bool ScanDetector::qualifying_event(State& s, ScanEvent& e) const {
+bool ScanDetector::qualifying_event(uint32_t index, ScanEvent& e) const {
+    const State& s = states_[index];
     const double seconds = std::max(1.0, double(s.last_ns - s.start_ns) / 1e9);
     const double rate = double(s.packets) / seconds * darknet_.extrapolation_factor();
-    if (rate < thresholds_.min_rate_pps || s.destinations.upper_bound() < thresholds_.min_destinations) return false;
-    const uint64_t destinations = s.destinations.count(universe());  // exact: compacts
+    const uint64_t upper_bound = s.has(State::kHeld) + (s.has(State::kHasRuns) ? runs_[index].upper_bound() : 0);
+    if (rate < thresholds_.min_rate_pps || upper_bound < thresholds_.min_destinations) return false;
+    const uint64_t destinations = runs_of(index).count(universe());  // exact: compacts
     if (destinations < thresholds_.min_destinations) return false;
+    const Key key = s.key();
     e = ScanEvent{};
-    e.src = IpAddress::from_halves(s.key.hi, s.key.lo);
-    e.protocol = static_cast<uint8_t>(s.key.proto_port >> 16);
-    e.port = static_cast<uint16_t>(s.key.proto_port & 0xFFFF);
+    e.src = IpAddress::from_halves(key.hi, key.lo);
+    e.protocol = static_cast<uint8_t>(key.proto_port >> 16);
+    e.port = static_cast<uint16_t>(key.proto_port & 0xFFFF);
     e.start_ns = s.start_ns;
     e.end_ns = s.last_ns;
     e.packets = s.packets;
@@ -165,12 +189,12 @@ bool ScanDetector::qualifying_event(State& s, ScanEvent& e) const {
 
 // Callers apply the pending log first: a closing state's count must be complete, and its index
 // may be reused by the same key at once.
-void ScanDetector::close(State& s, std::vector<ScanEvent>& out) {
+void ScanDetector::close(uint32_t index, std::vector<ScanEvent>& out) {
     ScanEvent e;
-    if (qualifying_event(s, e)) out.push_back(e);
-    const Key key = s.key;
-    s = State{};  // keeps the slot and the index (no tombstones); a later probe reopens it
-    s.key = key;
+    if (qualifying_event(index, e)) out.push_back(e);
+    State& s = states_[index];
+    if (s.has(State::kHasRuns)) runs_[index] = DestinationRuns{};
+    s = State::of(s.key());  // keeps the slot and the index (no tombstones); a later probe reopens it
 }
 
 void ScanDetector::open_events(std::vector<ScanEvent>& out) const {
@@ -178,9 +202,9 @@ void ScanDetector::open_events(std::vector<ScanEvent>& out) const {
     const double floor_rate = darknet_.extrapolation_factor() / double(std::max<int64_t>(1, thresholds_.idle_timeout_s));
     if (floor_rate < thresholds_.min_rate_pps) return;
     apply_pending();
-    for (State& s : states_) {
+    for (uint32_t i = 0; i < states_.size(); ++i) {
         ScanEvent e;
-        if (s.live && qualifying_event(s, e)) out.push_back(e);
+        if (states_[i].has(State::kLive) && qualifying_event(i, e)) out.push_back(e);
     }
 }
 
@@ -188,10 +212,11 @@ void ScanDetector::expire(int64_t now_ns, std::vector<ScanEvent>& out) {
     apply_pending();
     const int64_t idle = thresholds_.idle_timeout_s * 1'000'000'000LL;
     size_t live = 0;
-    for (State& s : states_) {
-        if (!s.live) continue;
+    for (uint32_t i = 0; i < states_.size(); ++i) {
+        const State& s = states_[i];
+        if (!s.has(State::kLive)) continue;
         if (now_ns - s.last_ns > idle)
-            close(s, out);
+            close(i, out);
         else
             ++live;
     }
@@ -204,64 +229,72 @@ void ScanDetector::expire(int64_t now_ns, std::vector<ScanEvent>& out) {
         ids_.clear();
         size_t kept = 0;
         for (size_t i = 0; i < states_.size(); ++i) {
-            if (!states_[i].live) continue;
-            if (kept != i) states_[kept] = std::move(states_[i]);
-            ids_[states_[kept].key] = static_cast<uint32_t>(kept);
+            if (!states_[i].has(State::kLive)) continue;
+            if (kept != i) {
+                states_[kept] = states_[i];
+                runs_[kept] = std::move(runs_[i]);
+            }
+            ids_[states_[kept].key()] = static_cast<uint32_t>(kept);
             ++kept;
         }
         states_.resize(kept);
+        runs_.resize(kept);
     }
 }
 
 void ScanDetector::serialize(ByteWriter& w) const {
     apply_pending();
     uint64_t live = 0;
-    for (const State& s : states_) live += s.live;
+    for (const State& s : states_) live += s.has(State::kLive);
     w.put(live);
-    for (State& s : states_) {
-        if (!s.live) continue;
-        w.put(s.key.hi);
-        w.put(s.key.lo);
-        w.put(s.key.proto_port);
+    for (uint32_t i = 0; i < states_.size(); ++i) {
+        const State& s = states_[i];
+        if (!s.has(State::kLive)) continue;
+        const Key key = s.key();
+        w.put(key.hi);
+        w.put(key.lo);
+        w.put(key.proto_port);
         w.put(s.start_ns);
         w.put(s.last_ns);
         w.put(s.packets);
-        for (auto f : s.fp) w.put(f);
-        s.destinations.save(w, universe());
+        for (uint32_t f : s.fp) w.put(uint64_t(f));
+        runs_of(i).save(w, universe());
     }
 }
 
 void ScanDetector::restore(ByteReader& r) {
     ids_.clear();
     states_.clear();
+    runs_.clear();
     pending_.clear();
+    min_pending_ns_ = INT64_MAX;
     const uint64_t n = r.get<uint64_t>();
     for (uint64_t i = 0; i < n; ++i) {
         Key k{r.get<uint64_t>(), r.get<uint64_t>(), r.get<uint32_t>()};
-        if (k == kNoKey) r.fail("bad scan key");
+        if (k.proto_port > State::kProtoPortMask) r.fail("bad scan key");
         bool inserted;
         uint32_t& id = ids_.find_or_insert(k, inserted);
         if (!inserted) r.fail("duplicate scan key");
         id = static_cast<uint32_t>(states_.size());
-        State& s = states_.emplace_back();
-        s.key = k;
-        s.live = true;
+        State& s = states_.emplace_back(State::of(k));
+        s.set(State::kLive | State::kHasRuns);
         s.start_ns = r.get<int64_t>();
         s.last_ns = r.get<int64_t>();
         if (!timestamp_in_range(s.start_ns) || !timestamp_in_range(s.last_ns) || s.start_ns > s.last_ns)
             r.fail("event times out of range or reversed");
         s.packets = r.get<uint64_t>();
-        for (auto& f : s.fp) f = r.get<uint64_t>();
-        s.destinations.load(r, universe());
+        for (uint32_t& f : s.fp) f = static_cast<uint32_t>(std::min<uint64_t>(r.get<uint64_t>(), UINT32_MAX));
+        runs_.emplace_back().load(r, universe());
     }
 }
 
 void ScanDetector::finish(std::vector<ScanEvent>& out) {
     apply_pending();
-    for (State& s : states_)
-        if (s.live) close(s, out);
+    for (uint32_t i = 0; i < states_.size(); ++i)
+        if (states_[i].has(State::kLive)) close(i, out);
     ids_.clear();
     states_.clear();
+    runs_.clear();
 }
 
 }  // namespace iotwatch

@@ -87,25 +87,51 @@ private:
             return IpAddress::from_halves(k.hi, k.lo).hash() ^ MixHash()(k.proto_port + 0x9E3779B97F4A7C15ULL);
         }
     };
-    // Two cache lines exactly (prefetch() fetches both).
-    // `live` and `last_ns` are in the first line: expire()'s sweep over every state reads only those.
+    // The part of a scan a probe touches: one cache line, the only one observe() and the
+    // prefetches fetch, and the one expire()'s sweep reads. Its destination set is in runs_, at
+    // the same index, touched only where the set itself is: applying the log, counting, closing
+    // a scan that had more than its first destination, checkpoints. The states were two lines,
+    // set included, and the scan thread's prefetches of both lines per probe stalled on the
+    // core's outstanding misses (perf: half of prefetch_hinted()'s samples on the prefetch).
+    // The first destination is kept here (`held`, most scans are a single probe), so a scan's
+    // first probe does not touch runs_ either.
     struct alignas(64) State {
-        Key key{};
-        bool live = false;
-        uint32_t pending = 0;  // entries of pending_ not yet in `destinations`
+        uint64_t hi = 0, lo = 0;  // the key's source address halves
+        uint32_t word = 0;        // the key's proto_port (low 24 bits) | flags << 24
+        uint32_t held = 0;        // the first destination (dense index), while kHeld
         int64_t start_ns = 0, last_ns = 0;
         uint64_t packets = 0;
-        uint64_t fp[kFingerprintCount] = {};
-        DestinationRuns destinations;
+        // Per fingerprint, the probes that match it; they saturate at UINT32_MAX (a single scan of
+        // more than 4.29 billion darknet probes), which is what lets the state fit one line.
+        uint32_t fp[kFingerprintCount] = {};
+
+        static constexpr uint32_t kLive = 1;     // a scan is open
+        static constexpr uint32_t kHeld = 2;     // `held` is its only destination, in neither pending_ nor runs_
+        static constexpr uint32_t kHasRuns = 4;  // runs_ at this index, or pending_, may hold destinations
+        static constexpr uint32_t kProtoPortMask = 0xFFFFFF;
+        Key key() const { return Key{hi, lo, word & kProtoPortMask}; }
+        bool is(const Key& k) const { return lo == k.lo && hi == k.hi && (word & kProtoPortMask) == k.proto_port; }
+        bool has(uint32_t flag) const { return (word >> 24 & flag) != 0; }
+        void set(uint32_t flag) { word |= flag << 24; }
+        void clear(uint32_t flag) { word &= ~(flag << 24); }
+        /// A closed state of key `k` (no flags, no counts).
+        static State of(const Key& k) {
+            State s;
+            s.hi = k.hi;
+            s.lo = k.lo;
+            s.word = k.proto_port;
+            return s;
+        }
     };
-    static_assert(sizeof(State) == 128, "a scan state is two cache lines");
+    static_assert(sizeof(State) == 64 && kFingerprintCount == 4, "a scan state is one cache line");
     static constexpr Key kNoKey{~0ULL, ~0ULL, ~0u};
-    void close(State& s, std::vector<ScanEvent>& out);
-    /// Prefetches both lines of state `index` for writing.
-    void prefetch_state(uint32_t index) const {
-        const char* rec = reinterpret_cast<const char*>(&states_[index]);
-        for (size_t line = 0; line < sizeof(State); line += 64) __builtin_prefetch(rec + line, 1);
-    }
+    /// Closes the scan of state `index` (appended to `out` when it qualifies); the state stays,
+    /// with its key, for the key's return.
+    void close(uint32_t index, std::vector<ScanEvent>& out);
+    /// Prefetches state `index` (its one line) for writing.
+    void prefetch_state(uint32_t index) const { __builtin_prefetch(&states_[index], 1); }
+    /// The destination set of state `index`, with the held first destination moved into it.
+    DestinationRuns& runs_of(uint32_t index) const;
     /// The state index the hint word names for `proto_port`, or UINT32_MAX (hint: proto_port << 40
     /// | confidence << 32 | index + 1; index 0 = none).
     uint32_t hinted_index(uint64_t hint, uint32_t proto_port) const {
@@ -116,8 +142,8 @@ private:
     static constexpr uint64_t kHintConfidenceMax = 3;  // (2 bits of the 8 between index and port)
     /// The (protocol << 16 | port) a probe counts under; false when `p` is not a probe.
     static bool probe_key(const DecodedPacket& p, uint32_t& proto_port);
-    /// The event of state `s` when it meets both thresholds (pending destinations applied first).
-    bool qualifying_event(State& s, ScanEvent& e) const;
+    /// The event of state `index` when it meets both thresholds (pending destinations applied first).
+    bool qualifying_event(uint32_t index, ScanEvent& e) const;
     /// Adds the logged (state, destination) pairs to the states' destination sets, in sorted order.
     void apply_pending() const;
     uint64_t universe() const { return darknet_.dense() ? darknet_.dense_size() : 0; }
@@ -131,6 +157,8 @@ private:
     // are updated lazily (pending_), hence mutable: the const readers apply what is logged.
     // On huge pages (core/huge_page_allocator.h): a probe's state is read at random.
     mutable HugePageVector<State> states_;
+    // The destination set of each state, at its index (see State).
+    mutable HugePageVector<DestinationRuns> runs_;
     // Dense darknets: each probe appends (state index << 32 | dense destination index); the log is
     // radix-sorted and applied at interval ends, before any count is read, and when it reaches
     // kMaxPending. A probe's random access into its key's destination set (a cache and TLB miss
@@ -138,6 +166,11 @@ private:
     // updated in address order.
     // On huge pages too: the sort scatters the log over 2048 buckets at once.
     mutable HugePageVector<uint64_t> pending_;
+    // The earliest timestamp of a probe that logged into pending_ (INT64_MAX when it is empty):
+    // a state whose last probe is earlier has nothing in the log, so a key returning after its
+    // idle timeout closes its scan without applying the log (one look at a member, no per-state
+    // flag for apply_pending() to clear).
+    mutable int64_t min_pending_ns_ = INT64_MAX;
     mutable HugePageVector<uint64_t> scratch_;
     // Probes whose hint named another port: prefetch_hinted() could only fetch their key's table
     // slot, and the state it names was then a miss in observe(). observe() looks each such key

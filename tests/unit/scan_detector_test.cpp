@@ -313,6 +313,43 @@ TEST(ScanDetector, RestoreRefusesReversedOrOutOfRangeTimes) {
     }
 }
 
+// A scan's per-fingerprint counts are 32-bit in its one-line state: past UINT32_MAX matching
+// probes (more than 4.29 billion darknet probes in a single scan) they stay at UINT32_MAX rather
+// than wrap, and a checkpoint with larger counts restores them as UINT32_MAX. Packets stay 64-bit.
+TEST(ScanDetector, FingerprintCountsSaturateInsteadOfWrapping) {
+    Darknet dn({{"d", {*Prefix::parse("198.18.0.0/16")}}});
+    ScanDetector det(dn);
+    std::vector<ScanEvent> out;
+    auto mirai = [](int64_t ts, uint32_t dst) {
+        DecodedPacket p = syn(ts, 0x01020304, dst, 23);
+        p.tcp_seq = dst;  // Mirai's fingerprint
+        return p;
+    };
+    for (uint32_t i = 0; i < 150; ++i) det.observe(mirai(kT0 + i * kNanosPerSecond / 100, 0xC6120000 + i), i, out);
+    ByteWriter w;
+    det.serialize(w);
+    std::string blob = w.data();
+    // Layout: live count (8), source halves (16), proto/port (4), start, last, packets (8 each),
+    // then the four fingerprint counts (8 each).
+    constexpr size_t kPackets = 8 + 16 + 4 + 16, kFp = kPackets + 8;
+    const uint64_t big = 5'000'000'000ULL, near = UINT32_MAX - 1ULL;
+    std::memcpy(blob.data() + kPackets, &big, 8);
+    std::memcpy(blob.data() + kFp + 8 * kFpMirai, &near, 8);  // one below the limit
+    std::memcpy(blob.data() + kFp + 8 * kFpZmap, &big, 8);    // above it
+    ByteReader r(blob, "test");
+    ScanDetector back(dn);
+    back.restore(r);
+    // Three more Mirai probes: the count reaches UINT32_MAX and stays there.
+    for (uint32_t i = 150; i < 153; ++i) back.observe(mirai(kT0 + i * kNanosPerSecond / 100, 0xC6120000 + i), i, out);
+    back.finish(out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].packets, big + 3);
+    EXPECT_EQ(out[0].destinations, 153u);
+    EXPECT_EQ(out[0].fingerprint_packets[kFpMirai], uint64_t(UINT32_MAX));
+    EXPECT_EQ(out[0].fingerprint_packets[kFpZmap], uint64_t(UINT32_MAX));
+    EXPECT_EQ(out[0].fingerprint_packets[kFpMasscan], 0u);
+}
+
 // expire() rebuilds its tables in place when most states are closed: a scan that lives through
 // the rebuild keeps its packets, start and exact destination set (its state moved to the front).
 TEST(ScanDetector, ScanLivingThroughATableRebuildKeepsItsCounts) {
