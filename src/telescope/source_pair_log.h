@@ -217,6 +217,13 @@ public:
         return entries * sizeof(Entry) + groups_.capacity() * sizeof(Group) + tails_.capacity() * sizeof(Entry*) +
                runs_.capacity() * sizeof(Runs);
     }
+    /// Of memory_bytes(), the staging chunks' slabs. With background sorting their number
+    /// depends on timing (how far the adding thread ran ahead of the sorting one, which returns
+    /// the chunks it has distributed), not only on the pairs added.
+    uint64_t staging_bytes() const {
+        wait_idle();
+        return stage_slabs_.size() * kSlab * sizeof(Entry);
+    }
     /// Drops every pair (a new day); the chunks stay in the pool for the next day's pairs.
     void clear() {
         wait_idle();

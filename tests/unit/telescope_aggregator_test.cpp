@@ -759,9 +759,12 @@ TYPED_TEST(SourcePairLogTest, TwoThreadsShareACompaction) {
             log.help_compact(share);
             log.compact(&share);
             EXPECT_EQ(log.size(), 10u);
-            if (day == 1) held = log.memory_bytes();
+            // (Without the staging slabs: in the background mode their number depends on how
+            // far this thread ran ahead of the sorting one, which varied with the machine's load.)
+            const uint64_t bytes = log.memory_bytes() - log.staging_bytes();
+            if (day == 1) held = bytes;
             if (day > 1) {
-                EXPECT_EQ(log.memory_bytes(), held) << "day " << day << ": the helper's chunks did not return to the pool";
+                EXPECT_EQ(bytes, held) << "day " << day << ": the helper's chunks did not return to the pool";
             }
         }
     }
