@@ -153,8 +153,8 @@ private:
     // Key -> index into states_ (small slots, two per cache line; indexes stay stable until a
     // rebuild in expire(), which happens only with no pending pairs).
     FlatTable<Key, uint32_t, KeyHash> ids_;
-    // State of every key seen since the last rebuild (closed ones have live == false). The sets
-    // are updated lazily (pending_), hence mutable: the const readers apply what is logged.
+    // State of every key seen since the last rebuild (closed ones without kLive). The sets
+    // (runs_) are updated lazily (pending_), hence mutable: the const readers apply what is logged.
     // On huge pages (core/huge_page_allocator.h): a probe's state is read at random.
     mutable HugePageVector<State> states_;
     // The destination set of each state, at its index (see State).
