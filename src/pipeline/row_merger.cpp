@@ -105,6 +105,20 @@ BinRows RowMerger::merge(const std::vector<const BinRows*>& parts) {
     BinRows out;
     // Rows per part, for the keyed row types: each part's rows are runs to merge.
     std::vector<size_t> class_runs, port_runs, meta_runs, sensor_runs;
+    // Each output sized once for all the parts: appended part by part, the port rows of a busy
+    // bin went through a chain of doublings, each a copy into freshly faulted pages.
+    auto reserve = [&](auto& rows, auto member) {
+        size_t n = 0;
+        for (const BinRows* pp : parts) n += (pp->*member).size();
+        rows.reserve(n);
+    };
+    reserve(out.classes, &BinRows::classes);
+    reserve(out.ports, &BinRows::ports);
+    reserve(out.meta, &BinRows::meta);
+    reserve(out.sensors, &BinRows::sensors);
+    reserve(out.scans, &BinRows::scans);
+    reserve(out.attacks, &BinRows::attacks);
+    reserve(out.labels, &BinRows::labels);
     for (const BinRows* pp : parts) {
         const BinRows& p = *pp;
         out.classes.insert(out.classes.end(), p.classes.begin(), p.classes.end());
