@@ -229,28 +229,6 @@ TEST(BitStream, RoundTripsAndFailsOnDamage) {
 
 // The table doubles at its configured load, its slots keep the requested alignment, and every
 // entry survives the growths (the source table runs at 50%, the others at the default 75%).
-// retain_if() drops what its predicate rejects and keeps the rest findable with their values,
-// after the rebuild shrinks the table; later inserts of dropped keys start from a fresh value.
-TEST(FlatTable, RetainIfKeepsOnlyWhatThePredicateAccepts) {
-    FlatTable<uint64_t, std::vector<uint64_t>, MixHash> table(~0ULL, 16);
-    for (uint64_t k = 0; k < 10000; ++k) table[k].assign(k % 5 + 1, k);
-    const size_t before = table.capacity();
-    table.retain_if([](const uint64_t& k, const std::vector<uint64_t>& v) { return k % 100 == 7 && v.size() == 3; });
-    EXPECT_EQ(table.size(), 100u);
-    EXPECT_LT(table.capacity(), before);
-    for (uint64_t k = 0; k < 10000; ++k) {
-        const std::vector<uint64_t>* v = table.find(k);
-        if (k % 100 != 7) {
-            EXPECT_EQ(v, nullptr) << k;
-            continue;
-        }
-        ASSERT_NE(v, nullptr) << k;
-        EXPECT_EQ(*v, std::vector<uint64_t>(3, k));
-    }
-    EXPECT_TRUE(table[8].empty());  // dropped: a fresh value
-    EXPECT_EQ(table.size(), 101u);
-}
-
 TEST(FlatTable, GrowsAtItsMaxLoadAndKeepsEveryEntry) {
     struct Big {
         uint64_t v[13] = {};
@@ -277,6 +255,28 @@ TEST(FlatTable, GrowsAtItsMaxLoadAndKeepsEveryEntry) {
     for (uint64_t k = 0; k < 700; ++k) three_quarters[k] = a_half[k] = k;
     EXPECT_EQ(three_quarters.capacity(), 1024u);
     EXPECT_EQ(a_half.capacity(), 2048u);
+}
+
+// retain_if() drops what its predicate rejects and keeps the rest findable with their values,
+// after the rebuild shrinks the table; later inserts of dropped keys start from a fresh value.
+TEST(FlatTable, RetainIfKeepsOnlyWhatThePredicateAccepts) {
+    FlatTable<uint64_t, std::vector<uint64_t>, MixHash> table(~0ULL, 16);
+    for (uint64_t k = 0; k < 10000; ++k) table[k].assign(k % 5 + 1, k);
+    const size_t before = table.capacity();
+    table.retain_if([](const uint64_t& k, const std::vector<uint64_t>& v) { return k % 100 == 7 && v.size() == 3; });
+    EXPECT_EQ(table.size(), 100u);
+    EXPECT_LT(table.capacity(), before);
+    for (uint64_t k = 0; k < 10000; ++k) {
+        const std::vector<uint64_t>* v = table.find(k);
+        if (k % 100 != 7) {
+            EXPECT_EQ(v, nullptr) << k;
+            continue;
+        }
+        ASSERT_NE(v, nullptr) << k;
+        EXPECT_EQ(*v, std::vector<uint64_t>(3, k));
+    }
+    EXPECT_TRUE(table[8].empty());  // dropped: a fresh value
+    EXPECT_EQ(table.size(), 101u);
 }
 
 // Large blocks are 2 MB-aligned (a transparent huge page can back them) and usable end to end;
